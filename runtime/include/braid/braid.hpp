@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// Everything a braid user needs: tasks, operators, primitives, the DSL.
+#include <braid/cancelled.hpp>
+#include <braid/dsl.hpp>
+#include <braid/env.hpp>
+#include <braid/run_blocking.hpp>
+#include <braid/sp.hpp>
+#include <braid/task.hpp>

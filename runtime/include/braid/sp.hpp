@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// The sequential-process driver: what braidc's generated frames run on.
+/// The contract is documented in docs/driver.md; in short:
+///
+/// - A frame class derives from sp_frame<T>. Its members are the parameters,
+///   the kept locals, the park result slots and, for each exploded try
+///   region, the exception it is handling.
+/// - Each resume point is a partition: a member function returning a step
+///   (`step{k}` continue at partition k, `suspended`, `finished`). A park is
+///   `return park(task, k, slot);` and partition k starts by taking the
+///   slot's value (`slot.take()` rethrows the child's error there).
+/// - A static frame_table lists partitions (function, stable name, source
+///   location, live kept locals, innermost exploded try region), the try
+///   regions (handler partition, parent region) and an unwind function that
+///   destroys the constructed kept locals declared inside a region.
+/// - An exception escaping a partition (thrown by its code, or rethrown by
+///   slot.take()) is routed by the driver: unwind the current partition's
+///   region, store the exception in `raised_`, continue at the region's
+///   handler partition; with no region, unwind everything and fail.
+/// - One allocation per run (the frame); a park costs no allocation, and a
+///   park on a task that completes synchronously continues in the driver's
+///   loop, never recursing.
+
+#include <braid/task.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+
+namespace braid::detail {
+
+class sp_core;
+
+/// What a partition returns.
+struct step {
+  std::int32_t k;
+  friend constexpr bool operator==(step, step) = default;
+};
+inline constexpr step suspended{-1};
+inline constexpr step finished{-2};
+
+struct partition_info {
+  step (*fn)(sp_core*);
+  const char* name;  // stable: "<function>#<index>"
+  const char* file;
+  std::uint32_t line;
+  std::uint32_t col;
+  const char* live;     // kept locals live at entry, comma-separated
+  std::int32_t region;  // innermost exploded try region, -1 for none
+};
+
+struct region_info {
+  std::int32_t handler;  // partition that dispatches the stored exception
+  std::int32_t parent;   // enclosing region, -1 for none
+};
+
+struct frame_table {
+  const char* function;
+  const partition_info* parts;
+  std::uint32_t nparts;
+  const region_info* regions;
+  std::uint32_t nregions;
+  /// Destroys, in reverse declaration order, the constructed kept locals
+  /// declared inside `region` (-1: all of them).
+  void (*unwind)(sp_core*, std::int32_t region) noexcept;
+};
+
+/// Adapts a member partition to the table's function pointer type.
+template <class Frame, step (Frame::*P)()>
+step partition_thunk(sp_core* f) {
+  return (static_cast<Frame*>(f)->*P)();
+}
+
+/// Storage for one value with manual lifetime: a kept local constructed at
+/// its declaration and destroyed at its scope's end (or by unwind).
+template <class T>
+class manual {
+ public:
+  manual() noexcept {}
+  ~manual() {}  // the frame's unwind decides; never destroyed implicitly
+  manual(const manual&) = delete;
+  manual& operator=(const manual&) = delete;
+
+  template <class... A>
+  T& construct(A&&... a) {
+    ::new (static_cast<void*>(&v_)) T(std::forward<A>(a)...);
+    alive_ = true;
+    return v_;
+  }
+  void destroy() noexcept {
+    if (alive_) {
+      alive_ = false;
+      v_.~T();
+    }
+  }
+  bool alive() const noexcept { return alive_; }
+  T& get() noexcept { return v_; }
+  T& operator*() noexcept { return v_; }
+  T* operator->() noexcept { return &v_; }
+
+ private:
+  union {
+    T v_;
+  };
+  bool alive_ = false;
+};
+
+/// Where a parked child's outcome lands: a value or an error.
+template <class T>
+class slot {
+  using stored = stored_t<T>;
+
+ public:
+  slot() noexcept {}
+  ~slot() { reset(); }
+  slot(const slot&) = delete;
+  slot& operator=(const slot&) = delete;
+
+  void set_value(stored&& v) noexcept(std::is_nothrow_move_constructible_v<stored>) {
+    ::new (static_cast<void*>(&v_)) stored(std::move(v));
+    has_value_ = true;
+  }
+  void set_error(std::exception_ptr e) noexcept { err_ = std::move(e); }
+
+  /// The child's value, moved out; rethrows the child's error.
+  T take() {
+    if (!has_value_) {
+      std::exception_ptr e = std::move(err_);
+      err_ = nullptr;
+      std::rethrow_exception(e);
+    }
+    has_value_ = false;
+    if constexpr (std::is_void_v<T>) {
+      v_.~stored();
+    } else {
+      T out(std::move(v_));
+      v_.~stored();
+      return out;
+    }
+  }
+
+  void reset() noexcept {
+    if (has_value_) {
+      has_value_ = false;
+      v_.~stored();
+    }
+    err_ = nullptr;
+  }
+
+ private:
+  union {
+    stored v_;
+  };
+  bool has_value_ = false;
+  std::exception_ptr err_;
+};
+
+/// The driver, independent of the result type.
+class sp_core : public process {
+ public:
+  void cancel() noexcept final;
+  /// True once cancellation was requested.
+  bool cancel_requested() const noexcept {
+    return token_.load(std::memory_order_acquire) == cancelled_token();
+  }
+  const frame_table& table() const noexcept { return *table_; }
+  /// The partition the frame is in (or will resume at).
+  std::int32_t state() const noexcept { return state_; }
+
+ protected:
+  explicit sp_core(const frame_table& t) noexcept : process(1), table_(&t) {}
+  ~sp_core() override;
+
+  /// Runs partitions from state_ until a park suspends or the frame ends.
+  void resume() noexcept;
+
+  /// Parks on `t`: runs it, and continues at partition k with its outcome in
+  /// `s` (synchronously when it completed during start, otherwise when it
+  /// completes). After cancellation the child is started and cancelled at once.
+  template <class U>
+  step park(task<U> t, std::int32_t k, slot<U>& s) noexcept {
+    state_ = k;
+    if (t.is_ready()) {  // an immediate value: no process, no atomics
+      if constexpr (std::is_nothrow_move_constructible_v<stored_t<U>>) {
+        s.set_value(std::move(t).take_ready());
+      } else {
+        try {
+          s.set_value(std::move(t).take_ready());
+        } catch (...) {
+          s.set_error(std::current_exception());
+        }
+      }
+      return step{k};
+    }
+    pending_ = &s;
+    phase_.store(phase_running, std::memory_order_relaxed);
+    canceller c = std::move(t).start(sink<U>{this, &on_child_value<U>, &on_child_error<U>});
+    install(c.release());
+    return after_start(k);
+  }
+
+  /// A scheduling-point-free cancellation check (Missionary's `!`): throws
+  /// braid::cancelled when cancellation was requested.
+  void check_cancelled() const;
+
+  /// The exception being routed to a handler partition.
+  std::exception_ptr raised_;
+
+  virtual void deliver_value() noexcept = 0;
+  virtual void deliver_error(std::exception_ptr e) noexcept = 0;
+
+ private:
+  static process* cancelled_token() noexcept { return reinterpret_cast<process*>(std::uintptr_t{1}); }
+  static process* finished_token() noexcept { return reinterpret_cast<process*>(std::uintptr_t{2}); }
+  static bool is_token(process* p) noexcept { return reinterpret_cast<std::uintptr_t>(p) <= 2; }
+
+  template <class U>
+  static void on_child_value(void* ctx, stored_t<U>&& v) noexcept {
+    auto* self = static_cast<sp_core*>(ctx);
+    auto* s = static_cast<slot<U>*>(self->pending_);
+    if constexpr (std::is_nothrow_move_constructible_v<stored_t<U>>) {
+      s->set_value(std::move(v));
+    } else {
+      try {
+        s->set_value(std::move(v));
+      } catch (...) {
+        s->set_error(std::current_exception());
+      }
+    }
+    self->child_done();
+  }
+  template <class U>
+  static void on_child_error(void* ctx, std::exception_ptr e) noexcept {
+    auto* self = static_cast<sp_core*>(ctx);
+    static_cast<slot<U>*>(self->pending_)->set_error(std::move(e));
+    self->child_done();
+  }
+
+  void install(process* child) noexcept;
+  step after_start(std::int32_t k) noexcept;
+  void child_done() noexcept;
+  void finish(bool ok, std::exception_ptr e) noexcept;
+
+  static constexpr std::uint8_t phase_running = 0;
+  static constexpr std::uint8_t phase_parked = 1;
+  static constexpr std::uint8_t phase_completed = 2;
+
+  const frame_table* table_;
+  std::int32_t state_ = 0;
+  void* pending_ = nullptr;
+  // The current child's canceller (one reference), or a token: null (no
+  // child), cancelled, finished. cancel() exchanges it for `cancelled` and
+  // cancels what it took; park CASes the new child in, and cancels it
+  // itself when it finds `cancelled` (Missionary's Sequential token).
+  std::atomic<process*> token_{nullptr};
+  // Park handshake between the parking thread (after start returned) and
+  // the completing thread: whichever arrives second continues the frame.
+  std::atomic<std::uint8_t> phase_{phase_running};
+
+  template <class T>
+  friend class sp_frame;
+};
+
+/// Base of a generated frame whose process ends with a T.
+template <class T>
+class sp_frame : public sp_core {
+  using stored = stored_t<T>;
+
+ public:
+  /// Called by the task recipe: begins the run and hands out the canceller.
+  canceller start(sink<T> out) noexcept {
+    out_ = out;
+    retain();  // the canceller's reference; the run holds the initial one
+    canceller c(static_cast<process*>(this));
+    resume();
+    return c;
+  }
+
+ protected:
+  explicit sp_frame(const frame_table& t) noexcept : sp_core(t) {}
+  ~sp_frame() override { result_.destroy(); }
+
+  /// `return v;` becomes `return this->finish_with(v);`.
+  template <class... A>
+  step finish_with(A&&... a) {
+    result_.construct(std::forward<A>(a)...);
+    return finished;
+  }
+
+ private:
+  void deliver_value() noexcept final {
+    if constexpr (std::is_void_v<T>) {
+      if (!result_.alive()) result_.construct();
+    }
+    stored v(std::move(*result_));
+    result_.destroy();
+    out_.value(std::move(v));
+  }
+  void deliver_error(std::exception_ptr e) noexcept final { out_.error(std::move(e)); }
+
+  sink<T> out_;
+  manual<stored> result_;
+};
+
+/// One argument of a generated function, held by its recipe. Copyable
+/// arguments are copied into each new frame; a move-only argument is moved
+/// into the first frame, and a second run of that recipe fails with
+/// std::logic_error (a task built from a move-only argument runs once).
+template <class A>
+class arg_box {
+ public:
+  template <class U>
+  explicit arg_box(U&& u) : v_(std::forward<U>(u)) {}
+  A get() const {
+    if constexpr (std::is_copy_constructible_v<A>) {
+      return *v_;
+    } else {
+      if (!v_) throw std::logic_error("braid: a task holding a move-only argument was run a second time; it can run once");
+      A out(std::move(*v_));
+      v_.reset();
+      return out;
+    }
+  }
+
+ private:
+  mutable std::optional<A> v_;
+};
+
+/// The recipe behind a generated function's task: the arguments, given to a
+/// new frame at each run (see arg_box).
+template <class Frame, class T, class... Args>
+class sp_task final : public task_impl<T> {
+ public:
+  template <class... A>
+  explicit sp_task(A&&... a) : args_(arg_box<Args>(std::forward<A>(a))...) {}
+
+  canceller start(sink<T> s) const noexcept override {
+    Frame* f;
+    try {
+      f = std::apply([](const arg_box<Args>&... a) { return new Frame(a.get()...); }, args_);
+    } catch (...) {
+      s.error(std::current_exception());
+      return {};
+    }
+    return f->start(s);
+  }
+
+ private:
+  std::tuple<arg_box<Args>...> args_;
+};
+
+/// `make_sp<Frame, T>(args...)`: the task returned by a generated function.
+template <class Frame, class T, class... A>
+task<T> make_sp(A&&... a) {
+  return task<T>(std::make_shared<const sp_task<Frame, T, std::decay_t<A>...>>(std::forward<A>(a)...));
+}
+
+}  // namespace braid::detail

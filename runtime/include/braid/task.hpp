@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <braid/cancelled.hpp>
+#include <braid/detail/process.hpp>
+
+#include <concepts>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace braid {
+
+template <class T>
+class task;
+
+/// The handle returned by running a task: calling it requests cancellation
+/// (Missionary's canceller thunk). Idempotent, thread-safe, callable at any
+/// time, also after the process completed; calling it never throws.
+/// Copies share the process; a default-constructed canceller cancels nothing.
+class canceller {
+ public:
+  canceller() noexcept = default;
+  /// Adopts one reference to `p` (may be null).
+  explicit canceller(detail::process* p) noexcept : ref_(p) {}
+  explicit canceller(detail::process_ref r) noexcept : ref_(std::move(r)) {}
+
+  void operator()() const noexcept {
+    if (ref_) ref_.get()->cancel();
+  }
+  /// True when there is a process behind this handle (false for tasks that
+  /// completed while being run and keep no state).
+  explicit operator bool() const noexcept { return static_cast<bool>(ref_); }
+
+  /// Internal: gives up the reference.
+  detail::process* release() noexcept { return ref_.release(); }
+
+ private:
+  detail::process_ref ref_;
+};
+
+namespace detail {
+
+/// Where a process delivers its outcome: a context pointer and two
+/// function pointers, owned by the parent (structured concurrency: the
+/// parent outlives the child's completion). Exactly one of value/error is
+/// called, exactly once, possibly before `start` returns, possibly on
+/// another thread.
+template <class T>
+struct sink {
+  using value_type = stored_t<T>;
+  void* ctx = nullptr;
+  void (*on_value)(void*, value_type&&) noexcept = nullptr;
+  void (*on_error)(void*, std::exception_ptr) noexcept = nullptr;
+
+  void value(value_type&& v) const noexcept { on_value(ctx, std::move(v)); }
+  void error(std::exception_ptr e) const noexcept { on_error(ctx, std::move(e)); }
+};
+
+/// A task recipe: immutable, shared by all copies of a task.
+template <class T>
+class task_impl {
+ public:
+  virtual ~task_impl() = default;
+  /// Starts one independent process. Must not throw: errors go to `s`.
+  virtual canceller start(sink<T> s) const noexcept = 0;
+};
+
+template <class T>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<task<T>> : std::true_type {};
+
+[[noreturn]] void throw_empty_task();
+std::exception_ptr empty_task_error();
+
+/// Called when a user callback given to task::run throws.
+void report_callback_error(std::exception_ptr e) noexcept;
+
+}  // namespace detail
+
+/// Receives an exception thrown by a completion callback given to
+/// task::run (which has nowhere else to go: the callback may run on a timer
+/// thread). The default handler writes one line naming the exception to
+/// stderr and drops it. Returns the previous handler.
+using callback_error_handler = void (*)(std::exception_ptr);
+callback_error_handler set_callback_error_handler(callback_error_handler h) noexcept;
+
+/// A task: a cold, copyable recipe for a process that ends with one value of
+/// type T (or void) or one failure (a std::exception_ptr).
+///
+/// `run(on_success, on_failure)` starts an independent process and returns a
+/// canceller. Exactly one callback is called, exactly once, possibly
+/// synchronously inside run, possibly from another thread. A task converts
+/// implicitly from a value: a task that succeeds at once with it.
+///
+/// A default-constructed or moved-from task is empty; running it fails with
+/// std::logic_error saying so (it does not crash or hang).
+template <class T>
+class task {
+  using stored = detail::stored_t<T>;
+  using impl_ptr = std::shared_ptr<const detail::task_impl<T>>;
+
+ public:
+  using value_type = T;
+
+  task() noexcept = default;
+  explicit task(impl_ptr impl) noexcept : rep_(std::move(impl)) {
+    if (!std::get<impl_ptr>(rep_)) rep_.template emplace<0>();
+  }
+
+  /// A task that succeeds at once with `v` (copied at every run).
+  template <class U>
+    requires(!std::is_void_v<T> && std::is_constructible_v<T, U &&> &&
+             std::is_convertible_v<U &&, T> &&
+             !detail::is_task<std::remove_cvref_t<U>>::value)
+  task(U&& v) : rep_(std::in_place_index<1>, std::forward<U>(v)) {}
+
+  task(const task&) = default;
+  task& operator=(const task&) = default;
+  task(task&& o) noexcept : rep_(std::move(o.rep_)) { o.rep_.template emplace<0>(); }
+  task& operator=(task&& o) noexcept {
+    if (this != &o) {
+      rep_ = std::move(o.rep_);
+      o.rep_.template emplace<0>();
+    }
+    return *this;
+  }
+
+  /// True for a default-constructed or moved-from task.
+  bool empty() const noexcept { return rep_.index() == 0; }
+  /// True when this task is an immediate value (runs synchronously, keeps no state).
+  bool is_ready() const noexcept { return rep_.index() == 1; }
+
+  /// Starts a process. `on_success` takes a T (nothing for task<void>);
+  /// `on_failure` takes a std::exception_ptr. A callback that throws has its
+  /// exception passed to the callback error handler (see
+  /// set_callback_error_handler); the process itself is unaffected.
+  template <class S, class F>
+  canceller run(S&& on_success, F&& on_failure) const& {
+    return task(*this).run(std::forward<S>(on_success), std::forward<F>(on_failure));
+  }
+  template <class S, class F>
+  canceller run(S&& on_success, F&& on_failure) && {
+    using holder = callbacks<std::decay_t<S>, std::decay_t<F>>;
+    auto* h = new holder{std::forward<S>(on_success), std::forward<F>(on_failure)};
+    return std::move(*this).start(
+        detail::sink<T>{h, &holder::on_value, &holder::on_error});
+  }
+
+  /// Internal protocol: starts a process that reports to `s`.
+  canceller start(detail::sink<T> s) const& noexcept {
+    switch (rep_.index()) {
+      case 1:
+        if constexpr (std::is_copy_constructible_v<stored>) {
+          try {
+            s.value(stored(std::get<1>(rep_)));
+          } catch (...) {
+            s.error(std::current_exception());
+          }
+        } else {
+          s.error(std::make_exception_ptr(std::logic_error(
+              "braid: an lvalue task holding a move-only value was run; run it as "
+              "an rvalue (std::move(t)) so the value can be moved out")));
+        }
+        return {};
+      case 2:
+        return std::get<2>(rep_)->start(s);
+      default:
+        s.error(detail::empty_task_error());
+        return {};
+    }
+  }
+  canceller start(detail::sink<T> s) && noexcept {
+    if (rep_.index() == 1) {
+      stored v = std::move(std::get<1>(rep_));
+      rep_.template emplace<0>();
+      s.value(std::move(v));
+      return {};
+    }
+    return static_cast<const task&>(*this).start(s);
+  }
+
+  /// Internal: the immediate value of an is_ready() task, moved out (the
+  /// task becomes empty). Used by park's fast path.
+  stored take_ready() && {
+    stored v = std::move(std::get<1>(rep_));
+    rep_.template emplace<0>();
+    return v;
+  }
+
+ private:
+  template <class S, class F>
+  struct callbacks {
+    S on_success;
+    F on_failure;
+    static void on_value(void* ctx, stored&& v) noexcept {
+      std::unique_ptr<callbacks> self(static_cast<callbacks*>(ctx));
+      try {
+        if constexpr (std::is_void_v<T>)
+          self->on_success();
+        else
+          self->on_success(std::move(v));
+      } catch (...) {
+        detail::report_callback_error(std::current_exception());
+      }
+    }
+    static void on_error(void* ctx, std::exception_ptr e) noexcept {
+      std::unique_ptr<callbacks> self(static_cast<callbacks*>(ctx));
+      try {
+        self->on_failure(std::move(e));
+      } catch (...) {
+        detail::report_callback_error(std::current_exception());
+      }
+    }
+  };
+
+  std::variant<std::monostate, stored, impl_ptr> rep_;
+};
+
+namespace detail {
+
+/// A task whose process is a user callable f(success, failure) -> cancel.
+template <class T, class F>
+class callback_task final : public task_impl<T> {
+  using stored = stored_t<T>;
+
+  struct proc final : process {
+    explicit proc(sink<T> s) : process(2), out(s) {}  // the run + the canceller
+    sink<T> out;
+    std::atomic<bool> completed{false};
+    std::function<void()> cancel_fn;
+
+    void cancel() noexcept override {
+      if (completed.load(std::memory_order_acquire) || !cancel_fn) return;
+      try {
+        cancel_fn();
+      } catch (...) {
+        report_callback_error(std::current_exception());
+      }
+    }
+    // Only the first completion counts; later ones are ignored (documented).
+    bool claim() noexcept { return !completed.exchange(true, std::memory_order_acq_rel); }
+  };
+
+  // The success/failure callables handed to f: copyable, each holding a
+  // reference so they stay valid however long f's callback API keeps them.
+  struct success_fn {
+    process_ref ref;
+    template <class... A>
+    void operator()(A&&... a) const {
+      auto* p = static_cast<proc*>(ref.get());
+      if (!p->claim()) return;
+      if constexpr (std::is_void_v<T>) {
+        static_assert(sizeof...(A) == 0, "success of a task<void> takes no argument");
+        p->out.value(unit{});
+      } else {
+        p->out.value(stored(std::forward<A>(a)...));
+      }
+      p->release();  // the run is over
+    }
+  };
+  struct failure_fn {
+    process_ref ref;
+    void operator()(std::exception_ptr e) const {
+      auto* p = static_cast<proc*>(ref.get());
+      if (!p->claim()) return;
+      p->out.error(std::move(e));
+      p->release();
+    }
+  };
+
+ public:
+  explicit callback_task(F f) : f_(std::move(f)) {}
+
+  canceller start(sink<T> s) const noexcept override {
+    proc* p;
+    try {
+      p = new proc(s);
+    } catch (...) {
+      s.error(std::current_exception());
+      return {};
+    }
+    canceller c(p);  // adopts the canceller's reference
+    p->retain();
+    process_ref keep(p);
+    try {
+      using R = std::invoke_result_t<const F&, success_fn, failure_fn>;
+      if constexpr (std::is_void_v<R>) {
+        f_(success_fn{keep}, failure_fn{keep});
+      } else {
+        p->cancel_fn = f_(success_fn{keep}, failure_fn{keep});
+      }
+    } catch (...) {
+      failure_fn{keep}(std::current_exception());
+    }
+    return c;
+  }
+
+ private:
+  F f_;
+};
+
+}  // namespace detail
+
+/// A task from a callable `f(success, failure)` that starts some work and
+/// returns a cancel callable (or nothing). `success(v)` (`success()` for
+/// void) and `failure(std::exception_ptr)` are copyable and may be called from
+/// any thread; only the first call of either counts, later ones are ignored.
+/// If f throws before completing, the task fails with that exception. The
+/// cancel callable is called on cancellation unless the task already ended;
+/// it should make the work complete soon (usually with braid::cancelled).
+template <class T, class F>
+task<T> make_task(F f) {
+  return task<T>(std::make_shared<const detail::callback_task<T, std::decay_t<F>>>(std::move(f)));
+}
+
+}  // namespace braid

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+// The sequential-process driver loop. [design.3] [spec.task.sp]
+#include <braid/sp.hpp>
+
+namespace braid::detail {
+
+sp_core::~sp_core() {
+  process* p = token_.load(std::memory_order_relaxed);
+  if (!is_token(p)) p->release();
+}
+
+void sp_core::cancel() noexcept {
+  process* p = token_.load(std::memory_order_acquire);
+  for (;;) {
+    if (p == cancelled_token() || p == finished_token()) return;
+    if (token_.compare_exchange_weak(p, cancelled_token(), std::memory_order_acq_rel)) break;
+  }
+  // We now own the reference the token held. The child may have completed
+  // already (its cancel is then a no-op); if it completes synchronously
+  // inside cancel(), the frame resumes here, on this thread.
+  if (p) {
+    p->cancel();
+    p->release();
+  }
+}
+
+void sp_core::check_cancelled() const {
+  if (cancel_requested()) throw braid::cancelled("braid: process cancelled");
+}
+
+void sp_core::install(process* child) noexcept {
+  process* old = token_.load(std::memory_order_acquire);
+  for (;;) {
+    if (old == cancelled_token()) {
+      // Missionary: a park reached after cancellation starts the task and
+      // cancels it at once.
+      if (child) {
+        child->cancel();
+        child->release();
+      }
+      return;
+    }
+    if (token_.compare_exchange_weak(old, child, std::memory_order_acq_rel)) {
+      // The previous child has completed; a concurrent cancel() cannot have
+      // taken it (it would have left `cancelled`), so its reference is ours.
+      if (old) old->release();
+      return;
+    }
+  }
+}
+
+step sp_core::after_start(std::int32_t k) noexcept {
+  // acq_rel: on `completed` we must see the slot the completer wrote; on
+  // `parked` the completer must see everything this partition wrote.
+  if (phase_.exchange(phase_parked, std::memory_order_acq_rel) == phase_completed) return step{k};
+  return suspended;  // from here on the frame belongs to the completer
+}
+
+void sp_core::child_done() noexcept {
+  if (phase_.exchange(phase_completed, std::memory_order_acq_rel) == phase_parked) resume();
+  // else: completed during start; the parking thread continues the loop.
+}
+
+void sp_core::resume() noexcept {
+  for (;;) {
+    step s;
+    try {
+      s = table_->parts[state_].fn(this);
+    } catch (...) {
+      std::exception_ptr e = std::current_exception();
+      const std::int32_t r = table_->parts[state_].region;
+      table_->unwind(this, r);
+      if (r < 0) {
+        finish(false, std::move(e));
+        return;
+      }
+      raised_ = std::move(e);
+      state_ = table_->regions[r].handler;
+      continue;
+    }
+    if (s.k >= 0) {
+      state_ = s.k;
+      continue;
+    }
+    if (s == suspended) return;
+    table_->unwind(this, -1);  // `return v;`: locals die after the result is made
+    finish(true, nullptr);
+    return;
+  }
+}
+
+void sp_core::finish(bool ok, std::exception_ptr e) noexcept {
+  raised_ = nullptr;
+  process* p = token_.load(std::memory_order_acquire);
+  for (;;) {
+    if (p == cancelled_token()) break;  // keep `cancelled`: later cancels stay no-ops
+    if (token_.compare_exchange_weak(p, finished_token(), std::memory_order_acq_rel)) {
+      if (p) p->release();
+      break;
+    }
+  }
+  if (ok)
+    deliver_value();
+  else
+    deliver_error(std::move(e));
+  release();  // the run's reference
+}
+
+}  // namespace braid::detail

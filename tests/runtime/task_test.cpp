@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+#include <braid/braid.hpp>
+
+#include <script.hpp>
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+using namespace braid;
+using braid::testing::event_log;
+using braid::testing::events;
+using braid::testing::message;
+
+TEST_SUITE("task") {
+  TEST_CASE("a value converts to a task that succeeds synchronously") {
+    event_log log;
+    task<int> t = 42;
+    canceller c = testing::run_logged(t, log);
+    CHECK(log.take() == events{"ok 42"});
+    c();  // cancel after the end: a no-op
+    c();
+    CHECK(log.take().empty());
+  }
+
+  TEST_CASE("a task is a copyable recipe: every run is independent") {
+    event_log log;
+    task<std::string> t = std::string("x");
+    task<std::string> u = t;
+    testing::run_logged(t, log);
+    testing::run_logged(u, log);
+    testing::run_logged(t, log);
+    CHECK(log.take() == events{"ok x", "ok x", "ok x"});
+  }
+
+  TEST_CASE("running an empty or moved-from task fails with a clear error") {
+    event_log log;
+    task<int> empty;
+    CHECK(empty.empty());
+    testing::run_logged(empty, log);
+    task<int> a = 1;
+    task<int> b = std::move(a);
+    CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the behaviour under test
+    testing::run_logged(a, log);
+    auto ev = log.take();
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].find("ran an empty task (default-constructed or moved-from)") != std::string::npos);
+    CHECK(ev[1] == ev[0]);
+  }
+
+  TEST_CASE("make_task: synchronous success") {
+    event_log log;
+    auto t = make_task<int>([](auto ok, auto) {
+      ok(7);
+      return [] {};
+    });
+    testing::run_logged(t, log);
+    CHECK(log.take() == events{"ok 7"});
+  }
+
+  TEST_CASE("make_task: a second completion is ignored") {
+    event_log log;
+    auto t = make_task<int>([](auto ok, auto fail) {
+      ok(1);
+      ok(2);
+      fail(std::make_exception_ptr(std::runtime_error("late")));
+    });
+    testing::run_logged(t, log);
+    CHECK(log.take() == events{"ok 1"});
+  }
+
+  TEST_CASE("make_task: f throwing fails the task") {
+    event_log log;
+    auto t = make_task<void>([](auto, auto) -> std::function<void()> { throw std::runtime_error("boom"); });
+    testing::run_logged(t, log);
+    CHECK(log.take() == events{"err boom"});
+  }
+
+  TEST_CASE("make_task: cancel calls the cancel callable until completion, then never") {
+    event_log log;
+    std::function<void()> complete;
+    auto t = make_task<void>([&](auto ok, auto fail) {
+      complete = [ok] { ok(); };
+      return [&log, fail] {
+        log("cancel fn");
+        fail(cancelled_error());
+      };
+    });
+    canceller c = testing::run_logged(t, log);
+    CHECK(log.take().empty());
+    c();
+    CHECK(log.take() == events{"cancel fn", "err cancelled: braid::cancelled"});
+    c();
+    complete();  // completion after failure: ignored
+    CHECK(log.take().empty());
+  }
+
+  TEST_CASE("make_task: completion from another thread") {
+    std::thread th;
+    auto t = make_task<int>([&](auto ok, auto) {
+      th = std::thread([ok] { ok(99); });
+      return [] {};
+    });
+    CHECK(run_blocking(t) == 99);
+    th.join();
+  }
+
+  TEST_CASE("a throwing success callback goes to the callback error handler") {
+    static std::string seen;
+    auto prev = set_callback_error_handler([](std::exception_ptr e) { seen = message(e); });
+    task<int> t = 1;
+    t.run([](int) { throw std::runtime_error("callback boom"); }, [](std::exception_ptr) {});
+    CHECK(seen == "callback boom");
+    set_callback_error_handler(prev);
+  }
+
+  TEST_CASE("run_blocking returns the value or rethrows the failure") {
+    CHECK(run_blocking(task<int>(5)) == 5);
+    auto bad = make_task<int>([](auto, auto fail) { fail(std::make_exception_ptr(std::runtime_error("no"))); });
+    CHECK_THROWS_WITH_AS(run_blocking(bad), "no", std::runtime_error);
+    run_blocking(make_task<void>([](auto ok, auto) { ok(); }));
+  }
+
+  TEST_CASE("cancelled is not a std::exception") {
+    bool caught_as_std = false, caught_as_cancelled = false;
+    try {
+      try {
+        throw cancelled();
+      } catch (const std::exception&) {
+        caught_as_std = true;
+      }
+    } catch (const cancelled& c) {
+      caught_as_cancelled = true;
+      CHECK(std::string(c.what()) == "braid::cancelled");
+    }
+    CHECK_FALSE(caught_as_std);
+    CHECK(caught_as_cancelled);
+    CHECK(is_cancelled(cancelled_error()));
+    CHECK_FALSE(is_cancelled(std::make_exception_ptr(1)));
+  }
+
+  TEST_CASE("move-only values travel through tasks") {
+    task<std::unique_ptr<int>> t = std::make_unique<int>(3);
+    std::unique_ptr<int> got;
+    std::move(t).run([&](std::unique_ptr<int> p) { got = std::move(p); }, [](std::exception_ptr) {});
+    REQUIRE(got);
+    CHECK(*got == 3);
+  }
+}
