@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <braid/flow.hpp>
 #include <braid/task.hpp>
 
 #include <atomic>
@@ -64,6 +65,12 @@ std::exception_ptr empty_task_error() {
   return std::make_exception_ptr(std::logic_error(
       "braid: ran an empty task (default-constructed or moved-from); assign it a "
       "task before running it"));
+}
+
+std::exception_ptr empty_flow_error() {
+  return std::make_exception_ptr(std::logic_error(
+      "braid: spawned an empty flow (default-constructed or moved-from); assign it a "
+      "flow before spawning it"));
 }
 
 void throw_empty_task() { std::rethrow_exception(empty_task_error()); }

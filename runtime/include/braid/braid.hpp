@@ -5,6 +5,7 @@
 #include <braid/cancelled.hpp>
 #include <braid/dsl.hpp>
 #include <braid/env.hpp>
+#include <braid/flow.hpp>
 #include <braid/run_blocking.hpp>
 #include <braid/sp.hpp>
 #include <braid/task.hpp>
