@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-/// Everything a braid user needs: tasks, operators, primitives, the DSL.
+/// Everything a braid user needs: tasks, flows, operators, primitives, the DSL.
 #include <braid/cancelled.hpp>
 #include <braid/dsl.hpp>
 #include <braid/env.hpp>
@@ -9,3 +9,5 @@
 #include <braid/run_blocking.hpp>
 #include <braid/sp.hpp>
 #include <braid/task.hpp>
+
+// operators
