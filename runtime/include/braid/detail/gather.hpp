@@ -101,6 +101,7 @@ struct gather_slots {
 /// The same for a fixed number of children.
 template <class Slots, std::size_t N>
 struct gather_array {
+  explicit gather_array(std::size_t = N) {}
   std::array<process*, N> cancellers{};
   Slots slots{};
 };
