@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+/// Small pieces shared by flow operators ([spec.flow]): a base for
+/// processes that report to one consumer, a listener that forwards to member
+/// functions, and the event counter that serializes a process's reactions
+/// without a lock and without recursion.
+
+#include <braid/flow.hpp>
+
+#include <atomic>
+#include <cstdint>
+
+namespace braid::detail {
+
+/// Counts events not yet handled; whoever brings the count from 0 to 1 owns
+/// the drain loop and handles events until the count falls back to 0.
+///
+/// Every event source calls arrive() after publishing what the event means
+/// (a flag, a slot); if it returns true, the caller handles events, calling
+/// depart() after each one, until depart() returns false. An event raised
+/// while the loop runs (a synchronous re-notification inside a transfer, a
+/// notification from another thread) only bumps the count, so the loop picks
+/// it up on its next turn: the stack stays flat however many events arrive
+/// synchronously, and two threads never run the loop at once.
+///
+/// Both operations are acq_rel read-modify-writes on one variable, so the
+/// handler of an event sees everything its source wrote before arrive(), and
+/// the next owner of the loop sees everything the previous owner wrote.
+class drain_counter {
+ public:
+  /// `initial` > 0 starts with the loop held (e.g. by spawn, until the
+  /// process has stored its inputs' iterators); release it with depart().
+  explicit drain_counter(std::uint32_t initial = 0) noexcept : n_(initial) {}
+
+  /// One more event; true if the caller must now run the loop.
+  bool arrive() noexcept { return n_.fetch_add(1, std::memory_order_acq_rel) == 0; }
+  /// One event handled; true if another one is waiting (keep looping).
+  bool depart() noexcept { return n_.fetch_sub(1, std::memory_order_acq_rel) != 1; }
+  /// Adds `k` events at once; true if the count was 0 (the caller owns the loop).
+  bool arrive(std::uint32_t k) noexcept { return n_.fetch_add(k, std::memory_order_acq_rel) == 0; }
+
+ private:
+  std::atomic<std::uint32_t> n_;
+};
+
+/// Base of a process that reports to one consumer: keeps its listener and
+/// implements the "release, then call the terminator" rule. Starts with two
+/// references: the run's and the iterator's.
+template <class T>
+class flow_node : public flow_process<T> {
+ protected:
+  explicit flow_node(flow_listener out) noexcept : flow_process<T>(2), out_(out) {}
+
+  void notify_out() const noexcept { out_.notify(); }
+  /// Ends the run: releases its reference (the object may be gone after
+  /// that), then calls the consumer's terminator ([spec.flow]: the
+  /// terminator comes after every resource is released).
+  void terminate_out() noexcept {
+    flow_listener l = out_;
+    this->release();
+    l.terminate();
+  }
+
+  flow_listener out_;
+};
+
+/// A listener calling `(p->*N)()` on notification and `(p->*D)()` on
+/// termination.
+template <class P, void (P::*N)() noexcept, void (P::*D)() noexcept>
+flow_listener member_listener(P* p) noexcept {
+  return flow_listener{
+      p, [](void* c) noexcept { (static_cast<P*>(c)->*N)(); },
+      [](void* c) noexcept { (static_cast<P*>(c)->*D)(); }};
+}
+
+/// Transfers from `it` and drops the value or the error: how a process that
+/// no longer wants its input's values (after an error, after early
+/// termination) drains them until the input terminates.
+template <class T>
+void discard(const flow_iterator<T>& it) noexcept {
+  try {
+    (void)it.transfer();
+  } catch (...) {
+  }
+}
+
+}  // namespace braid::detail
