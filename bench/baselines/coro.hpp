@@ -389,6 +389,7 @@ class single_assign {
  private:
   struct waiter {
     enum st { waiting, assigned, stopped };
+    waiter(single_assign* v, std::stop_token t) noexcept : var(v), tok(std::move(t)) {}
     single_assign* var;
     std::stop_token tok;
     std::coroutine_handle<> h{};

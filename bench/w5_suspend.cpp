@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+// W5 suspended memory: n sp processes, each parked on a dfv that is never
+// assigned. Reports the heap bytes per suspended process (counting
+// allocator: everything a parked process holds, nothing shared), then
+// cancels every process and checks that each observed its cancellation
+// (the checksum sums their indices), that every frame was destroyed (a
+// destructor count) and that the heap is back where it started.
+#include <braid/braid.hpp>
+#include <braid/op/dfv.hpp>
+
+#include "baselines/w5_suspend.hpp"
+#include "common/counting_alloc.hpp"
+#include "common/harness.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+using namespace braid;
+using namespace braid::detail;
+using baselines::w5::counted;
+using baselines::w5::counts;
+
+namespace {
+
+long g_frames_destroyed = 0;
+
+// BRAID_SP task<int> waiter(dfv<int> d, counts& c) {
+//   counted guard(c);
+//   return park(d.deref());
+// }
+struct waiter_frame final : sp_frame<int> {
+  dfv<int> d;
+  counts* c;  // T& parameter: kept as a reference
+  manual<counted> guard;
+  slot<int> s0;
+
+  waiter_frame(dfv<int> d, std::reference_wrapper<counts> c) : sp_frame(table), d(std::move(d)), c(&c.get()) {}
+  ~waiter_frame() override { ++g_frames_destroyed; }
+
+  step p0() {
+    guard.construct(*c);
+    return park(d.deref(), 1, s0);
+  }
+  step p1() { return finish_with(s0.take()); }
+  static void unwind(sp_core* f, std::int32_t) noexcept { static_cast<waiter_frame*>(f)->guard.destroy(); }
+  static const partition_info parts[2];
+  static const frame_table table;
+};
+const partition_info waiter_frame::parts[2] = {
+    {&partition_thunk<waiter_frame, &waiter_frame::p0>, "waiter#0", "w5_suspend.cpp", 1, 1, "", -1},
+    {&partition_thunk<waiter_frame, &waiter_frame::p1>, "waiter#1", "w5_suspend.cpp", 3, 10, "guard", -1},
+};
+const frame_table waiter_frame::table = {"waiter", parts, 2, nullptr, 0, &waiter_frame::unwind};
+
+task<int> waiter(dfv<int> d, counts& c) { return make_sp<waiter_frame, int>(std::move(d), std::ref(c)); }
+
+// Samples the heap when every process is parked.
+struct probe {
+  std::int64_t at_start = 0;
+  std::int64_t before = 0;
+  std::int64_t during = 0;
+  void before_fn() { before = bench::alloc::live_bytes.load(std::memory_order_relaxed); }
+  void during_fn() { during = bench::alloc::live_bytes.load(std::memory_order_relaxed); }
+};
+struct probe_ref {
+  probe* p;
+  void before() const { p->before_fn(); }
+  void during() const { p->during_fn(); }
+};
+
+std::int64_t braid_side(long n, counts& c, probe_ref pr) {
+  dfv<int> d;
+  task<int> t = waiter(d, c);  // one recipe, run n times
+  std::vector<canceller> cs;
+  cs.reserve(static_cast<std::size_t>(n));
+  pr.before();
+  for (long i = 0; i < n; ++i)
+    cs.push_back(t.run([](int) {}, [&c, i](std::exception_ptr e) {
+      if (is_cancelled(e)) c.cancelled_sum += i;
+    }));
+  pr.during();
+  for (auto& x : cs) x();
+  return c.cancelled_sum;
+}
+
+// Runs one side and checks the teardown.
+template <class F>
+bench::suite::body measured(F side, bool count_frames) {
+  return [side, count_frames](long n, bench::metrics& m) {
+    probe p;
+    p.at_start = bench::alloc::live_bytes.load(std::memory_order_relaxed);
+    counts c;
+    g_frames_destroyed = 0;
+    std::int64_t r = side(n, c, probe_ref{&p});
+    // Read before anything here allocates (the metrics do).
+    const std::int64_t left = bench::alloc::live_bytes.load(std::memory_order_relaxed) - p.at_start;
+    m.set("B/suspended", static_cast<double>(p.during - p.before) / static_cast<double>(n));
+    bench::check(c.destroyed == n, "destroyed " + std::to_string(c.destroyed) + " of " + std::to_string(n) + " process states");
+    if (count_frames)
+      bench::check(g_frames_destroyed == n,
+                   "destroyed " + std::to_string(g_frames_destroyed) + " of " + std::to_string(n) + " frames");
+    bench::check(left == 0, std::to_string(left) + " heap bytes still allocated after every process ended");
+    return r;
+  };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bench::options o = bench::parse(argc, argv, 1'000'000);
+  bench::suite s("W5", "suspended memory: n sp parked on a never-assigned dfv, then all cancelled (ns/op: spawn + cancel)", o);
+  s.expect(static_cast<std::int64_t>(o.n) * (o.n - 1) / 2);
+  s.add("braid sp on dfv (hand frame)", bench::side::braid, measured(&braid_side, true));
+  s.add("callbacks", bench::side::baseline, measured(&baselines::w5::callbacks<probe_ref>, false));
+  s.add("coroutine", bench::side::baseline, measured(&baselines::w5::coroutine<probe_ref>, false));
+  return s.finish();
+}
