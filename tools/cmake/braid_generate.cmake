@@ -41,6 +41,9 @@ function(braid_generate)
     message(FATAL_ERROR "braid_generate: no SOURCES given")
   endif()
 
+  # A target name in DEPENDS orders the build; the file makes every output
+  # depend on the executable itself (a new braidc regenerates everything),
+  # which an imported target alone does not.
   if(TARGET braidc)
     set(tool braidc)
   elseif(TARGET braid::braidc)
@@ -95,7 +98,7 @@ function(braid_generate)
       COMMAND ${CMAKE_COMMAND} -E make_directory "${out_dir}"
       COMMAND "$<TARGET_FILE:${tool}>" "${src_abs}" -o "${out}" --depfile "${out}.d"
               ${arg_OPTIONS} -- ${flags}
-      DEPENDS "${src_abs}" ${tool}
+      DEPENDS "${src_abs}" ${tool} "$<TARGET_FILE:${tool}>"
       DEPFILE "${out}.d"
       COMMENT "braidc ${src} -> ${out_display}"
       COMMAND_EXPAND_LISTS

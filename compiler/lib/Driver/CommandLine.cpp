@@ -61,6 +61,12 @@ std::optional<int> parseCommandLine(int Argc, const char *const *Argv, DriverOpt
                "Compile flags come from compile_commands.json (-p, or searched upward "
                "from each source) or follow '--'.",
                "braidc"};
+  App.footer("Examples:\n"
+             "  braidc x.cpp -- -std=c++20 -Iinclude     flags given, writes x.braid.cpp\n"
+             "  braidc -p build --out-dir gen a.cpp b.cpp  flags from build/compile_commands.json\n"
+             "  braidc x.cpp --stdout --dump-partitions=text -- -std=c++20\n"
+             "Exit codes: 0 success, 1 errors in the input (diagnostics printed), 2 usage "
+             "error, 3 internal error");
   App.set_version_flag("--version", versionString(), "Print braidc's version and exit");
   App.add_option("sources", Opts.Sources, "Annotated source files")->required();
   App.add_option("-p", Opts.BuildPath,

@@ -24,8 +24,11 @@ bool CompileCommandFinder::init(std::string &Error) {
     BuildPathDb = clang::tooling::CompilationDatabase::autoDetectFromDirectory(Opts.BuildPath, LoadError);
   }
   if (!BuildPathDb) {
-    Error = "-p " + Opts.BuildPath + ": no compilation database there or in a parent folder (" +
-            LoadError + "); configure the build with CMAKE_EXPORT_COMPILE_COMMANDS=ON";
+    Error = "-p " + Opts.BuildPath +
+            ": no compile_commands.json there or in a parent folder; configure the build "
+            "with CMAKE_EXPORT_COMPILE_COMMANDS=ON, or pass the compile flags after '--'";
+    if (Opts.Verbose)
+      Error += "\n" + llvm::StringRef(LoadError).rtrim().str();
     return false;
   }
   BuildPathDb = clang::tooling::inferMissingCompileCommands(
