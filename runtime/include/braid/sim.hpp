@@ -10,4 +10,5 @@
 /// doctest users.
 
 #include <braid/op/yield.hpp>
+#include <braid/sim/explore.hpp>
 #include <braid/sim/scheduler.hpp>

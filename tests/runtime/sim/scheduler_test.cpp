@@ -383,11 +383,19 @@ TEST_SUITE("sim scheduler") {
   }
 
   TEST_CASE("a selection among several ready microtasks is traced with the decision and the alternatives") {
-    sim::scheduler s({.trace = true, .micro_schedule = sim::schedule{sim::decision::nth(1)}});
-    s.run(sim_test::lost_update());
-    auto t = s.trace();
-    std::string text = sim::to_text(t);
-    CHECK(text.find("     0 ms  select        #3    b           by nth 1 among #2 #3\n") != std::string::npos);
+    sim::scheduler s({.trace = true, .micro_schedule = sim::schedule{sim::decision::nth(1), sim::decision::lifo()}});
+    CHECK(s.run(sim_test::lost_update()) == 1);
+    CHECK(sim::to_text(s.trace()) ==
+          "     0 ms  job_start     #1\n"
+          "     0 ms  enqueue       #2    a           yield  chain 1\n"
+          "     0 ms  enqueue       #3    b starts    yield  chain 2\n"
+          "     0 ms  select        #3    b starts    by nth 1 among #2 #3\n"
+          "     0 ms  run           #3    b starts    yield  chain 2\n"
+          "     0 ms  enqueue       #4    b           yield  chain 2\n"
+          "     0 ms  select        #4    b           by lifo among #2 #4\n"
+          "     0 ms  run           #4    b           yield  chain 2\n"
+          "     0 ms  run           #2    a           yield  chain 1\n"
+          "     0 ms  job_done      #1  ok\n");
   }
 
   TEST_CASE("the same seed twice gives the identical trace; another seed may not") {

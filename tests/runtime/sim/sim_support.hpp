@@ -82,7 +82,9 @@ inline braid::task<void> add_one(std::shared_ptr<int> c, const char* label = "be
 }
 
 /// Runs two add_one processes at once and succeeds with the counter once
-/// both are done: 2, or 1 when an update was lost.
+/// both are done. Worker b first yields ("b starts"), so in FIFO order a
+/// finishes before b reads and the result is 2; picking "b starts" first
+/// (one decision: nth 1) lets both read 0, and an update is lost: 1.
 inline braid::task<int> lost_update() {
   return braid::make_task<int>([](auto ok, auto fail) {
     auto c = std::make_shared<int>(0);
@@ -91,10 +93,13 @@ inline braid::task<int> lost_update() {
       if (--*left == 0) ok(*c);
     };
     braid::canceller a = add_one(c, "a").run(done, fail);
-    braid::canceller b = add_one(c, "b").run(done, fail);
-    return [a, b] {
+    auto b_cancel = std::make_shared<braid::canceller>();
+    braid::canceller b = braid::yield("b starts").run(
+        [c, done, fail, b_cancel]() mutable { *b_cancel = add_one(c, "b").run(done, fail); }, fail);
+    return [a, b, b_cancel] {
       a();
       b();
+      (*b_cancel)();
     };
   });
 }
