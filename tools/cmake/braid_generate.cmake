@@ -67,8 +67,8 @@ function(braid_generate)
     set(incs "$<TARGET_PROPERTY:${arg_TARGET},INCLUDE_DIRECTORIES>")
     set(defs "$<TARGET_PROPERTY:${arg_TARGET},COMPILE_DEFINITIONS>")
     list(APPEND flags
-      "$<$<BOOL:${incs}>:-I$<JOIN:${incs},;-I>>"
-      "$<$<BOOL:${defs}>:-D$<JOIN:${defs},;-D>>")
+      "$<$<BOOL:${incs}>:-I$<JOIN:${incs},$<SEMICOLON>-I>>"
+      "$<$<BOOL:${defs}>:-D$<JOIN:${defs},$<SEMICOLON>-D>>")
   endif()
 
   set(outputs)
