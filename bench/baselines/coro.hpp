@@ -231,7 +231,10 @@ task<T> never(std::stop_token tok) {
     }
     void await_resume() const noexcept {}
   };
-  co_await wait_for_stop{tok, {}};
+  // A named awaiter: g++ 12 destroys a braced temporary operand of co_await
+  // twice (here: the stop_token, freeing the stop state early).
+  wait_for_stop w{tok, {}};
+  co_await w;
   throw cancelled{};
 }
 
@@ -384,6 +387,8 @@ class single_assign {
   }
 
   /// Awaits the value, or throws cancelled when `tok` is stopped first.
+  /// (Returned as a prvalue, which g++ 12 handles; never write the awaiter
+  /// as a braced temporary inside co_await, see never().)
   auto deref(std::stop_token tok) noexcept { return waiter{this, std::move(tok)}; }
 
  private:
