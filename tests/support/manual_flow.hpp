@@ -260,3 +260,13 @@ std::string transfer_shown(const flow_iterator<T>& it) {
 }
 
 }  // namespace braid::testing
+
+/// Lets doctest print event lists when a comparison fails.
+template <>
+struct doctest::StringMaker<std::vector<std::string>> {
+  static doctest::String convert(const std::vector<std::string>& v) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", \"" : "\"") + v[i] + "\"";
+    return (s + "}").c_str();
+  }
+};
