@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: MIT
+#include <braid/op/latest.hpp>
+#include <braid/op/signal.hpp>
+#include <braid/op/watch.hpp>
+#include <braid/ref.hpp>
+
+#include <script.hpp>
+
+#include "continuous_support.hpp"
+
+#include <atomic>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace braid;
+using braid::testing::event_log;
+using braid::testing::events;
+using braid::testing::logged_consumer;
+using braid::testing::manual_flow;
+
+TEST_SUITE("signal") {
+  TEST_CASE("a constant: the subscription transfers the upstream's one value and terminates with it") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    auto s = signal(in.ready());
+    logged_consumer<int> c(log, "c");
+    c.spawn(s);
+    CHECK(log.take() == events{"in spawn", "c notify"});
+    in.then_last(7);
+    c.step();
+    CHECK(log.take() == events{"in transfer", "c terminate", "c got 7"});
+  }
+
+  TEST_CASE("subscribers share one upstream run; a change notifies each, the first transfer computes for all") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    auto s = signal(in.ready());
+    logged_consumer<int> a(log, "a"), b(log, "b");
+    a.spawn(s);
+    b.spawn(s);
+    CHECK(log.take() == events{"in spawn", "a notify", "b notify"});
+    in.then_value(1);
+    a.step();
+    b.step();
+    CHECK(log.take() == events{"in transfer", "a got 1", "b got 1"});
+    in.notify();
+    CHECK(log.take() == events{"b notify", "a notify"});
+    in.then_value(2);
+    b.step();
+    a.step();
+    CHECK(log.take() == events{"in transfer", "b got 2", "a got 2"});
+    CHECK(in.runs() == 1);
+    a.it.cancel();
+    CHECK(log.take() == events{"a notify"});
+    a.step();
+    CHECK(log.take() == events{"a terminate", "a err cancelled: braid: signal subscription cancelled"});
+    b.it.cancel();  // the last one: the upstream is cancelled, b follows it to its end
+    CHECK(log.take() == events{"in cancel"});
+    in.then([&]() -> int {
+      in.terminate();
+      throw braid::cancelled("manual flow cancelled");
+    });
+    in.notify();
+    CHECK(log.take() == events{"b notify"});
+    b.step();
+    CHECK(log.take() == events{"in transfer", "b terminate", "b err cancelled: manual flow cancelled"});
+  }
+
+  TEST_CASE("with a semigroup: each subscriber gets the merge of the deltas since its last transfer, a new one all") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    auto s = signal(std::plus<>{}, in.ready());
+    logged_consumer<int> a(log, "a");
+    a.spawn(s);
+    in.then_value(0);
+    a.step();
+    CHECK(log.take() == events{"in spawn", "a notify", "in transfer", "a got 0"});
+    in.notify();
+    in.then_value(2);
+    a.step();
+    CHECK(log.take() == events{"a notify", "in transfer", "a got 2"});
+    in.notify();
+    CHECK(log.take() == events{"a notify"});
+    logged_consumer<int> b(log, "b");
+    b.spawn(s);
+    CHECK(log.take() == events{"b notify"});
+    in.then_value(3);
+    b.step();
+    CHECK(log.take() == events{"in transfer", "b got 5"});
+    a.step();
+    CHECK(log.take() == events{"a got 3"});
+    b.it.cancel();
+    a.it.cancel();
+    in.then_cancelled();
+    in.notify();
+    CHECK(log.take() == events{"b notify", "in cancel", "a notify"});
+    b.step();
+    a.step();
+    CHECK(log.take() == events{"b terminate", "b err cancelled: braid: signal subscription cancelled", "in transfer",
+                               "a err cancelled: manual flow cancelled"});
+    in.terminate();
+    CHECK(log.take() == events{"a terminate"});
+  }
+
+  TEST_CASE("an upstream error reaches the subscriber, the upstream is cancelled and drained") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    logged_consumer<int> c(log, "c");
+    c.spawn(signal(in.ready()));
+    in.then_value(1);
+    c.step();
+    log.take();
+    in.notify();
+    in.then_error("broken");
+    c.step();
+    CHECK(log.take() == events{"c notify", "in transfer", "in cancel", "c err broken"});
+    in.then_value(5);
+    in.notify();  // drained
+    CHECK(log.take() == events{"in transfer"});
+    in.terminate();
+    CHECK(log.take() == events{"c terminate"});
+  }
+
+  TEST_CASE("an upstream not ready at spawn: cancelled, the subscriber fails with a clear error") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    logged_consumer<int> c(log, "c");
+    c.spawn(signal(in.get()));
+    CHECK(log.take() == events{"in spawn", "in cancel", "c notify"});
+    c.step();
+    CHECK(log.take() == events{"c err braid: signal: uninitialized continuous flow (the upstream did not notify "
+                               "during spawn; a signal needs a continuous upstream that is ready at spawn)"});
+    in.then_cancelled();
+    in.notify();
+    CHECK(log.take() == events{"in transfer"});
+    in.terminate();
+    CHECK(log.take() == events{"c terminate"});
+  }
+
+  TEST_CASE("an empty upstream: the subscriber fails with a clear error and terminates") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    logged_consumer<int> c(log, "c");
+    c.spawn(signal(in.get([&](std::size_t) { in.terminate(); })));
+    CHECK(log.take() == events{"in spawn", "c notify"});
+    c.step();
+    CHECK(log.take() == events{"c terminate",
+                               "c err braid: signal: the upstream flow terminated without a value (an empty "
+                               "flow); a signal needs a continuous upstream that is ready at spawn"});
+  }
+
+  TEST_CASE("after the end, a pending subscription still gets the last value; a late one gets it too") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    auto s = signal(in.ready());
+    logged_consumer<int> a(log, "a"), b(log, "b");
+    a.spawn(s);
+    b.spawn(s);
+    in.then_last(9);
+    b.step();
+    CHECK(log.take() == events{"in spawn", "a notify", "b notify", "in transfer", "b terminate", "b got 9"});
+    a.it.cancel();  // after the end: no effect
+    a.step();
+    CHECK(log.take() == events{"a terminate", "a got 9"});
+    logged_consumer<int> late(log, "late");
+    late.spawn(s);
+    late.step();
+    CHECK(log.take() == events{"late notify", "late terminate", "late got 9"});
+    CHECK(in.runs() == 1);
+  }
+
+  TEST_CASE("a re-notification inside the upstream transfer is merged into the same transfer") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    logged_consumer<int> c(log, "c");
+    c.spawn(signal(std::plus<>{}, in.ready()));
+    in.then_renotify(1);
+    in.then_value(2);
+    c.step();
+    CHECK(log.take() == events{"in spawn", "c notify", "in transfer", "in transfer", "c got 3"});
+    c.it.cancel();
+    in.then_cancelled();
+    in.notify();
+    c.step();
+    in.terminate();
+    CHECK(log.take() == events{"in cancel", "c notify", "in transfer", "c err cancelled: manual flow cancelled",
+                               "c terminate"});
+  }
+
+  TEST_CASE("cancel right after subscribing, before the first transfer") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    auto s = signal(in.ready());
+    logged_consumer<int> a(log, "a"), b(log, "b");
+    a.spawn(s);
+    b.spawn(s);
+    a.it.cancel();  // pending: not notified again, its transfer throws
+    CHECK(log.take() == events{"in spawn", "a notify", "b notify"});
+    a.step();
+    CHECK(log.take() == events{"a terminate", "a err cancelled: braid: signal subscription cancelled"});
+    in.then_value(4);
+    b.step();
+    CHECK(log.take() == events{"in transfer", "b got 4"});
+    b.it.cancel();
+    in.then_cancelled();
+    in.notify();
+    b.step();
+    in.terminate();
+    CHECK(log.take() == events{"in cancel", "b notify", "in transfer", "b err cancelled: manual flow cancelled",
+                               "b terminate"});
+  }
+
+  TEST_CASE("a new subscriber after the last one left starts a new upstream run") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    auto s = signal(in.ready());
+    {
+      logged_consumer<int> a(log, "a");
+      a.spawn(s);
+      in.then_value(1);
+      a.step();
+      a.it.cancel();
+      in.then_cancelled(0);
+      in.notify(0);
+      a.step();
+      in.terminate(0);
+      CHECK(log.take() == events{"in spawn", "a notify", "in transfer", "a got 1", "in cancel", "a notify",
+                                 "in transfer", "a err cancelled: manual flow cancelled", "a terminate"});
+    }
+    logged_consumer<int> b(log, "b");
+    b.spawn(s);
+    in.then_value(2, 1);
+    b.step();
+    CHECK(log.take() == events{"in spawn", "b notify", "in transfer", "b got 2"});
+    CHECK(in.runs() == 2);
+    b.it.cancel();
+    in.then_cancelled(1);
+    in.notify(1);
+    b.step();
+    in.terminate(1);
+    log.take();
+  }
+}
+
+TEST_SUITE("signal glitch-freedom") {
+  TEST_CASE("diamond through a shared signal: one value per change, never a mix (2, 4, 6)") {
+    event_log log;
+    ref<int> x(1);
+    auto s = signal(watch(x));
+    auto y = signal(latest(std::plus<>{}, s, s));
+    logged_consumer<int> c(log, "c", true);
+    c.spawn(y);
+    x.reset(2);
+    x.reset(3);
+    CHECK(c.values == std::vector<int>{2, 4, 6});
+    c.it.cancel();
+    CHECK(c.terminations == 1);
+  }
+
+  TEST_CASE("two independent watches (no shared signal) may glitch: 2, 3, 4") {
+    event_log log;
+    ref<int> x(1);
+    auto y = signal(latest(std::plus<>{}, watch(x), watch(x)));
+    logged_consumer<int> c(log, "c", true);
+    c.spawn(y);
+    x.reset(2);
+    CHECK(c.values == std::vector<int>{2, 3, 4});
+    c.it.cancel();
+    CHECK(c.terminations == 1);
+  }
+
+  TEST_CASE("scripted diamond: the derived signal is notified once, after both inputs were invalidated") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    auto s = signal(in.ready());
+    auto y = signal(latest([](int a, int b) { return a * 100 + b; }, s, s));
+    logged_consumer<int> c(log, "c");
+    c.spawn(y);
+    CHECK(log.take() == events{"in spawn", "c notify"});
+    in.then_value(1);
+    c.step();
+    CHECK(log.take() == events{"in transfer", "c got 101"});
+    in.notify();
+    CHECK(log.take() == events{"c notify"});
+    in.then_value(2);
+    c.step();
+    CHECK(log.take() == events{"in transfer", "c got 202"});
+    in.then_cancelled();
+    c.it.cancel();
+    in.notify();
+    c.step();
+    in.terminate();
+    // latest transfers its first input first: that subscription was cancelled.
+    CHECK(log.take() == events{"in cancel", "c notify", "in transfer",
+                               "c err cancelled: braid: signal subscription cancelled", "c terminate"});
+  }
+
+  TEST_CASE("random DAGs of 50 signals: no node ever computes from inputs of different generations") {
+    // Node 0 watches x; every other node is signal(latest(combine, parents))
+    // over 1 to 3 earlier nodes. A value is (generation, checksum); combine
+    // fails the test if its inputs carry different generations. Every node
+    // has an eager consumer that checks what it observes.
+    struct val {
+      int gen = 0;
+      long sum = 0;
+      bool operator==(const val&) const = default;
+    };
+    std::mt19937 rng(20261121);
+    for (int round = 0; round < 5; ++round) {
+      ref<int> x(0);
+      std::vector<flow<val>> nodes;
+      std::atomic<int> mixes{0};
+      nodes.push_back(signal(latest([](int g) { return val{g, g}; }, watch(x))));
+      for (int i = 1; i < 50; ++i) {
+        std::uniform_int_distribution<int> pick(0, i - 1);
+        int arity = 1 + int(rng() % 3);
+        auto combine2 = [&mixes, i](const val& a, const val& b) {
+          if (a.gen != b.gen) mixes.fetch_add(1);
+          return val{a.gen, a.sum + b.sum + i};
+        };
+        auto combine3 = [&mixes, i](const val& a, const val& b, const val& c) {
+          if (a.gen != b.gen || b.gen != c.gen) mixes.fetch_add(1);
+          return val{a.gen, a.sum + b.sum + c.sum + i};
+        };
+        flow<val> n;
+        if (arity == 1)
+          n = signal(latest([i](const val& a) { return val{a.gen, a.sum + i}; }, nodes[pick(rng)]));
+        else if (arity == 2)
+          n = signal(latest(combine2, nodes[pick(rng)], nodes[pick(rng)]));
+        else
+          n = signal(latest(combine3, nodes[pick(rng)], nodes[pick(rng)], nodes[pick(rng)]));
+        nodes.push_back(std::move(n));
+      }
+      struct checker {
+        flow_iterator<val> it;
+        std::vector<int> gens;
+        bool in = false, again = false;
+        int ends = 0;
+      };
+      std::vector<std::unique_ptr<checker>> cs;
+      for (auto& n : nodes) {
+        auto c = std::make_unique<checker>();
+        checker* p = c.get();
+        auto drain = [p] {
+          for (;;) {
+            try {
+              p->gens.push_back(p->it.transfer().gen);
+            } catch (...) {
+            }
+            if (!p->again) break;
+            p->again = false;
+          }
+          p->in = false;
+        };
+        p->in = true;
+        p->it = n.spawn([p, drain] {
+          if (p->in) {
+            p->again = true;
+            return;
+          }
+          p->in = true;
+          drain();
+        }, [p] { ++p->ends; });
+        if (p->again) {
+          p->again = false;
+          drain();
+        } else {
+          p->in = false;
+        }
+        cs.push_back(std::move(c));
+      }
+      for (int g = 1; g <= 20; ++g) x.reset(g);
+      CHECK(mixes.load() == 0);
+      for (auto& c : cs) {
+        // Each node saw every generation once, in order: one value per change.
+        std::vector<int> want;
+        for (int g = 0; g <= 20; ++g) want.push_back(g);
+        CHECK(c->gens == want);
+      }
+      for (auto& c : cs) c->it.cancel();
+      for (auto& c : cs) CHECK(c->ends == 1);
+    }
+  }
+
+  TEST_CASE("stress: threads resetting refs while a consumer transfers (threads, joined)") {
+    ref<int> x(0), y(0);
+    auto sx = signal(watch(x));
+    auto sy = signal(watch(y));
+    auto sum = signal(latest([](int a, int b, int c) { return a + b + c; }, sx, sy, sx));
+    std::atomic<int> notes{0};
+    std::atomic<bool> ended{false};
+    auto it = sum.spawn([&] { notes.fetch_add(1); }, [&] { ended = true; });
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> ts;
+    ts.emplace_back([&] {
+      for (int i = 1; i <= 3000; ++i) x.reset(i);
+    });
+    ts.emplace_back([&] {
+      for (int i = 1; i <= 3000; ++i) y.swap([](int v) { return v + 1; });
+    });
+    int transfers = 0;
+    int last = 0;
+    while (last != 3000 * 3) {
+      if (notes.load() > transfers) {
+        last = it.transfer();
+        ++transfers;
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    for (auto& t : ts) t.join();
+    stop = true;
+    it.cancel();
+    while (!ended.load()) {
+      if (notes.load() > transfers) {
+        try {
+          (void)it.transfer();
+        } catch (...) {
+        }
+        ++transfers;
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    CHECK(ended.load());
+  }
+}
