@@ -474,7 +474,7 @@ TEST_SUITE("sem threads") {
 
   TEST_CASE("[threads][stress] holding with two permits never lets three bodies in; every permit comes back") {
     constexpr int threads = 4;
-    constexpr int rounds = 1500;
+    constexpr int rounds = 1000;
     sem s(2);
     std::atomic<int> inside{0}, max_inside{0}, bodies{0}, cancelled{0};
     auto body = make_task<int>([&](auto ok, auto) {
