@@ -29,21 +29,23 @@ struct options {
   long n = 0;
   int reps = 5;
   int warmup = 1;
-  const char* json = nullptr;  // append JSON lines to this file
+  const char* json = nullptr;   // append one JSON line to this file
+  const char* table = nullptr;  // append the summary table's rows (TSV) to this file
   const char* only = nullptr;  // run only the variants whose name contains this
+  bool quick = false;          // n / 100 (unless --n is given): a fast, rough run
 };
 
 [[noreturn]] inline void usage(const char* prog, const char* why) {
   std::fprintf(stderr,
                "%s: %s\n"
-               "usage: %s [--n N] [--reps R] [--warmup W] [--json FILE] [--only SUBSTRING]\n",
+               "usage: %s [--n N] [--reps R] [--warmup W] [--json FILE] [--table FILE] [--only SUBSTRING] [--quick]\n",
                prog, why, prog);
   std::exit(2);
 }
 
 inline options parse(int argc, char** argv, long default_n) {
   options o;
-  o.n = default_n;
+  o.n = 0;
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     auto value = [&]() -> const char* {
@@ -61,9 +63,12 @@ inline options parse(int argc, char** argv, long default_n) {
     else if (!std::strcmp(a, "--reps")) o.reps = static_cast<int>(number(1));
     else if (!std::strcmp(a, "--warmup")) o.warmup = static_cast<int>(number(0));
     else if (!std::strcmp(a, "--json")) o.json = value();
+    else if (!std::strcmp(a, "--table")) o.table = value();
     else if (!std::strcmp(a, "--only")) o.only = value();
+    else if (!std::strcmp(a, "--quick")) o.quick = true;
     else usage(argv[0], (std::string("unknown argument ") + a).c_str());
   }
+  if (!o.n) o.n = o.quick ? std::max(1L, default_n / 100) : default_n;
   return o;
 }
 
@@ -171,6 +176,7 @@ class suite {
       }
     std::printf("  checksums %s\n", ok ? "agree" : "DISAGREE (or a variant failed)");
     if (o_.json) write_json(ok);
+    if (o_.table) write_table(ok);
     std::fflush(stdout);
     return ok ? 0 : 1;
   }
@@ -208,6 +214,62 @@ class suite {
       o += c;
     }
     return o + "\"";
+  }
+
+  // The summary rows bench/run prints: per braid variant, its median next to
+  // the best (lowest) median of each baseline family, named by prefix
+  // ("callbacks...", "coroutine..."; anything else counts as "other"), the
+  // ratios, the metrics of every variant, and the checksum verdict.
+  void write_table(bool ok) const {
+    std::FILE* f = std::fopen(o_.table, "a");
+    if (!f) {
+      std::fprintf(stderr, "%s: cannot open %s for appending\n", id_.c_str(), o_.table);
+      return;
+    }
+    auto best = [&](const char* prefix) -> const variant* {
+      const variant* b = nullptr;
+      for (auto& v : variants_)
+        if (v.s == side::baseline && v.name.rfind(prefix, 0) == 0 && (!b || median(v) < median(*b))) b = &v;
+      return b;
+    };
+    const variant* cb = best("callbacks");
+    const variant* co = best("coroutine");
+    auto cell = [](const variant* v) { return v ? fmt("%.2f", median(*v)) : std::string("-"); };
+    auto ratio = [](const variant& v, const variant* b) {
+      return b && median(*b) > 0 ? fmt("%.2fx", median(v) / median(*b)) : std::string("-");
+    };
+    // "key braid/callbacks/coroutine" for each metric of the braid variant.
+    auto metric = [](const variant* v, const std::string& k) {
+      if (v)
+        for (auto& [key, x] : v->m.all())
+          if (key == k) return fmt("%.1f", x);
+      return std::string("-");
+    };
+    for (auto& v : variants_) {
+      if (v.s != side::braid) continue;
+      std::string mem;
+      for (auto& kv : v.m.all()) {
+        if (!mem.empty()) mem += "; ";
+        mem += kv.first;
+        mem += ' ';
+        mem += metric(&v, kv.first);
+        mem += '/';
+        mem += metric(cb, kv.first);
+        mem += '/';
+        mem += metric(co, kv.first);
+      }
+      std::fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id_.c_str(), v.name.c_str(), fmt("%.2f", median(v)).c_str(),
+                   cell(cb).c_str(), cell(co).c_str(), ratio(v, cb).c_str(), ratio(v, co).c_str(),
+                   ok ? "agree" : "DISAGREE", mem.empty() ? "-" : mem.c_str());
+    }
+    std::fclose(f);
+  }
+
+  template <class... A>
+  static std::string fmt(const char* f, A... a) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, a...);
+    return buf;
   }
 
   // One JSON object per workload, on one line, appended to the file:
