@@ -484,7 +484,7 @@ void scheduler_base::drive(detail::job_core& j, const run_options& o) {
 
 void scheduler_base::begin_job(std::shared_ptr<detail::job_core> j, std::string label) {
   std::lock_guard<std::mutex> g(m_);
-  std::erase_if(jobs_, [](const auto& p) { return p->is_done(); });
+  std::erase_if(jobs_, [](const auto& p) { return p->finished.load(std::memory_order_acquire); });
   j->id = next_id_++;
   j->label = std::move(label);
   j->driver = driver_;
@@ -548,6 +548,7 @@ void end_job(job_core& j, bool ok) noexcept {
       ok = false;
     }
     j.done = true;
+    j.finished.store(true, std::memory_order_release);
     drop = std::move(j.cancel);
     if (o) {
       std::lock_guard<std::mutex> g2(o->m_);

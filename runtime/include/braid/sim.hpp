@@ -11,4 +11,5 @@
 
 #include <braid/op/yield.hpp>
 #include <braid/sim/explore.hpp>
+#include <braid/sim/flow.hpp>
 #include <braid/sim/scheduler.hpp>

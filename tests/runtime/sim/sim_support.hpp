@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 #include <string>
 
 namespace sim_test {
@@ -101,6 +103,46 @@ inline braid::task<int> lost_update() {
       b();
       (*b_cancel)();
     };
+  });
+}
+
+namespace seq_detail {
+struct state : std::enable_shared_from_this<state> {
+  std::vector<braid::task<void>> ts;
+  std::size_t i = 0;
+  std::function<void()> ok;
+  std::function<void(std::exception_ptr)> fail;
+  braid::canceller cur;
+  void next() {
+    if (i == ts.size()) {
+      ok();
+      return;
+    }
+    auto self = shared_from_this();
+    cur = ts[i++].run([self] { self->next(); }, [self](std::exception_ptr e) { self->fail(e); });
+  }
+};
+}  // namespace seq_detail
+
+/// Runs the tasks one after the other (a stand-in for an sp body that parks
+/// on each in turn); cancelling cancels the current one.
+inline braid::task<void> seq(std::vector<braid::task<void>> ts) {
+  return braid::make_task<void>([ts](auto ok, auto fail) {
+    auto s = std::make_shared<seq_detail::state>();
+    s->ts = ts;
+    s->ok = ok;
+    s->fail = fail;
+    s->next();
+    return [s] { s->cur(); };
+  });
+}
+
+/// A task that calls f() when it runs and succeeds.
+template <class F>
+braid::task<void> act(F f) {
+  return braid::make_task<void>([f](auto ok, auto) {
+    f();
+    ok();
   });
 }
 

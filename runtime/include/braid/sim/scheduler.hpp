@@ -205,6 +205,9 @@ struct job_core {
   bool done = false;
   std::exception_ptr error;
   canceller cancel;
+  // done, readable without m: the scheduler prunes its job list under its
+  // own lock, which must not nest the job's (lock order: job, then scheduler).
+  std::atomic<bool> finished{false};
   scheduler_base* owner = nullptr;  // null once the scheduler is gone
 
   bool is_done() {
