@@ -220,10 +220,9 @@ struct logged_consumer {
       std::lock_guard<std::mutex> g(m);
       in_transfer = true;
     }
-    it = f.spawn([this] { on_notify(); }, [this] {
-      ++terminations;
-      (*log)(name + " terminate");
-    });
+    // A raw listener: the terminator may run inside the notifier (an eager
+    // consumer's last transfer), so no callback object is freed under it.
+    it = f.spawn(detail::flow_listener{this, &notify_cb, &terminate_cb});
     bool run;
     {
       std::lock_guard<std::mutex> g(m);
@@ -232,6 +231,12 @@ struct logged_consumer {
       in_transfer = run;
     }
     if (run) drain();
+  }
+  static void notify_cb(void* c) noexcept { static_cast<logged_consumer*>(c)->on_notify(); }
+  static void terminate_cb(void* c) noexcept {
+    auto* self = static_cast<logged_consumer*>(c);
+    ++self->terminations;
+    (*self->log)(self->name + " terminate");
   }
   void on_notify() {
     (*log)(name + " notify");

@@ -334,39 +334,45 @@ TEST_SUITE("signal glitch-freedom") {
           n = signal(latest(combine3, nodes[pick(rng)], nodes[pick(rng)], nodes[pick(rng)]));
         nodes.push_back(std::move(n));
       }
+      // An eager consumer with a trampoline. It listens through a raw
+      // flow_listener: its terminator may run inside its own notifier (the
+      // last transfer happens there), so no callback object may be freed
+      // while the notifier still runs.
       struct checker {
         flow_iterator<val> it;
         std::vector<int> gens;
-        bool in = false, again = false;
+        bool in = true, again = false;
         int ends = 0;
-      };
-      std::vector<std::unique_ptr<checker>> cs;
-      for (auto& n : nodes) {
-        auto c = std::make_unique<checker>();
-        checker* p = c.get();
-        auto drain = [p] {
-          for (;;) {
-            try {
-              p->gens.push_back(p->it.transfer().gen);
-            } catch (...) {
-            }
-            if (!p->again) break;
-            p->again = false;
-          }
-          p->in = false;
-        };
-        p->in = true;
-        p->it = n.spawn([p, drain] {
+        static void on_notify(void* c) noexcept {
+          auto* p = static_cast<checker*>(c);
           if (p->in) {
             p->again = true;
             return;
           }
           p->in = true;
-          drain();
-        }, [p] { ++p->ends; });
+          p->drain();
+        }
+        static void on_terminate(void* c) noexcept { ++static_cast<checker*>(c)->ends; }
+        void drain() {
+          for (;;) {
+            try {
+              gens.push_back(it.transfer().gen);
+            } catch (...) {
+            }
+            if (!again) break;
+            again = false;
+          }
+          in = false;
+        }
+      };
+      std::vector<std::unique_ptr<checker>> cs;
+      for (auto& n : nodes) {
+        auto c = std::make_unique<checker>();
+        checker* p = c.get();
+        p->it = n.spawn(detail::flow_listener{p, &checker::on_notify, &checker::on_terminate});
         if (p->again) {
           p->again = false;
-          drain();
+          p->drain();
         } else {
           p->in = false;
         }
