@@ -296,6 +296,45 @@ TEST_SUITE("sem permit") {
   }
 }
 
+namespace {
+
+// BRAID_SP task<long> total(sem s, int n) {
+//   long sum = 0;
+//   for (int i = 0; i < n; ++i) sum += park(holding(s, task<int>(i)));
+//   return sum;
+// }
+struct total_frame final : sp_frame<long> {
+  sem s;
+  int n;
+  long sum = 0;
+  int i = 0;
+  slot<int> s0;
+
+  total_frame(sem s, int n) : sp_frame(table), s(std::move(s)), n(n) {}
+
+  step p0() {
+    if (!(i < n)) return finish_with(sum);
+    return park(holding(s, task<int>(i)), 1, s0);
+  }
+  step p1() {
+    sum += s0.take();
+    ++i;
+    return step{0};
+  }
+  static void unwind(sp_core*, std::int32_t) noexcept {}
+  static const partition_info parts[2];
+  static const frame_table table;
+};
+const partition_info total_frame::parts[2] = {
+    {&partition_thunk<total_frame, &total_frame::p0>, "total#0", "total.cpp", 3, 3, "sum, i", -1},
+    {&partition_thunk<total_frame, &total_frame::p1>, "total#1", "total.cpp", 3, 42, "sum, i", -1},
+};
+const frame_table total_frame::table = {"total", parts, 2, nullptr, 0, &total_frame::unwind};
+
+task<long> total(sem s, int n) { return make_sp<total_frame, long>(std::move(s), n); }
+
+}  // namespace
+
 TEST_SUITE("holding") {
   TEST_CASE("holding acquires, runs the body, releases, then succeeds with the body's value") {
     event_log log;
@@ -441,14 +480,14 @@ TEST_SUITE("holding") {
                             "another handle before using it"});
   }
 
-  TEST_CASE("a loop of holdings with synchronous bodies runs in constant stack") {
-    // Each holding completes inside run; chaining them through the
-    // callbacks is the caller's recursion, so drive them from a loop.
+  TEST_CASE("a BRAID_SP loop over synchronous holdings runs in constant stack") {
+    // Each holding completes inside its start, so the loop's parks continue
+    // in the driver's loop; recursion would overflow the small stack.
     sem s(1);
-    long sum = 0;
-    for (int i = 0; i < 100000; ++i)
-      holding(s, task<int>(i)).run([&](int v) { sum += v; }, [](std::exception_ptr) {});
-    CHECK(sum == 4999950000L);
+    long sum = -1;
+    testing::run_on_small_stack(
+        [&] { total(s, 20000).run([&](long v) { sum = v; }, [](std::exception_ptr) {}); }, 256 * 1024);
+    CHECK(sum == 20000L * 19999L / 2);
     CHECK(permit_free(s));
   }
 }
@@ -472,11 +511,11 @@ TEST_SUITE("sem threads") {
     CHECK(permit_free(s));
   }
 
-  TEST_CASE("[threads][stress] holding with two permits never lets three bodies in; every permit comes back") {
+  TEST_CASE("[threads][stress] with two permits never three bodies run at once, and every permit comes back") {
     constexpr int threads = 4;
     constexpr int rounds = 1000;
     sem s(2);
-    std::atomic<int> inside{0}, max_inside{0}, bodies{0}, cancelled{0};
+    std::atomic<int> inside{0}, max_inside{0}, bodies{0}, holdings_failed{0}, holdings{0};
     auto body = make_task<int>([&](auto ok, auto) {
       int now = ++inside;
       int m = max_inside.load();
@@ -500,19 +539,32 @@ TEST_SUITE("sem threads") {
                   p.emplace(std::move(q));
                   got = true;
                 },
-                [&](std::exception_ptr) {
-                  ++cancelled;
-                  got = true;
-                });
+                [&](std::exception_ptr) { got = true; });
             if (k % 2) c();  // cancel: either it failed, or it had its permit already
             while (!got.load()) std::this_thread::yield();
+          } else if ((k + i) % 3 == 1) {
+            // A holding cancelled at once: it races with the grant of its
+            // acquire from another thread; either way the permit comes back.
+            ++holdings;
+            std::atomic<bool> done{false};
+            canceller c = holding(s, body).run([&](int) { done = true; },
+                                               [&](std::exception_ptr) {
+                                                 ++holdings_failed;
+                                                 done = true;
+                                               });
+            c();
+            while (!done.load()) std::this_thread::yield();
           } else {
+            ++holdings;
             run_blocking(holding(s, body));
           }
         }
       });
     for (auto& t : ts) t.join();
     CHECK(max_inside.load() <= 2);
+    // The bodies are synchronous: a holding either ran its body to the end
+    // or was cancelled during its acquire.
+    CHECK(bodies.load() + holdings_failed.load() == holdings.load());
     CHECK(bodies.load() > 0);
     // Both permits are back and no third one appeared.
     event_log log;
