@@ -52,6 +52,7 @@ bench::suite::body measured(F f) {
     const std::int64_t base = bench::alloc::reset_peak();
     const std::int64_t allocs = bench::alloc::allocations.load(std::memory_order_relaxed);
     std::int64_t r = f(n);
+    if (!bench::alloc::enabled) return r;
     m.set("peak_B/child", static_cast<double>(bench::alloc::peak_bytes.load() - base) / static_cast<double>(n));
     m.set("allocs/child",
           static_cast<double>(bench::alloc::allocations.load(std::memory_order_relaxed) - allocs) / static_cast<double>(n));

@@ -61,7 +61,7 @@ task<std::int64_t> races(long n) { return make_sp<races_frame, std::int64_t>(n);
 std::int64_t callbacks(long n) {
   baselines::w3::race_loop l(n);
   std::int64_t s = l.run();
-  bench::check(l.cancellations() == n, "callbacks: " + std::to_string(l.cancellations()) + " cancellations observed, expected " + std::to_string(n));
+  bench::check(l.cancellations() == n, "%ld cancellations observed, expected %ld", l.cancellations(), n);
   return s;
 }
 

@@ -4,7 +4,19 @@
 // so the allocator's rounding counts, its per-chunk header does not).
 // Include it in exactly one translation unit of an executable. The cost,
 // two relaxed atomic adds per allocation, is paid by every variant alike.
+// Under ThreadSanitizer, whose runtime defines operator new/delete itself,
+// nothing is replaced and `enabled` is false: the counters stay at zero and
+// the workloads skip their heap figures and heap checks.
 #pragma once
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BENCH_NO_COUNTING_ALLOC 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define BENCH_NO_COUNTING_ALLOC 1
+#endif
 
 #include <malloc.h>
 
@@ -15,6 +27,12 @@
 #include <new>
 
 namespace bench::alloc {
+
+#if defined(BENCH_NO_COUNTING_ALLOC)
+inline constexpr bool enabled = false;
+#else
+inline constexpr bool enabled = true;
+#endif
 
 inline std::atomic<std::int64_t> live_bytes{0};
 inline std::atomic<std::int64_t> peak_bytes{0};
@@ -59,6 +77,7 @@ inline void deallocate(void* p) noexcept {
 
 }  // namespace bench::alloc
 
+#if !defined(BENCH_NO_COUNTING_ALLOC)
 void* operator new(std::size_t n) { return bench::alloc::allocate(n); }
 void* operator new[](std::size_t n) { return bench::alloc::allocate(n); }
 void* operator new(std::size_t n, std::align_val_t a) { return bench::alloc::allocate(n, a); }
@@ -87,3 +106,4 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { bench::a
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { bench::alloc::deallocate(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { bench::alloc::deallocate(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { bench::alloc::deallocate(p); }
+#endif

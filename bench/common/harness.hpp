@@ -97,8 +97,13 @@ struct check_failed {
   std::string what;
 };
 
-inline void check(bool ok, std::string what) {
-  if (!ok) throw check_failed{std::move(what)};
+/// Fails the variant with a printf-style message when `ok` is false.
+template <class... A>
+inline void check(bool ok, const char* format, A... a) {
+  if (ok) return;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, format, a...);
+  throw check_failed{buf};
 }
 
 class suite {
