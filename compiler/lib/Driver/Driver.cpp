@@ -22,6 +22,8 @@
 #include "clang/AST/ASTConsumer.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/CompilerInvocation.h"
+#include "clang/Frontend/TextDiagnosticPrinter.h"
 #include "clang/Frontend/FrontendAction.h"
 #include "clang/Lex/PPCallbacks.h"
 #include "clang/Lex/Preprocessor.h"
@@ -130,6 +132,48 @@ public:
 
 private:
   SourceRun &Run;
+};
+
+/// Prints diagnostics exactly as clang would (options such as
+/// -fno-color-diagnostics or -fdiagnostics-parseable-fixits taken from the
+/// compile command) and remembers whether any was an error. ClangTool
+/// reports the driver's errors (an unknown argument) through the same
+/// consumer but still runs the parse, so its exit status alone would miss
+/// them.
+class ErrorTrackingPrinter : public clang::DiagnosticConsumer {
+public:
+  explicit ErrorTrackingPrinter(const std::vector<std::string> &CommandLine)
+      : Options(makeOptions(CommandLine)), Printer(llvm::errs(), Options.get()) {}
+
+  bool sawError() const { return SawError; }
+
+  void BeginSourceFile(const clang::LangOptions &LangOpts,
+                       const clang::Preprocessor *PP) override {
+    Printer.BeginSourceFile(LangOpts, PP);
+  }
+  void EndSourceFile() override { Printer.EndSourceFile(); }
+  void finish() override { Printer.finish(); }
+  void HandleDiagnostic(clang::DiagnosticsEngine::Level Level,
+                        const clang::Diagnostic &Info) override {
+    clang::DiagnosticConsumer::HandleDiagnostic(Level, Info);
+    if (Level >= clang::DiagnosticsEngine::Error)
+      SawError = true;
+    Printer.HandleDiagnostic(Level, Info);
+  }
+
+private:
+  static llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions>
+  makeOptions(const std::vector<std::string> &CommandLine) {
+    std::vector<const char *> Argv;
+    for (const std::string &Arg : CommandLine)
+      Argv.push_back(Arg.c_str());
+    return llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions>(
+        clang::CreateAndPopulateDiagOpts(Argv).release());
+  }
+
+  llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> Options;
+  clang::TextDiagnosticPrinter Printer;
+  bool SawError = false;
 };
 
 /// Hands ClangTool the one, already adjusted, command braidc chose.
@@ -378,6 +422,8 @@ int DriverRun::transformSource(const std::string &Source, const std::string &Out
   clang::tooling::ClangTool Tool(Db, {AbsSource});
   Tool.clearArgumentsAdjusters(); // adjustCommandLine already did their work
   Tool.setPrintErrorMessage(false);
+  ErrorTrackingPrinter Diagnostics(Command.CommandLine);
+  Tool.setDiagnosticConsumer(&Diagnostics);
   TransformActionFactory Factory(Run);
 
   // A crash inside Clang (or the transformation) becomes an internal error
@@ -390,7 +436,7 @@ int DriverRun::transformSource(const std::string &Source, const std::string &Out
   if (Run.Failure)
     std::rethrow_exception(Run.Failure);
   // Clang's own errors were printed by its diagnostic printer already.
-  if (ToolRc != 0 || !Run.Transformed || Run.Result.HadUserErrors)
+  if (ToolRc != 0 || Diagnostics.sawError() || !Run.Transformed || Run.Result.HadUserErrors)
     return ExitUserError;
   return ExitSuccess;
 }

@@ -161,6 +161,17 @@ TEST_SUITE("braidc cli") {
     CHECK(r.err.find("pass -p <build dir> or the compile flags after '--'") != std::string::npos);
   }
 
+  TEST_CASE("two sources that map to one --out-dir output are a usage error") {
+    fs::path dir = scratch("out_dir_clash");
+    stage_hello(dir / "a");
+    stage_hello(dir / "b");
+    run_result r = braidc(with_flags({"a/hello.cpp", "b/hello.cpp", "--out-dir", "gen"}), dir);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("a/hello.cpp and b/hello.cpp would both be written to gen/hello.braid.cpp") !=
+          std::string::npos);
+    CHECK(!fs::exists(dir / "gen"));
+  }
+
   TEST_CASE("--version prints braidc's and clang's versions") {
     fs::path dir = scratch("version");
     run_result r = braidc({"--version"}, dir);
@@ -179,6 +190,44 @@ TEST_SUITE("braidc cli") {
     CHECK(std::regex_search(r.err, std::regex(R"(broken\.cpp:4:14: error: expected expression)")));
     CHECK(r.err.find("^") != std::string::npos);  // the caret line
     CHECK(listing(dir) == std::vector<std::string>{"broken.cpp"});
+  }
+
+  TEST_CASE("a compile argument clang rejects is an error unless --removed-arg drops it") {
+    fs::path dir = scratch("removed_arg");
+    stage_hello(dir);
+    // As a compile database from a g++ build would have them.
+    std::vector<std::string> gcc_command = {"--", "-std=c++20", "-I" BRAID_RUNTIME_INCLUDE,
+                                            "-fno-such-gcc-flag", "-fsuch=3"};
+    std::vector<std::string> args = {"hello.cpp", "--stdout"};
+    args.insert(args.end(), gcc_command.begin(), gcc_command.end());
+    run_result rejected = braidc(args, dir);
+    CHECK(rejected.code == 1);
+    CHECK(rejected.err.find("error: unknown argument: '-fno-such-gcc-flag'") != std::string::npos);
+    CHECK(rejected.out.empty());
+    args = {"hello.cpp", "--stdout", "-v", "--removed-arg", "-fno-such-gcc-flag",
+            "--removed-arg=-fsuch="};
+    args.insert(args.end(), gcc_command.begin(), gcc_command.end());
+    run_result r = braidc(args, dir);
+    CHECK(r.code == 0);
+    CHECK(r.err.find("-fno-such-gcc-flag") == std::string::npos);
+    CHECK(r.err.find("-fsuch=") == std::string::npos);
+  }
+
+  TEST_CASE("--extra-arg-before and --extra-arg surround the command's own flags") {
+    fs::path dir = scratch("extra_args");
+    stage_hello(dir);
+    run_result r = braidc(with_flags({"hello.cpp", "--stdout", "-v", "--extra-arg-before",
+                                      "-DBEFORE=1", "--extra-arg", "-DAFTER=1"}),
+                          dir);
+    auto before = r.err.find("-DBEFORE=1");
+    auto own = r.err.find("-std=c++20");
+    auto after = r.err.find("-DAFTER=1");
+    REQUIRE(before != std::string::npos);
+    REQUIRE(own != std::string::npos);
+    REQUIRE(after != std::string::npos);
+    CHECK(before < own);
+    CHECK(own < after);
+    CHECK(r.err.find("-DBRAID_ANALYZING=1") != std::string::npos);
   }
 
   TEST_CASE("a missing source is a user error") {
@@ -343,6 +392,15 @@ TEST_SUITE("braidc cli") {
     // The command shown by -v holds the user's flag and no injected one.
     CHECK(r.err.find("-resource-dir=/nowhere") != std::string::npos);
     CHECK(r.err.find("-resource-dir ") == std::string::npos);
+  }
+
+  TEST_CASE("--dump-partitions without --dump-file prints the dump on stdout") {
+    fs::path dir = scratch("dump_stdout");
+    stage_hello(dir);
+    run_result r = braidc(with_flags({"hello.cpp", "-o", "out.cpp", "--dump-partitions=json"}), dir);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("twice_plus") != std::string::npos);
+    CHECK(fs::exists(dir / "out.cpp"));
   }
 
   TEST_CASE("--dump-partitions with --dump-file writes the dump there, not to stdout") {
