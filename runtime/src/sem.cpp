@@ -42,7 +42,8 @@ void sem_state::grant(void* ctx, on_unit_fn on_unit, on_permit_fn on_permit) noe
   }
 }
 
-canceller sem_state::acquire(void* ctx, on_error_fn on_error, on_unit_fn on_unit, on_permit_fn on_permit) noexcept {
+canceller sem_state::acquire(void* ctx, on_error_fn on_error, on_unit_fn on_unit,
+                             on_permit_fn on_permit) noexcept {
   bool available;
   {
     std::lock_guard<std::mutex> lk(mutex_);

@@ -5,6 +5,7 @@
 #include <script.hpp>
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -199,6 +200,26 @@ TEST_SUITE("dfv") {
         [](std::exception_ptr) {});
     CHECK(v.assign(1));
     CHECK(log.take() == events{"first 1", "nested ok 1"});
+  }
+
+  TEST_CASE("a deref callback may destroy the last handle while other derefs are pending") {
+    event_log log;
+    tracked::live = 0;
+    {
+      std::optional<dfv<tracked>> v(std::in_place);
+      v->deref().run(
+          [&](tracked x) {
+            log("a ok " + std::to_string(x.v));
+            v.reset();  // the handle whose assign is running
+          },
+          [](std::exception_ptr) {});
+      run_tracked(v->deref(), log, "b ");
+      run_tracked(v->deref(), log, "c ");
+      CHECK(v->assign(tracked(6)));
+      CHECK_FALSE(v.has_value());
+      CHECK(log.take() == events{"a ok 6", "b ok 6", "c ok 6"});
+    }
+    CHECK(tracked::live == 0);
   }
 
   TEST_CASE("using a moved-from handle throws a logic_error naming the problem") {

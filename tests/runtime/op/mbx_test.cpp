@@ -205,7 +205,7 @@ TEST_SUITE("mbx") {
     th.join();
   }
 
-  TEST_CASE("[threads][stress] producers and consumers: every message delivered exactly once, in order per producer") {
+  TEST_CASE("[threads][stress] every message is delivered exactly once, in order per producer") {
     constexpr int producers = 3;
     constexpr int consumers = 3;
     constexpr int per_producer = 2000;

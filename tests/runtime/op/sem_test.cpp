@@ -20,7 +20,8 @@ using braid::testing::run_logged;
 namespace {
 
 // Runs acquire_permit and keeps the permit in `slot` ("<prefix>permit" is logged).
-canceller run_permit(const sem& s, std::optional<permit>& slot, event_log& log, const std::string& prefix = "") {
+canceller run_permit(const sem& s, std::optional<permit>& slot, event_log& log,
+                     const std::string& prefix = "") {
   return s.acquire_permit().run(
       [&slot, &log, prefix](permit p) {
         log(prefix + "permit");

@@ -125,7 +125,9 @@ class dfv_state final : public std::enable_shared_from_this<dfv_state<T>> {
       chain = waiters_.take_all();
     }
     // [spec.prim.dfv] FIFO wake-up, outside the lock. The value is immutable
-    // from now on, so reading it unlocked is safe.
+    // from now on, so reading it unlocked is safe. A completion may drop
+    // every handle to the variable, yet `x` stays valid while it is read:
+    // each waiter still on the chain keeps the state alive.
     const T& x = *value_.load(std::memory_order_relaxed);
     while (chain) {
       auto* w = static_cast<deref_waiter*>(chain);

@@ -41,7 +41,7 @@ class rdv_state;
 /// **Failure**: a give or take fails only when cancelled, or when copying
 /// the value throws: then both sides of that meeting fail with the
 /// exception (the value could not pass). `give(v)` itself throws only what
-/// copying `v` into the task throws.
+/// storing `v` in the new task throws (its allocation, T's move).
 ///
 /// **Ordering / thread-safety**: every member may be called from any thread
 /// concurrently. A meeting completes both sides on the thread of the run

@@ -120,7 +120,8 @@ namespace detail {
 /// in src/sem.cpp.
 class sem_state final : public std::enable_shared_from_this<sem_state> {
  public:
-  explicit sem_state(std::int64_t permits) noexcept : permits_(permits), acquire_recipe_(this), permit_recipe_(this) {}
+  explicit sem_state(std::int64_t permits) noexcept
+      : permits_(permits), acquire_recipe_(this), permit_recipe_(this) {}
   sem_state(const sem_state&) = delete;
   sem_state& operator=(const sem_state&) = delete;
 
