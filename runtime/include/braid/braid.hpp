@@ -11,3 +11,7 @@
 #include <braid/task.hpp>
 
 // operators
+#include <braid/op/dfv.hpp>
+#include <braid/op/mbx.hpp>
+#include <braid/op/rdv.hpp>
+#include <braid/op/sem.hpp>
