@@ -112,8 +112,6 @@ class store_reader final : public flow_process<T> {
     }
   }
 
-  store_cell<T> cell_;    // guarded by the store's mutex
-  std::optional<T> last_;  // guarded: the merge of everything transferred
 
  private:
   friend class store_state<T, SG>;
@@ -149,6 +147,8 @@ class store_reader final : public flow_process<T> {
 
   std::shared_ptr<store_state<T, SG>> s_;
   flow_listener l_;
+  store_cell<T> cell_;     // guarded by the store's mutex
+  std::optional<T> last_;  // guarded by the store's mutex: the merge of everything transferred
 };
 
 template <class T, class SG>
