@@ -157,18 +157,28 @@ TEST_SUITE("sim explore") {
 
   TEST_CASE("a harness error in some interleaving is a failure of kind harness") {
     // Waits forever unless a runs first: a deadlock in the other order.
+    // Cancelling fails it, so the harness's cleanup ends it; the failure
+    // callable is dropped once used (the cancel callable must not keep the
+    // process alive through it).
     auto make = [] {
       return make_task<int>([](auto ok, auto fail) {
         auto a_first = std::make_shared<int>(0);
+        auto on_cancel = std::make_shared<std::function<void()>>();
         canceller a = braid::yield("a").run([a_first]() { if (*a_first == 0) *a_first = 1; }, fail);
         canceller b = braid::yield("b").run(
-            [a_first, ok]() mutable {
-              if (*a_first == 1) ok(1);
+            [a_first, ok, on_cancel]() mutable {
+              if (*a_first == 1) {
+                *on_cancel = nullptr;
+                ok(1);
+              }
             },
             fail);
-        return [a, b] {
+        *on_cancel = [fail]() mutable { fail(braid::cancelled_error("cancelled")); };
+        return [a, b, on_cancel] {
           a();
           b();
+          auto f = std::exchange(*on_cancel, nullptr);
+          if (f) f();
         };
       });
     };

@@ -7,6 +7,7 @@
 
 #include "sim_support.hpp"
 
+#include <atomic>
 #include <thread>
 
 using namespace braid;
@@ -487,6 +488,29 @@ TEST_SUITE("sim scheduler") {
     CHECK(w.find("complete it from the test thread instead") != std::string::npos);
     CHECK(s.step());  // the work itself was kept
     CHECK(log.take() == events{"a ran"});
+  }
+
+  TEST_CASE("cross-thread: a yield cancelled from another thread while the scheduler resumes it ends exactly once") {
+    for (int round = 0; round < 200; ++round) {
+      sim::scheduler s;
+      std::atomic<int> outcomes{0};
+      canceller c = braid::yield().run([&] { ++outcomes; }, [&](std::exception_ptr) { ++outcomes; });
+      std::thread th([&] { c(); });
+      s.tick();
+      th.join();
+      CHECK(outcomes.load() == 1);
+    }
+  }
+
+  TEST_CASE("an nth decision beyond the ready microtasks is an unknown_task_id error") {
+    event_log log;
+    sim::scheduler s({.micro_schedule = sim::schedule{sim::decision::nth(5)}});
+    run_logged(braid::yield("a"), log);
+    run_logged(braid::yield("b"), log);
+    CHECK(what_of([&] { s.step(); }) ==
+          "unknown_task_id: braid::sim: decision 1 (nth 5) is out of range: only 2 microtasks are ready");
+    s.step(1);
+    s.step(2);
   }
 
   TEST_CASE("cross-thread: driving from another thread is an off_thread error") {

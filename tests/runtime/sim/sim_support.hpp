@@ -115,11 +115,23 @@ struct state : std::enable_shared_from_this<state> {
   braid::canceller cur;
   void next() {
     if (i == ts.size()) {
-      ok();
+      finish()();
       return;
     }
     auto self = shared_from_this();
-    cur = ts[i++].run([self] { self->next(); }, [self](std::exception_ptr e) { self->fail(e); });
+    cur = ts[i++].run([self] { self->next(); }, [self](std::exception_ptr e) {
+      self->fail(e);
+      self->finish();
+    });
+  }
+  // Drops what refers back to the process (its callbacks hold it, and it
+  // holds us through its cancel callable): no cycle survives the end.
+  std::function<void()> finish() {
+    auto done = std::move(ok);
+    ok = nullptr;
+    fail = nullptr;
+    ts.clear();
+    return done;
   }
 };
 }  // namespace seq_detail
