@@ -33,12 +33,13 @@ struct options {
   const char* table = nullptr;  // append the summary table's rows (TSV) to this file
   const char* only = nullptr;  // run only the variants whose name contains this
   bool quick = false;          // n / 100 (unless --n is given): a fast, rough run
+  bool list = false;           // print the variant names, one a line, and run nothing
 };
 
 [[noreturn]] inline void usage(const char* prog, const char* why) {
   std::fprintf(stderr,
                "%s: %s\n"
-               "usage: %s [--n N] [--reps R] [--warmup W] [--json FILE] [--table FILE] [--only SUBSTRING] [--quick]\n",
+               "usage: %s [--n N] [--reps R] [--warmup W] [--json FILE] [--table FILE] [--only SUBSTRING] [--quick] [--list]\n",
                prog, why, prog);
   std::exit(2);
 }
@@ -66,6 +67,7 @@ inline options parse(int argc, char** argv, long default_n) {
     else if (!std::strcmp(a, "--table")) o.table = value();
     else if (!std::strcmp(a, "--only")) o.only = value();
     else if (!std::strcmp(a, "--quick")) o.quick = true;
+    else if (!std::strcmp(a, "--list")) o.list = true;
     else usage(argv[0], (std::string("unknown argument ") + a).c_str());
   }
   if (!o.n) o.n = o.quick ? std::max(1L, default_n / 100) : default_n;
@@ -128,6 +130,10 @@ class suite {
   }
 
   int finish() {
+    if (o_.list) {
+      for (auto& v : variants_) std::printf("%s\n", v.name.c_str());
+      return 0;
+    }
     std::printf("%s: %s (n = %ld, %d warm-up + %d timed runs each)\n", id_.c_str(), title_.c_str(), o_.n,
                 o_.warmup, o_.reps);
     bool ok = true;
