@@ -181,7 +181,7 @@ class suite {
       if (v.s == side::braid) {
         std::printf("  ratio %-28s", v.name.c_str());
         for (auto& b : variants_)
-          if (b.s == side::baseline && median(b) > 0)
+          if (b.s == side::baseline && b.error.empty() && median(b) > 0)
             std::printf("  / %s = %.2fx", b.name.c_str(), median(v) / median(b));
         std::printf("\n");
       }
@@ -240,7 +240,8 @@ class suite {
     auto best = [&](const char* prefix) -> const variant* {
       const variant* b = nullptr;
       for (auto& v : variants_)
-        if (v.s == side::baseline && v.name.rfind(prefix, 0) == 0 && (!b || median(v) < median(*b))) b = &v;
+        if (v.s == side::baseline && v.error.empty() && v.name.rfind(prefix, 0) == 0 && (!b || median(v) < median(*b)))
+          b = &v;
       return b;
     };
     const variant* cb = best("callbacks");
