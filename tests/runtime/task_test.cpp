@@ -97,6 +97,24 @@ TEST_SUITE("task") {
     CHECK(log.take().empty());
   }
 
+  TEST_CASE("make_task: a cancel callable holding the failure callable is dropped at completion") {
+    auto token = std::make_shared<int>(0);
+    std::function<void()> complete;
+    {
+      auto t = make_task<void>([&](auto ok, auto fail) {
+        complete = [ok] { ok(); };
+        return [fail, token] { fail(cancelled_error()); };
+      });
+      canceller c = t.run([] {}, [](std::exception_ptr) {});
+      CHECK(token.use_count() == 2);  // ours and the live cancel callable
+      complete();
+      CHECK(token.use_count() == 1);  // the cancel callable (and its cycle) is gone
+      c();                            // after completion: nothing to call
+    }
+    complete = nullptr;
+    CHECK(token.use_count() == 1);
+  }
+
   TEST_CASE("make_task: completion from another thread") {
     std::thread th;
     auto t = make_task<int>([&](auto ok, auto) {

@@ -8,6 +8,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <type_traits>
@@ -234,18 +235,39 @@ class callback_task final : public task_impl<T> {
     explicit proc(sink<T> s) : process(2), out(s) {}  // the run + the canceller
     sink<T> out;
     std::atomic<bool> completed{false};
-    std::function<void()> cancel_fn;
+    std::mutex m;                     // guards cancel_fn only
+    std::function<void()> cancel_fn;  // dropped at completion (see finish)
 
     void cancel() noexcept override {
-      if (completed.load(std::memory_order_acquire) || !cancel_fn) return;
+      if (completed.load(std::memory_order_acquire)) return;
+      std::function<void()> f;
+      {
+        std::lock_guard<std::mutex> g(m);
+        if (!cancel_fn) return;
+        try {
+          f = cancel_fn;  // call it outside the lock: it may complete the task
+        } catch (...) {
+          report_callback_error(std::current_exception());
+          return;
+        }
+      }
       try {
-        cancel_fn();
+        f();
       } catch (...) {
         report_callback_error(std::current_exception());
       }
     }
     // Only the first completion counts; later ones are ignored (documented).
     bool claim() noexcept { return !completed.exchange(true, std::memory_order_acq_rel); }
+    // The cancel callable often holds the failure callable, which holds this
+    // process: dropping it at completion breaks that reference cycle.
+    void drop_cancel_fn() noexcept {
+      std::function<void()> old;
+      {
+        std::lock_guard<std::mutex> g(m);
+        old.swap(cancel_fn);
+      }
+    }
   };
 
   // The success/failure callables handed to f: copyable, each holding a
@@ -262,6 +284,7 @@ class callback_task final : public task_impl<T> {
       } else {
         p->out.value(stored(std::forward<A>(a)...));
       }
+      p->drop_cancel_fn();
       p->release();  // the run is over
     }
   };
@@ -271,6 +294,7 @@ class callback_task final : public task_impl<T> {
       auto* p = static_cast<proc*>(ref.get());
       if (!p->claim()) return;
       p->out.error(std::move(e));
+      p->drop_cancel_fn();
       p->release();
     }
   };
@@ -294,7 +318,14 @@ class callback_task final : public task_impl<T> {
       if constexpr (std::is_void_v<R>) {
         f_(success_fn{keep}, failure_fn{keep});
       } else {
-        p->cancel_fn = f_(success_fn{keep}, failure_fn{keep});
+        std::function<void()> fn = f_(success_fn{keep}, failure_fn{keep});
+        if (!p->completed.load(std::memory_order_acquire)) {
+          std::lock_guard<std::mutex> g(p->m);
+          p->cancel_fn = std::move(fn);
+        }
+        // Completed during f (or concurrently, right now): drop it, or the
+        // cycle through the failure callable would keep the process alive.
+        if (p->completed.load(std::memory_order_acquire)) p->drop_cancel_fn();
       }
     } catch (...) {
       failure_fn{keep}(std::current_exception());
