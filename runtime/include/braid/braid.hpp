@@ -12,6 +12,7 @@
 
 // operators
 #include <braid/op/dfv.hpp>
+#include <braid/op/yield.hpp>
 #include <braid/op/mbx.hpp>
 #include <braid/op/rdv.hpp>
 #include <braid/op/sem.hpp>
