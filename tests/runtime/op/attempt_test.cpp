@@ -63,7 +63,7 @@ TEST_SUITE("attempt") {
   }
 
   TEST_CASE("an outcome built from a null exception_ptr is refused with a clear error") {
-    CHECK_THROWS_WITH_AS(outcome<int>(std::exception_ptr()),
+    CHECK_THROWS_WITH_AS(outcome<int>{std::exception_ptr()},
                          "braid::outcome: a null exception_ptr is not a failure; build a success with a "
                          "value or pass the exception_ptr of a thrown exception",
                          std::invalid_argument);
