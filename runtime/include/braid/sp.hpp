@@ -32,6 +32,7 @@
 #include <optional>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace braid::detail {
@@ -360,6 +361,91 @@ class sp_task final : public task_impl<T> {
 template <class Frame, class T, class... A>
 task<T> make_sp(A&&... a) {
   return task<T>(std::make_shared<const sp_task<Frame, T, std::decay_t<A>...>>(std::forward<A>(a)...));
+}
+
+/// The recipe of a frame that receives its table through its constructor:
+/// braidc's frames are local classes (so they share the function's access
+/// and template parameters), which cannot have static data members, so the
+/// table is a static local of the function and each run gets `new
+/// Frame(table, args...)`.
+template <class Frame, class T, class... Args>
+class sp_table_task final : public task_impl<T> {
+ public:
+  template <class... A>
+  explicit sp_table_task(const frame_table& t, A&&... a)
+      : table_(&t), args_(arg_box<Args>(std::forward<A>(a))...) {}
+
+  canceller start(sink<T> s) const noexcept override {
+    Frame* f;
+    try {
+      f = std::apply([this](const arg_box<Args>&... a) { return new Frame(*table_, a.get()...); }, args_);
+    } catch (...) {
+      s.error(std::current_exception());
+      return {};
+    }
+    return f->start(s);
+  }
+
+ private:
+  const frame_table* table_;
+  std::tuple<arg_box<Args>...> args_;
+};
+
+/// `make_sp_with_table<Frame, T>(table, args...)`: the task returned by a
+/// braidc-generated function (see sp_table_task).
+template <class Frame, class T, class... A>
+task<T> make_sp_with_table(const frame_table& t, A&&... a) {
+  return task<T>(
+      std::make_shared<const sp_table_task<Frame, T, std::decay_t<A>...>>(t, std::forward<A>(a)...));
+}
+
+// Kept locals in generated frames live in anonymous-union members (so the
+// source name still names them) with an `alive` flag when their destructor
+// is not trivial. These helpers keep the generated code short.
+
+/// The raw storage of a kept local, for placement new (also for const T).
+template <class T>
+void* kept_storage(T& v) noexcept {
+  return const_cast<void*>(static_cast<const volatile void*>(std::addressof(v)));
+}
+
+/// Destroys a kept local if it is alive (scope exit, jump, unwind).
+template <class T>
+void kept_destroy(T& v, bool& alive) noexcept {
+  if (alive) {
+    alive = false;
+    v.~T();
+  }
+}
+
+/// The address a kept reference stores (binds like a reference would).
+template <class T>
+std::remove_reference_t<T>* kept_address(T&& v) noexcept {
+  return std::addressof(v);
+}
+
+/// `*__begin` and the begin/end of a range-for whose body parks: the
+/// range-for rules ([stmt.ranged]): arrays, then member begin/end, then
+/// begin/end found by argument-dependent lookup.
+template <class R>
+constexpr auto range_begin(R& r) {
+  if constexpr (std::is_array_v<R>) {
+    return r + 0;
+  } else if constexpr (requires { r.begin(); }) {
+    return r.begin();
+  } else {
+    return begin(r);
+  }
+}
+template <class R>
+constexpr auto range_end(R& r) {
+  if constexpr (std::is_array_v<R>) {
+    return r + std::extent_v<R>;
+  } else if constexpr (requires { r.end(); }) {
+    return r.end();
+  } else {
+    return end(r);
+  }
 }
 
 }  // namespace braid::detail

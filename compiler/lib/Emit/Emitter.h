@@ -1,0 +1,120 @@
+//===- Emitter.h - partitions, labels and jumps of one frame --------------===//
+//
+// SPDX-License-Identifier: MIT
+//
+// The lowering writes code through an Emitter (regenerator's emitter: a
+// listing with forward labels and jumps). A label is a partition index; a
+// jump is `return __braid_step{k};`. Every label is a partition start, so a
+// partition runs straight C++ until it parks, jumps or finishes.
+//
+// User statements are written inside "runs": consecutive statements of one
+// block in one partition share a `{ ... }` scope, so locals that never cross
+// a partition boundary stay ordinary C++ locals. Each user statement gets a
+// `#line N "file"`; tool-written code after user code gets a marker that
+// Transform turns into a #line back into the generated file.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BRAIDC_EMIT_EMITTER_H
+#define BRAIDC_EMIT_EMITTER_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace braidc {
+
+/// The marker line standing for "#line <next generated line> <output>".
+inline constexpr const char *GeneratedLineMarker = "#line __BRAIDC_GENERATED_LINE__";
+
+/// One partition: a member function of the frame and its table row.
+struct Partition {
+  std::string Code;
+  unsigned Line = 0;
+  unsigned Col = 0;
+  int Region = -1;
+  std::vector<std::string> Live;
+  std::string Kind; ///< entry, resume, label, handler
+  bool Defined = false;
+  /// Marked where no code reaches it (after a return, after a loop that
+  /// never ends): the C++ source's own dead code, which may stay unreachable.
+  bool DeadAtMark = false;
+  /// Successors (jumps, resumes), filled by Emitter::finalize.
+  std::vector<int> Next;
+};
+
+/// An exploded try region: where the driver routes an exception.
+struct Region {
+  int Handler = -1;
+  int Parent = -1;
+};
+
+class Emitter {
+public:
+  Emitter(bool LineDirectives, std::string FileName)
+      : LineDirectives(LineDirectives), FileName(std::move(FileName)) {}
+
+  /// A new, not yet defined label.
+  int newLabel();
+  /// Starts partition \p L here. An open partition falls through to it.
+  void mark(int L, unsigned Line, unsigned Col, int Region, std::vector<std::string> Live,
+            const char *Kind);
+  /// True while the current partition can still run off its end.
+  bool isOpen() const { return Current >= 0 && Open; }
+  int current() const { return Current; }
+
+  /// A user statement at \p Line:\p Col, inside the current run.
+  void user(unsigned Line, unsigned Col, llvm::StringRef Text);
+  /// Tool-written code (outside any run unless \p InRun).
+  void tool(llvm::StringRef Text, bool InRun = false);
+  /// The text of a jump to \p L (recorded as an edge).
+  std::string jumpText(int L);
+  /// `return <Text>;` that ends the partition (a park, a finish, a jump).
+  void terminate(llvm::StringRef Text, bool InRun);
+  void jump(int L) { terminate(jumpText(L), false); }
+  /// An edge that is not a jump (a park's resume partition).
+  void edge(int L) { Edges[Current].insert(L); }
+
+  void openRun();
+  void closeRun();
+  /// The current run (-1 outside runs). Runs are numbered per emitter.
+  int run() const { return RunOpen ? RunId : -1; }
+
+  /// Regions.
+  int newRegion(int Parent);
+  void setHandler(int R, int L) { Regions[R].Handler = L; }
+
+  std::vector<Partition> &partitions() { return Parts; }
+  const std::vector<Region> &regions() const { return Regions; }
+
+  /// Checks the machine's invariants: every label defined exactly once,
+  /// every jump target defined, every partition reachable from the entry,
+  /// every region's handler defined. Throws InternalError.
+  void verify(const std::string &Function) const;
+  /// Copies the edges into the partitions (for dumps).
+  void finalize();
+
+  /// A #line directive for \p Line (empty when disabled).
+  std::string lineDirective(unsigned Line) const;
+
+private:
+  void append(llvm::StringRef Text);
+  void toolMode();
+
+  bool LineDirectives;
+  std::string FileName;
+  std::vector<Partition> Parts;
+  std::vector<std::set<int>> Edges;
+  std::vector<Region> Regions;
+  int Current = -1;
+  bool Open = false;
+  bool RunOpen = false;
+  int RunId = -1;
+  int Runs = 0;
+  bool InUserMode = false;
+};
+
+} // namespace braidc
+
+#endif

@@ -1,0 +1,1222 @@
+//===- FunctionLowering.cpp - one BRAID_SP function into a frame ----------===//
+//
+// SPDX-License-Identifier: MIT
+//
+// The lowering runs twice over the body with the same decisions except one:
+// the first pass keeps every local of an exploded scope in the frame and
+// records in which "run" (see Emitter.h) each local is declared and used;
+// the second pass leaves as plain C++ locals those that are trivially
+// destructible and never used outside their own run (design.md 3: trivially
+// destructible locals are kept by liveness). Partition numbering does not
+// depend on that decision, so both passes produce the same machine.
+//
+//===----------------------------------------------------------------------===//
+#include "Lower/FunctionLowering.h"
+
+#include "Diag/InternalError.h"
+
+#include "clang/AST/Attr.h"
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/QualTypeNames.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+
+using namespace clang;
+
+namespace braidc {
+
+namespace {
+
+const char *const StepType = "__braid_step";
+const char *const ParkCall = "this->::braid::detail::sp_core::park(";
+
+std::string trim(std::string S) {
+  size_t B = S.find_first_not_of(" \t\n\r");
+  if (B == std::string::npos)
+    return "";
+  size_t E = S.find_last_not_of(" \t\n\r");
+  return S.substr(B, E - B + 1);
+}
+
+/// The T of braid::task<T>, when \p RT is one.
+std::optional<QualType> taskValueType(QualType RT) {
+  // The sugared type first, so the T is spelled as the user wrote it.
+  if (const auto *TST = RT->getAs<TemplateSpecializationType>()) {
+    TemplateName TN = TST->getTemplateName();
+    if (const TemplateDecl *TD = TN.getAsTemplateDecl())
+      if (TD->getQualifiedNameAsString() == "braid::task" && TST->template_arguments().size() == 1)
+        return TST->template_arguments()[0].getAsType();
+  }
+  RT = RT.getCanonicalType().getUnqualifiedType();
+  if (const auto *CTS = dyn_cast_or_null<ClassTemplateSpecializationDecl>(RT->getAsCXXRecordDecl()))
+    if (CTS->getSpecializedTemplate()->getQualifiedNameAsString() == "braid::task" &&
+        CTS->getTemplateArgs().size() == 1)
+      return CTS->getTemplateArgs()[0].getAsType();
+  return std::nullopt;
+}
+
+/// Strips what Sema wraps around an expression without the user writing it.
+const Expr *written(const Expr *E) {
+  for (;;) {
+    const Expr *N = E->IgnoreImplicit()->IgnoreParens();
+    if (const auto *CE = dyn_cast<CXXConstructExpr>(N))
+      if (CE->getNumArgs() == 1 && !isa<CXXTemporaryObjectExpr>(CE) &&
+          CE->getParenOrBraceRange().isInvalid())
+        N = CE->getArg(0);
+    if (N == E)
+      return N;
+    E = N;
+  }
+}
+
+bool isTaskType(QualType T) { return taskValueType(T).has_value(); }
+
+} // namespace
+
+FunctionLowering::FunctionLowering(ASTContext &Ctx, Diagnoser &Diags, const SpFunction &F,
+                                   bool LineDirectives, std::string FileName)
+    : Ctx(Ctx), SM(Ctx.getSourceManager()), Diags(Diags), F(F), LineDirectives(LineDirectives),
+      FileName(std::move(FileName)), Rewriter(Ctx, *this) {}
+
+//===----------------------------------------------------------------------===//
+// Driver of the two passes
+//===----------------------------------------------------------------------===//
+
+std::optional<LoweredFunction> FunctionLowering::run() {
+  if (!prepare())
+    return std::nullopt;
+  // Pass 1: everything kept, runs recorded. Diagnostics are reported here.
+  FirstPass = true;
+  reset();
+  lowerBody();
+  for (const VarDecl *VD : Candidates) {
+    auto It = DeclRun.find(VD);
+    bool SameRun = It != DeclRun.end() && It->second >= 0;
+    for (int R : UseRuns[VD])
+      SameRun = SameRun && R == It->second;
+    if (SameRun)
+      Plain.insert(VD);
+    else if (!VD->hasLocalStorage())
+      Diags.report(Diag::Unsupported, VD->getLocation())
+          << ("static local '" + VD->getNameAsString() + "' used after a park")
+          << "declare it outside the function";
+  }
+  if (Diags.hadErrors())
+    return std::nullopt;
+  // Pass 2: the real output.
+  FirstPass = false;
+  Diags.setMuted(true);
+  reset();
+  lowerBody();
+  Diags.setMuted(false);
+  E->verify(FunctionName);
+  E->finalize();
+  LoweredFunction LF;
+  LF.Body = assemble();
+  LF.Name = FunctionName;
+  LF.Partitions = E->partitions();
+  LF.Regions = E->regions();
+  return LF;
+}
+
+bool FunctionLowering::prepare() {
+  const FunctionDecl *FD = F.FD;
+  FunctionName = FD->getQualifiedNameAsString();
+  std::optional<QualType> VT = taskValueType(FD->getReturnType());
+  if (!VT) {
+    Diags.report(Diag::SpNotTask, FD->getLocation()) << FD << FD->getReturnType();
+    return false;
+  }
+  VoidResult = (*VT)->isVoidType();
+  ResultType = spell(*VT);
+  if (const auto *MD = dyn_cast<CXXMethodDecl>(FD))
+    IsMethod = MD->isInstance();
+  if (isa<CXXConstructorDecl>(FD) || isa<CXXDestructorDecl>(FD)) {
+    Diags.report(Diag::Unsupported, FD->getLocation())
+        << "BRAID_SP on a constructor or destructor" << "annotate a function returning braid::task<T>";
+    return false;
+  }
+  return true;
+}
+
+void FunctionLowering::reset() {
+  E = std::make_unique<Emitter>(LineDirectives, FileName);
+  Kept.clear();
+  KeptIndex.clear();
+  MemberNames.clear();
+  Members.clear();
+  Scopes.clear();
+  Leaps.clear();
+  Handlers.clear();
+  CurRegion = -1;
+  ParkValues.clear();
+  Counter = 0;
+  if (FirstPass) {
+    DeclRun.clear();
+    UseRuns.clear();
+    Candidates.clear();
+    Plain.clear();
+  }
+  for (const ParmVarDecl *P : F.FD->parameters())
+    if (P->getIdentifier())
+      MemberNames.insert(P->getNameAsString());
+}
+
+void FunctionLowering::lowerBody() {
+  const Stmt *Body = F.FD->getBody();
+  int Entry = E->newLabel();
+  markHere(Entry, Body->getBeginLoc(), "entry");
+  pushScope();
+  if (const auto *CS = dyn_cast<CompoundStmt>(Body); CS && F.contains(CS)) {
+    for (const Stmt *C : CS->body())
+      lowerStmt(C);
+  } else {
+    lowerVerbatim(Body);
+  }
+  popScope();
+  if (E->isOpen()) {
+    // Running off the end: a void task ends with unit; a value task that
+    // has no value is braid's defined failure instead of C++'s UB.
+    if (VoidResult)
+      E->terminate("return this->::braid::detail::sp_frame<void>::finish_with();", false);
+    else
+      E->terminate("throw ::std::logic_error(\"braid: BRAID_SP function '" + FunctionName +
+                       "' ended without returning a value\");",
+                   false);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// RewriteContext
+//===----------------------------------------------------------------------===//
+
+std::optional<std::string> FunctionLowering::varRef(const VarDecl *VD, bool InLambda,
+                                                    bool Escapes) {
+  if (FirstPass && Candidates.count(VD)) {
+    bool Ref = VD->getType()->isReferenceType();
+    UseRuns[VD].push_back(InLambda || (Escapes && !Ref) ? -1 : E->run());
+  }
+  auto It = KeptIndex.find(VD);
+  if (It == KeptIndex.end())
+    return std::nullopt;
+  const KeptVar &K = Kept[It->second];
+  if (K.Pointer)
+    return "(*this->" + K.Member + ")";
+  if (K.Member != K.SourceName)
+    return "this->" + K.Member;
+  return std::nullopt;
+}
+
+std::string FunctionLowering::accessText(const VarDecl *VD) {
+  if (std::optional<std::string> R = varRef(VD, false, false))
+    return *R;
+  return VD->getNameAsString();
+}
+
+std::optional<std::string> FunctionLowering::parkValue(const CallExpr *Park) {
+  auto It = ParkValues.find(Park);
+  if (It == ParkValues.end())
+    return std::nullopt;
+  return It->second;
+}
+
+std::pair<std::string, std::string> FunctionLowering::returnEdit(const ReturnStmt *R) {
+  std::string Finish = "this->::braid::detail::sp_frame<" + ResultType + ">::finish_with(";
+  const Expr *V = R->getRetValue();
+  if (!V)
+    return {"return " + Finish, ")"};
+  const Expr *W = written(V);
+  if (isTaskType(W->getType()) && !W->isTypeDependent()) {
+    Diags.report(Diag::ReturnTask, W->getBeginLoc()) << W->getSourceRange();
+    return {"return", ""};
+  }
+  if (W->getType()->isVoidType())
+    return {"{", "; return " + Finish + "); }"};
+  // C++'s implicit move of a returned local ([class.copy.elision]/3): the
+  // frame member is an lvalue, so say it.
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(W->IgnoreParens()))
+    if (const auto *VD = dyn_cast<VarDecl>(DRE->getDecl()))
+      if (VD->isLocalVarDeclOrParm() && !VD->getType()->isReferenceType() &&
+          !VD->getType().isVolatileQualified())
+        return {"return " + Finish + "::std::move(", "))"};
+  return {"return " + Finish, ")"};
+}
+
+std::string FunctionLowering::jumpOut(const Stmt *S) {
+  bool IsBreak = isa<BreakStmt>(S);
+  for (auto It = Leaps.rbegin(); It != Leaps.rend(); ++It) {
+    if (!IsBreak && !It->IsLoop)
+      continue;
+    return "{ " + leaveScopes(It->Depth) + E->jumpText(IsBreak ? It->Break : It->Continue) + " }";
+  }
+  throw InternalError("break or continue without an enclosing exploded loop");
+}
+
+std::optional<std::string> FunctionLowering::rethrow() {
+  if (Handlers.empty())
+    return std::nullopt;
+  return "::std::rethrow_exception(this->" + Handlers.back() + ")";
+}
+
+std::optional<std::string> FunctionLowering::self() {
+  if (!IsMethod)
+    return std::nullopt;
+  return std::string("this->__braid_self");
+}
+
+void FunctionLowering::unsupported(SourceLocation Loc, const std::string &What) {
+  if (!FirstPass)
+    return;
+  Diags.report(Diag::Unsupported, Loc) << What << "rewrite the statement without it";
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+unsigned FunctionLowering::lineOf(SourceLocation Loc) const {
+  return SM.getExpansionLineNumber(Loc);
+}
+unsigned FunctionLowering::colOf(SourceLocation Loc) const {
+  return SM.getExpansionColumnNumber(Loc);
+}
+
+void FunctionLowering::user(SourceLocation Loc, const std::string &Text) {
+  E->user(lineOf(Loc), colOf(Loc), Text);
+}
+
+std::vector<std::string> FunctionLowering::liveNames() const {
+  std::vector<std::string> Out;
+  for (const Scope &S : Scopes)
+    for (int K : S.Vars)
+      if (!Kept[K].SourceName.empty())
+        Out.push_back(Kept[K].SourceName);
+  return Out;
+}
+
+void FunctionLowering::markHere(int L, SourceLocation Loc, const char *Kind) {
+  E->mark(L, lineOf(Loc), colOf(Loc), CurRegion, liveNames(), Kind);
+}
+
+std::string FunctionLowering::spell(QualType T) {
+  PrintingPolicy PP(Ctx.getLangOpts());
+  PP.SuppressTagKeyword = true;
+  PP.FullyQualifiedName = true;
+  PP.SuppressScope = false;
+  PP.PrintCanonicalTypes = false;
+  return TypeName::getFullyQualifiedName(T, Ctx, PP, /*WithGlobalNsPrefix=*/true);
+}
+
+std::string FunctionLowering::memberNameFor(const std::string &Source) {
+  if (!Source.empty() && MemberNames.insert(Source).second)
+    return Source;
+  for (;;) {
+    std::string N = "__braid_" + (Source.empty() ? std::string("tmp") : Source) + "_" +
+                    std::to_string(Counter++);
+    if (MemberNames.insert(N).second)
+      return N;
+  }
+}
+
+int FunctionLowering::addKept(KeptVar V) {
+  for (int R = CurRegion; R >= 0; R = E->regions()[R].Parent)
+    V.Regions.push_back(R);
+  if (V.Pointer)
+    Members.push_back(V.Type + "* " + V.Member + " = nullptr;");
+  else
+    Members.push_back("union { " + V.Type + " " + V.Member + "; };");
+  if (V.NeedsDestroy)
+    Members.push_back("bool __braid_alive_" + V.Member + " = false;");
+  Kept.push_back(std::move(V));
+  return static_cast<int>(Kept.size()) - 1;
+}
+
+std::string FunctionLowering::destroyText(int K) const {
+  const KeptVar &V = Kept[K];
+  if (!V.NeedsDestroy)
+    return "";
+  return "::braid::detail::kept_destroy(this->" + V.Member + ", this->__braid_alive_" + V.Member +
+         ");";
+}
+
+std::string FunctionLowering::leaveScopes(size_t Depth) const {
+  std::string Out;
+  for (size_t I = Scopes.size(); I-- > Depth;)
+    for (auto It = Scopes[I].Vars.rbegin(); It != Scopes[I].Vars.rend(); ++It) {
+      std::string D = destroyText(*It);
+      if (!D.empty())
+        Out += D + " ";
+    }
+  return Out;
+}
+
+void FunctionLowering::popScope() {
+  if (E->isOpen()) {
+    std::string D = leaveScopes(Scopes.size() - 1);
+    if (!D.empty())
+      E->tool(D);
+  }
+  Scopes.pop_back();
+}
+
+int FunctionLowering::parkLine(SourceLocation After) const {
+  unsigned Off = SM.getFileOffset(SM.getExpansionLoc(After));
+  for (const CallExpr *P : F.Parks)
+    if (SM.getFileOffset(SM.getExpansionLoc(P->getBeginLoc())) > Off)
+      return static_cast<int>(lineOf(P->getBeginLoc()));
+  return F.Parks.empty() ? 0 : static_cast<int>(lineOf(F.Parks.back()->getBeginLoc()));
+}
+
+/// A kept local needs a type the frame can spell (design.md 3).
+bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T) {
+  if (!FirstPass)
+    return true;
+  QualType Base = T.getNonReferenceType();
+  if (Base->isArrayType()) {
+    Diags.report(Diag::ArrayKept, VD->getLocation()) << VD->getName() << parkLine(VD->getLocation());
+    return false;
+  }
+  if (const CXXRecordDecl *RD = Base->getAsCXXRecordDecl()) {
+    if (RD->isLambda()) {
+      Diags.report(Diag::ClosureKept, VD->getLocation())
+          << VD->getName() << parkLine(VD->getLocation());
+      return false;
+    }
+    if (RD->isLocalClass() || (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl())) {
+      Diags.report(Diag::UnspellableKept, VD->getLocation())
+          << VD->getName() << Base << parkLine(VD->getLocation());
+      return false;
+    }
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+// Dispatch. An unmarked statement is copied (DeclStmts of an exploded scope
+// still go through lowerDeclStmt: their locals may have to be kept).
+void FunctionLowering::lowerStmt(const Stmt *S) {
+  if (const auto *DS = dyn_cast<DeclStmt>(S))
+    return lowerDeclStmt(DS);
+  if (!F.contains(S))
+    return lowerVerbatim(S);
+  if (const auto *CS = dyn_cast<CompoundStmt>(S))
+    return lowerCompound(CS);
+  if (const auto *R = dyn_cast<ReturnStmt>(S))
+    return lowerReturn(R);
+  if (const auto *If = dyn_cast<IfStmt>(S))
+    return lowerIf(If);
+  if (const auto *W = dyn_cast<WhileStmt>(S))
+    return lowerWhile(W);
+  if (const auto *D = dyn_cast<DoStmt>(S))
+    return lowerDo(D);
+  if (const auto *Fo = dyn_cast<ForStmt>(S))
+    return lowerFor(Fo);
+  if (const auto *RF = dyn_cast<CXXForRangeStmt>(S))
+    return lowerRangeFor(RF);
+  if (const auto *Sw = dyn_cast<SwitchStmt>(S))
+    return lowerSwitch(Sw);
+  if (const auto *T = dyn_cast<CXXTryStmt>(S))
+    return lowerTry(T);
+  if (const auto *A = dyn_cast<AttributedStmt>(S))
+    return lowerStmt(A->getSubStmt());
+  if (const auto *Ex = dyn_cast<Expr>(S))
+    return lowerExprStmt(Ex);
+  if (isa<LabelStmt>(S)) {
+    if (FirstPass)
+      Diags.report(Diag::GotoInSp, S->getBeginLoc()) << "label";
+    return;
+  }
+  if (isa<SwitchCase>(S)) {
+    if (FirstPass)
+      Diags.report(Diag::CaseNotTopLevel, S->getBeginLoc());
+    return;
+  }
+  if (FirstPass)
+    Diags.report(Diag::Unsupported, S->getBeginLoc())
+        << (std::string("'") + S->getStmtClassName() + "'") << "rewrite it without a park inside";
+}
+
+void FunctionLowering::lowerVerbatim(const Stmt *S) {
+  if (isa<NullStmt>(S))
+    return;
+  if (const auto *GS = dyn_cast<GotoStmt>(S)) {
+    if (FirstPass)
+      Diags.report(Diag::GotoInSp, GS->getGotoLoc()) << "goto";
+    return;
+  }
+  if (isa<LabelStmt>(S)) {
+    if (FirstPass)
+      Diags.report(Diag::GotoInSp, S->getBeginLoc()) << "label";
+    return;
+  }
+  user(S->getBeginLoc(), Rewriter.statement(S));
+  const Stmt *Last = S;
+  if (const auto *EWC = dyn_cast<ExprWithCleanups>(Last))
+    Last = EWC->getSubExpr();
+  if (isa<ReturnStmt>(Last) || isa<CXXThrowExpr>(Last))
+    E->terminate("", true); // the user's own return/throw ends the partition
+}
+
+// `{ a; b; }` -> the statements in sequence, then (if control reaches the
+// closing brace) the kept locals of this scope destroyed in reverse order.
+void FunctionLowering::lowerCompound(const CompoundStmt *S) {
+  E->closeRun();
+  pushScope();
+  for (const Stmt *C : S->body())
+    lowerStmt(C);
+  E->closeRun();
+  popScope();
+}
+
+// A substatement that is not a block still has its own scope.
+void FunctionLowering::lowerSubStmt(const Stmt *S) {
+  if (isa<CompoundStmt>(S))
+    return lowerStmt(S);
+  E->closeRun();
+  pushScope();
+  lowerStmt(S);
+  E->closeRun();
+  popScope();
+}
+
+void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
+  bool AllVars = true;
+  for (const Decl *D : S->decls())
+    AllVars = AllVars && isa<VarDecl>(D) && !isa<DecompositionDecl>(D);
+  if (!AllVars) {
+    bool HasDecomposition = false;
+    for (const Decl *D : S->decls())
+      HasDecomposition = HasDecomposition || isa<DecompositionDecl>(D);
+    if (HasDecomposition) {
+      if (FirstPass)
+        Diags.report(Diag::Unsupported, S->getBeginLoc())
+            << "a structured binding in a scope that parks"
+            << "bind a named variable and use its members";
+      return;
+    }
+    if (F.contains(S)) {
+      if (FirstPass)
+        Diags.report(Diag::Unsupported, S->getBeginLoc())
+            << "this declaration" << "declare the parked value in a separate statement";
+      return;
+    }
+    return lowerVerbatim(S);
+  }
+  for (const Decl *D : S->decls())
+    lowerVarDecl(cast<VarDecl>(D), S);
+}
+
+// `T x = init;` in an exploded scope:
+//   kept:  slot parks of init...; ::new (storage(x)) T(init); alive_x = true;
+//   plain: the declaration itself, inside the current run.
+// A reference bound to a temporary it extends (`const T& x = f();`) keeps
+// the value itself; any other reference is kept as a pointer, uses (*x).
+void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
+                                    std::optional<std::string> InitOverride) {
+  QualType T = VD->getType();
+  bool Static = !VD->hasLocalStorage();
+  bool NonTrivial = !T->isReferenceType() && T.isDestructedType() != QualType::DK_none;
+  if (FirstPass && !Static && !NonTrivial && VD->getIdentifier())
+    Candidates.insert(VD);
+  bool KeepIt = !Static && (NonTrivial || !Plain.count(VD));
+  if (FirstPass && Static) {
+    // A static local stays one C++ static; it must not be needed elsewhere.
+    Candidates.insert(VD);
+  }
+  if (!VD->getIdentifier())
+    KeepIt = false;
+
+  const Expr *Init = VD->getInit();
+  FullExpr FE;
+  if (Init && F.contains(Init))
+    FE = lowerParks(Init);
+
+  if (!KeepIt) {
+    std::string Text;
+    if (DS && DS->isSingleDecl() && !InitOverride) {
+      Text = Rewriter.statement(DS);
+    } else {
+      std::string InitText;
+      if (InitOverride)
+        InitText = " = " + *InitOverride;
+      else if (Init)
+        InitText = trim(Rewriter.range(VD->getLocation(), VD->getEndLoc(), Init)
+                            .substr(VD->getName().size()));
+      Text = spell(T) + " " + VD->getNameAsString() + " " + InitText + ";";
+    }
+    if (FirstPass)
+      DeclRun[VD] = -2; // set below once the run is open
+    user(VD->getBeginLoc(), Text);
+    if (FirstPass)
+      DeclRun[VD] = E->run();
+    endFullExpr(FE);
+    return;
+  }
+
+  // Kept.
+  const Expr *InitW = Init;
+  if (InitW)
+    if (const auto *EWC = dyn_cast<ExprWithCleanups>(InitW))
+      InitW = EWC->getSubExpr();
+  bool Extends = T->isReferenceType() && InitW && isa<MaterializeTemporaryExpr>(InitW->IgnoreParens());
+  if (!checkKeepable(VD, T))
+    return;
+  KeptVar K;
+  K.SourceName = VD->getNameAsString();
+  K.Member = memberNameFor(K.SourceName);
+  QualType Storage = T;
+  if (T->isReferenceType()) {
+    Storage = T.getNonReferenceType();
+    K.Pointer = !Extends;
+  }
+  K.Type = spell(Storage);
+  K.NeedsDestroy = !K.Pointer && Storage.isDestructedType() != QualType::DK_none;
+  int Index = addKept(std::move(K));
+
+  std::string InitText;
+  bool HasInit = Init != nullptr || InitOverride;
+  VarDecl::InitializationStyle Style = VD->getInitStyle();
+  if (InitOverride) {
+    InitText = *InitOverride;
+    Style = VarDecl::CInit;
+  } else if (Init) {
+    InitText = trim(Rewriter.range(VD->getLocation(), VD->getEndLoc(), Init)
+                        .substr(VD->getName().size()));
+    if (Style == VarDecl::CInit && !InitText.empty() && InitText[0] == '=')
+      InitText = trim(InitText.substr(1));
+  }
+  // An implicit default construction has no written initializer.
+  if (Init && !InitOverride && isa<CXXConstructExpr>(Init) && InitText.empty())
+    HasInit = false;
+  user(VD->getBeginLoc(), constructText(Index, InitText, Style, HasInit));
+  if (FirstPass)
+    DeclRun[VD] = E->run();
+  KeptIndex[VD] = Index;
+  Scopes.back().Vars.push_back(Index);
+  endFullExpr(FE);
+}
+
+std::string FunctionLowering::constructText(int K, const std::string &Init,
+                                            VarDecl::InitializationStyle Style, bool HasInit) {
+  const KeptVar &V = Kept[K];
+  std::string M = "this->" + V.Member;
+  if (V.Pointer) {
+    std::string Arg = Init;
+    if (Style != VarDecl::CInit && Arg.size() >= 2)
+      Arg = Arg.substr(1, Arg.size() - 2);
+    return M + " = ::braid::detail::kept_address(" + Arg + ");";
+  }
+  std::string Ctor;
+  if (!HasInit)
+    Ctor = V.Type;
+  else if (Style == VarDecl::CInit && !(Init.size() && Init[0] == '{'))
+    Ctor = V.Type + "(" + Init + ")";
+  else
+    Ctor = V.Type + Init;
+  std::string Out = "::new (::braid::detail::kept_storage(" + M + ")) " + Ctor + ";";
+  if (V.NeedsDestroy)
+    Out += " this->__braid_alive_" + V.Member + " = true;";
+  return Out;
+}
+
+void FunctionLowering::lowerExprStmt(const Expr *Ex) {
+  FullExpr FE = lowerParks(Ex);
+  user(Ex->getBeginLoc(), Rewriter.statement(Ex));
+  endFullExpr(FE);
+}
+
+// `return e;` with parks in e: the parks, then `return finish_with(e')`.
+// Kept temporaries die with the other kept locals when the frame ends.
+void FunctionLowering::lowerReturn(const ReturnStmt *S) {
+  lowerParks(S->getRetValue());
+  user(S->getBeginLoc(), Rewriter.statement(S));
+  E->terminate("", true);
+}
+
+std::string FunctionLowering::lowerCondition(const VarDecl *CondVar, const Expr *Cond) {
+  if (CondVar) {
+    lowerVarDecl(CondVar, nullptr);
+    return accessText(CondVar);
+  }
+  FullExpr FE = lowerParks(Cond);
+  std::string Text = Rewriter.text(Cond);
+  if (FE.Temps.empty())
+    return Text;
+  // The value must be computed before the temporaries die.
+  std::string Var = "__braid_cond_" + std::to_string(Counter++);
+  user(Cond->getBeginLoc(), "const bool " + Var + "(" + Text + ");");
+  endFullExpr(FE);
+  return Var;
+}
+
+void FunctionLowering::branchUnless(const std::string &Cond, SourceLocation Loc, int False,
+                                    size_t Depth) {
+  user(Loc, "if (" + Cond + ") {} else { " + leaveScopes(Depth) + E->jumpText(False) + " }");
+}
+
+// if (init; cond) A else B   ->
+//   [if scope] init; cond;  if (c) {} else jump Lelse;  A; jump Lend;
+//   Lelse: B;  Lend: [destroy if scope]
+void FunctionLowering::lowerIf(const IfStmt *S) {
+  if (S->isConstexpr() || S->isConsteval()) {
+    if (FirstPass)
+      Diags.report(Diag::Unsupported, S->getIfLoc())
+          << "'if constexpr' or 'if consteval'" << "use a plain if";
+    return;
+  }
+  E->closeRun();
+  pushScope();
+  if (S->getInit())
+    lowerStmt(S->getInit());
+  int Else = E->newLabel(), End = S->getElse() ? E->newLabel() : Else;
+  std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+  branchUnless(C, S->getCond()->getBeginLoc(), Else, Scopes.size());
+  lowerSubStmt(S->getThen());
+  if (S->getElse()) {
+    if (E->isOpen())
+      E->jump(End);
+    markHere(Else, S->getElse()->getBeginLoc(), "label");
+    lowerSubStmt(S->getElse());
+  }
+  markHere(End, S->getEndLoc(), "label");
+  popScope();
+}
+
+// while (cond) body  ->
+//   Lhead: [iteration scope] cond; if (c) {} else { leave; jump Lbreak }
+//          body; leave; jump Lhead
+//   Lbreak:
+void FunctionLowering::lowerWhile(const WhileStmt *S) {
+  E->closeRun();
+  int Head = E->newLabel(), Break = E->newLabel();
+  markHere(Head, S->getWhileLoc(), "label");
+  size_t Depth = Scopes.size();
+  pushScope();
+  std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+  branchUnless(C, S->getCond()->getBeginLoc(), Break, Depth);
+  Leaps.push_back({true, Break, Head, Depth});
+  lowerSubStmt(S->getBody());
+  Leaps.pop_back();
+  E->closeRun();
+  popScope();
+  if (E->isOpen())
+    E->jump(Head);
+  markHere(Break, S->getEndLoc(), "label");
+}
+
+// do body while (cond);  ->  Lbody: body; Lcond: cond; if (c) jump Lbody;  Lbreak:
+void FunctionLowering::lowerDo(const DoStmt *S) {
+  E->closeRun();
+  int Body = E->newLabel(), Cond = E->newLabel(), Break = E->newLabel();
+  markHere(Body, S->getDoLoc(), "label");
+  Leaps.push_back({true, Break, Cond, Scopes.size()});
+  lowerSubStmt(S->getBody());
+  Leaps.pop_back();
+  markHere(Cond, S->getCond()->getBeginLoc(), "label");
+  pushScope();
+  std::string C = lowerCondition(nullptr, S->getCond());
+  user(S->getCond()->getBeginLoc(), "if (" + C + ") { " + E->jumpText(Body) + " }");
+  E->closeRun();
+  popScope();
+  markHere(Break, S->getEndLoc(), "label");
+}
+
+// for (init; cond; inc) body  ->
+//   [for scope] init; Lhead: [iteration] cond; if (c) {} else { leave; jump Lbreak }
+//   body; Lcont: inc; jump Lhead;  Lbreak: [destroy for scope]
+void FunctionLowering::lowerFor(const ForStmt *S) {
+  E->closeRun();
+  pushScope();
+  if (S->getInit())
+    lowerStmt(S->getInit());
+  int Head = E->newLabel(), Cont = E->newLabel(), Break = E->newLabel();
+  markHere(Head, S->getForLoc(), "label");
+  size_t Depth = Scopes.size();
+  pushScope();
+  if (S->getCond() || S->getConditionVariable()) {
+    std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+    branchUnless(C, S->getCond()->getBeginLoc(), Break, Depth);
+  }
+  Leaps.push_back({true, Break, Cont, Depth});
+  lowerSubStmt(S->getBody());
+  Leaps.pop_back();
+  E->closeRun();
+  popScope();
+  markHere(Cont, S->getInc() ? S->getInc()->getBeginLoc() : S->getForLoc(), "label");
+  if (const Expr *Inc = S->getInc()) {
+    pushScope();
+    lowerExprStmt(Inc);
+    E->closeRun();
+    popScope();
+  }
+  E->jump(Head);
+  markHere(Break, S->getEndLoc(), "label");
+  popScope();
+}
+
+// for (decl : range) body  ->  ([stmt.ranged])
+//   [range scope] __range = range (by value when a temporary, else a
+//   pointer); __begin, __end;  Lhead: if (__begin != __end) {} else jump Lbreak;
+//   [iteration] decl = *__begin; body;  Lcont: ++__begin; jump Lhead;
+//   Lbreak: [destroy range scope: the temporary range dies here]
+void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
+  E->closeRun();
+  pushScope();
+  if (S->getInit())
+    lowerStmt(S->getInit());
+  const Expr *Range = S->getRangeInit();
+  FullExpr FE;
+  if (F.contains(Range))
+    FE = lowerParks(Range);
+  std::string RangeText = Rewriter.text(Range);
+  const Expr *RW = Range;
+  if (const auto *EWC = dyn_cast<ExprWithCleanups>(RW))
+    RW = EWC->getSubExpr();
+  bool Temporary = RW->isPRValue() || isa<MaterializeTemporaryExpr>(RW->IgnoreParens());
+  unsigned N = Counter++;
+  KeptVar RV;
+  RV.Member = memberNameFor("range" + std::to_string(N));
+  RV.Pointer = !Temporary;
+  QualType RT = Range->getType().getNonReferenceType();
+  if (Temporary)
+    RT = RT.getUnqualifiedType();
+  RV.Type = spell(RT);
+  RV.NeedsDestroy = Temporary && RT.isDestructedType() != QualType::DK_none;
+  int RI = addKept(RV);
+  Scopes.back().Vars.push_back(RI);
+  SourceLocation Loc = S->getForLoc();
+  user(Range->getBeginLoc(), constructText(RI, RangeText, VarDecl::CInit, true));
+  endFullExpr(FE);
+  std::string RangeRef = Temporary ? "this->" + Kept[RI].Member : "(*this->" + Kept[RI].Member + ")";
+  auto Iter = [&](const char *Name, const Stmt *DS, const char *Fn) {
+    const auto *VD = cast<VarDecl>(cast<DeclStmt>(DS)->getSingleDecl());
+    KeptVar IV;
+    IV.Member = memberNameFor(std::string(Name) + std::to_string(N));
+    IV.Type = spell(VD->getType());
+    IV.NeedsDestroy = VD->getType().isDestructedType() != QualType::DK_none;
+    int I = addKept(IV);
+    Scopes.back().Vars.push_back(I);
+    user(Loc, constructText(I, std::string("::braid::detail::") + Fn + "(" + RangeRef + ")",
+                            VarDecl::CInit, true));
+    return "this->" + Kept[I].Member;
+  };
+  std::string Begin = Iter("begin", S->getBeginStmt(), "range_begin");
+  std::string End = Iter("end", S->getEndStmt(), "range_end");
+  int Head = E->newLabel(), Cont = E->newLabel(), Break = E->newLabel();
+  markHere(Head, Loc, "label");
+  size_t Depth = Scopes.size();
+  branchUnless(Begin + " != " + End, Loc, Break, Depth);
+  pushScope();
+  lowerVarDecl(S->getLoopVariable(), nullptr, "*" + Begin);
+  Leaps.push_back({true, Break, Cont, Depth});
+  lowerSubStmt(S->getBody());
+  Leaps.pop_back();
+  E->closeRun();
+  popScope();
+  markHere(Cont, Loc, "label");
+  E->tool("++" + Begin + ";");
+  E->jump(Head);
+  markHere(Break, S->getEndLoc(), "label");
+  popScope();
+}
+
+// switch (cond) { case A: ...; default: ... }  ->
+//   [switch scope] cond; switch (c) { case A: jump La; ... default: jump Ld; } jump Lbreak
+//   [body scope] La: ... (falls through) Ld: ...;  Lbreak: [destroy]
+// Case labels must be statements of the switch body itself.
+void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
+  E->closeRun();
+  pushScope();
+  if (S->getInit())
+    lowerStmt(S->getInit());
+  std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+  const auto *Body = dyn_cast<CompoundStmt>(S->getBody());
+  if (!Body) {
+    if (FirstPass)
+      Diags.report(Diag::Unsupported, S->getSwitchLoc())
+          << "a switch without a braced body" << "put its statements in braces";
+    popScope();
+    return;
+  }
+  // The labels, in body order; every SwitchCase must be found here.
+  std::map<const SwitchCase *, int> Labels;
+  for (const Stmt *Child : Body->body())
+    for (const Stmt *X = Child; const auto *SC = dyn_cast<SwitchCase>(X); X = SC->getSubStmt())
+      Labels[SC] = E->newLabel();
+  for (const SwitchCase *SC = S->getSwitchCaseList(); SC; SC = SC->getNextSwitchCase())
+    if (!Labels.count(SC)) {
+      if (FirstPass)
+        Diags.report(Diag::CaseNotTopLevel, SC->getKeywordLoc());
+      popScope();
+      return;
+    }
+  int Break = E->newLabel();
+  std::string Dispatch = "switch (" + C + ") {";
+  bool HasDefault = false;
+  for (const Stmt *Child : Body->body())
+    for (const Stmt *X = Child; const auto *SC = dyn_cast<SwitchCase>(X); X = SC->getSubStmt()) {
+      if (const auto *CS = dyn_cast<CaseStmt>(SC)) {
+        Dispatch += " case " + Rewriter.text(CS->getLHS());
+        if (CS->getRHS())
+          Dispatch += " ... " + Rewriter.text(CS->getRHS());
+        Dispatch += ": ";
+      } else {
+        HasDefault = true;
+        Dispatch += " default: ";
+      }
+      Dispatch += E->jumpText(Labels[SC]);
+    }
+  Dispatch += " }";
+  user(S->getSwitchLoc(), Dispatch);
+  if (!HasDefault)
+    E->terminate(E->jumpText(Break), true);
+  else
+    E->terminate("", true);
+  size_t Depth = Scopes.size();
+  pushScope();
+  Leaps.push_back({false, Break, -1, Depth});
+  for (const Stmt *Child : Body->body()) {
+    const Stmt *X = Child;
+    while (const auto *SC = dyn_cast<SwitchCase>(X)) {
+      markHere(Labels[SC], SC->getKeywordLoc(), "label");
+      X = SC->getSubStmt();
+    }
+    lowerStmt(X);
+  }
+  Leaps.pop_back();
+  E->closeRun();
+  popScope();
+  markHere(Break, S->getEndLoc(), "label");
+  popScope();
+}
+
+// try { body } catch (T1 a) { h1 } catch (...) { h2 }  ->
+//   jump Lbody;  Lbody [region r]: body; jump Lend
+//   Ldispatch [region parent, handler of r]:
+//     e = move(raised_); try { rethrow(e); }
+//     catch (T1& c) { hold e; a = c (kept); jump Lh1 }   // handler that parks
+//     catch (...) { h2 }                                  // handler that does not
+//     jump Lend
+//   Lh1: h1 (throw; -> rethrow(held e)); [destroy a, e]; jump Lend
+//   Lend:
+// An unmatched exception escapes the dispatch partition, whose region is
+// the parent region, so the driver routes it outward.
+void FunctionLowering::lowerTry(const CXXTryStmt *S) {
+  E->closeRun();
+  int Parent = CurRegion;
+  int R = E->newRegion(Parent);
+  int Body = E->newLabel(), Dispatch = E->newLabel(), End = E->newLabel();
+  if (E->isOpen())
+    E->jump(Body);
+  CurRegion = R;
+  markHere(Body, S->getTryLoc(), "label");
+  lowerStmt(S->getTryBlock());
+  E->closeRun();
+  if (E->isOpen())
+    E->jump(End);
+  CurRegion = Parent;
+  E->setHandler(R, Dispatch);
+  markHere(Dispatch, S->getHandler(0)->getCatchLoc(), "handler");
+
+  struct Exploded {
+    const CXXCatchStmt *H;
+    int Label;
+    int Holder;
+    int Param; // -1 when unnamed or catch (...)
+  };
+  std::vector<Exploded> Parked;
+  std::string Exc = "__braid_exc_" + std::to_string(R);
+  E->openRun();
+  E->tool("::std::exception_ptr " + Exc +
+              " = ::std::move(this->::braid::detail::sp_core::raised_);",
+          true);
+  E->tool("try { ::std::rethrow_exception(" + Exc + "); }", true);
+  for (unsigned I = 0; I < S->getNumHandlers(); ++I) {
+    const CXXCatchStmt *H = S->getHandler(I);
+    if (!F.contains(H->getHandlerBlock())) {
+      user(H->getCatchLoc(), Rewriter.range(H->getCatchLoc(), H->getEndLoc(), H));
+      continue;
+    }
+    Exploded X{H, E->newLabel(), -1, -1};
+    KeptVar Holder;
+    Holder.Member = memberNameFor("exception");
+    Holder.Type = "::std::exception_ptr";
+    Holder.NeedsDestroy = true;
+    X.Holder = addKept(Holder);
+    std::string Clause;
+    std::string Bind = constructText(X.Holder, Exc, VarDecl::CInit, true);
+    if (const VarDecl *P = H->getExceptionDecl()) {
+      QualType PT = P->getType();
+      std::string Caught = "__braid_caught";
+      Clause = "catch (" + spell(PT.getNonReferenceType()) + "& " + Caught + ") { ";
+      if (P->getIdentifier() && checkKeepable(P, PT)) {
+        KeptVar PV;
+        PV.SourceName = P->getNameAsString();
+        PV.Member = memberNameFor(PV.SourceName);
+        PV.Pointer = PT->isReferenceType();
+        PV.Type = spell(PT.getNonReferenceType());
+        PV.NeedsDestroy = !PV.Pointer && PT.isDestructedType() != QualType::DK_none;
+        X.Param = addKept(PV);
+        KeptIndex[P] = X.Param;
+        Bind += " " + constructText(X.Param, Caught, VarDecl::CInit, true);
+      }
+    } else {
+      Clause = "catch (...) { ";
+    }
+    user(H->getCatchLoc(), Clause + Bind + " " + E->jumpText(X.Label) + " }");
+    Parked.push_back(X);
+  }
+  E->terminate(E->jumpText(End), true);
+  for (const Exploded &X : Parked) {
+    Scopes.emplace_back();
+    Scopes.back().Vars.push_back(X.Holder);
+    if (X.Param >= 0)
+      Scopes.back().Vars.push_back(X.Param);
+    markHere(X.Label, X.H->getHandlerBlock()->getBeginLoc(), "label");
+    Handlers.push_back(Kept[X.Holder].Member);
+    lowerStmt(X.H->getHandlerBlock());
+    Handlers.pop_back();
+    E->closeRun();
+    popScope();
+    if (E->isOpen())
+      E->jump(End);
+  }
+  markHere(End, S->getEndLoc(), "label");
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+// The parks of a full-expression in C++ evaluation order: operands before
+// the operation; the right operand of an assignment before its left
+// ([expr.ass]); otherwise left to right (braid's choice where C++ leaves the
+// order unspecified). Parks under &&, ||, ?: and the right of a comma need
+// control flow inside the expression: diagnosed for now.
+void FunctionLowering::collectParks(const Stmt *S, std::vector<const CallExpr *> &Out) {
+  if (!S || !F.contains(S))
+    return;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
+    if (BO->isAssignmentOp()) {
+      collectParks(BO->getRHS(), Out);
+      collectParks(BO->getLHS(), Out);
+      return;
+    }
+    if ((BO->isLogicalOp() || BO->isCommaOp()) && F.contains(BO->getRHS())) {
+      if (FirstPass)
+        Diags.report(Diag::ParkInShortCircuit, BO->getRHS()->getBeginLoc())
+            << (BO->isCommaOp() ? "the right operand of ','"
+                                : BO->getOpcode() == BO_LAnd ? "the right operand of '&&'"
+                                                             : "the right operand of '||'");
+      return;
+    }
+  }
+  if (const auto *CO = dyn_cast<AbstractConditionalOperator>(S)) {
+    if (F.contains(CO->getTrueExpr()) || F.contains(CO->getFalseExpr())) {
+      if (FirstPass)
+        Diags.report(Diag::ParkInShortCircuit, CO->getBeginLoc()) << "a branch of '?:'";
+      return;
+    }
+  }
+  if (const auto *OC = dyn_cast<CXXOperatorCallExpr>(S)) {
+    if (OC->isAssignmentOp() && OC->getNumArgs() == 2) {
+      collectParks(OC->getArg(1), Out);
+      collectParks(OC->getArg(0), Out);
+      return;
+    }
+    OverloadedOperatorKind K = OC->getOperator();
+    if ((K == OO_AmpAmp || K == OO_PipePipe || K == OO_Comma) && OC->getNumArgs() == 2 &&
+        F.contains(OC->getArg(1))) {
+      if (FirstPass)
+        Diags.report(Diag::ParkInShortCircuit, OC->getArg(1)->getBeginLoc())
+            << "an operand of an overloaded '&&', '||' or ','";
+      return;
+    }
+  }
+  if (isParkCall(S)) {
+    collectParks(cast<CallExpr>(S)->getArg(0), Out);
+    Out.push_back(cast<CallExpr>(S));
+    return;
+  }
+  for (const Stmt *C : S->children())
+    collectParks(C, Out);
+}
+
+// Each park: `return park(operand, Lk, slot_k);` then, at Lk, its value:
+// the last park of the expression is read in place (`slot_k.take()`, a
+// prvalue with the temporary lifetime C++ gives it); an earlier one is
+// taken at once into a kept temporary (so its error surfaces before the
+// next park starts) that lives until the end of the full-expression.
+FunctionLowering::FullExpr FunctionLowering::lowerParks(const Expr *Ex) {
+  FullExpr FE;
+  if (!Ex || !F.contains(Ex))
+    return FE;
+  std::vector<const CallExpr *> Parks;
+  collectParks(Ex, Parks);
+  for (size_t I = 0; I < Parks.size(); ++I) {
+    const CallExpr *P = Parks[I];
+    QualType VT = P->getType().getNonReferenceType().getUnqualifiedType();
+    std::string U = spell(VT);
+    std::string Slot = "__braid_slot_" + std::to_string(Counter++);
+    Members.push_back("::braid::detail::slot<" + U + "> " + Slot + ";");
+    std::string Operand = Rewriter.text(P->getArg(0));
+    int L = E->newLabel();
+    E->edge(L);
+    user(P->getBeginLoc(), "return " + std::string(ParkCall) + Operand + ", " + std::to_string(L) +
+                               ", this->" + Slot + ");");
+    E->terminate("", true);
+    markHere(L, P->getBeginLoc(), "resume");
+    std::string Take = "this->" + Slot + ".take()";
+    if (I + 1 == Parks.size()) {
+      ParkValues[P] = Take;
+      continue;
+    }
+    if (VT->isVoidType()) {
+      E->tool(Take + ";");
+      ParkValues[P] = "void()";
+      continue;
+    }
+    KeptVar T;
+    T.Member = memberNameFor("");
+    T.Type = U;
+    T.NeedsDestroy = VT.isDestructedType() != QualType::DK_none;
+    int K = addKept(T);
+    Scopes.back().Vars.push_back(K);
+    FE.Temps.push_back(K);
+    E->tool(constructText(K, Take, VarDecl::CInit, true));
+    ParkValues[P] = "static_cast<" + U + "&&>(this->" + Kept[K].Member + ")";
+  }
+  return FE;
+}
+
+void FunctionLowering::endFullExpr(const FullExpr &FE) {
+  for (auto It = FE.Temps.rbegin(); It != FE.Temps.rend(); ++It) {
+    if (E->isOpen()) {
+      std::string D = destroyText(*It);
+      if (!D.empty())
+        E->tool(D, true);
+    }
+    std::vector<int> &V = Scopes.back().Vars;
+    V.erase(std::remove(V.begin(), V.end(), *It), V.end());
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The frame
+//===----------------------------------------------------------------------===//
+
+std::string FunctionLowering::assemble() {
+  const FunctionDecl *FD = F.FD;
+  std::string Frame = "__braid_frame";
+  std::string Gen = LineDirectives ? std::string(GeneratedLineMarker) + "\n" : "";
+  std::string O = "{\n" + Gen;
+  if (IsMethod)
+    O += "  using __braid_self_t = decltype(this);\n";
+  O += "  struct " + Frame + " final : ::braid::detail::sp_frame<" + ResultType + "> {\n";
+  O += "    using __braid_step = ::braid::detail::step;\n";
+  std::string CtorParams = "const ::braid::detail::frame_table& __braid_table";
+  std::string CtorInit = "::braid::detail::sp_frame<" + ResultType + ">(__braid_table)";
+  std::string Args = "__braid_table";
+  if (IsMethod) {
+    O += "    __braid_self_t __braid_self;\n";
+    CtorParams += ", __braid_self_t __braid_self_arg";
+    CtorInit += ", __braid_self(__braid_self_arg)";
+    Args += ", this";
+  }
+  // [spec.sp.params] T& stays a reference to the caller's object; const T&
+  // is copied (the task may run after the caller's temporaries died); by
+  // value (and T&&) is moved into the recipe, then into each frame.
+  for (const ParmVarDecl *P : FD->parameters()) {
+    if (!P->getIdentifier())
+      continue;
+    std::string N = P->getNameAsString();
+    QualType T = P->getType();
+    if (T->isLValueReferenceType() && !T.getNonReferenceType().isConstQualified()) {
+      std::string Ty = spell(T.getNonReferenceType());
+      O += "    " + Ty + "& " + N + ";\n";
+      CtorParams += ", ::std::reference_wrapper<" + Ty + "> " + N;
+      CtorInit += ", " + N + "(" + N + ".get())";
+      Args += ", ::std::ref(" + N + ")";
+    } else {
+      QualType V = T.getNonReferenceType();
+      bool Const = V.isConstQualified();
+      std::string Ty = spell(V.getUnqualifiedType());
+      O += "    " + std::string(Const ? "const " : "") + Ty + " " + N + ";\n";
+      CtorParams += ", " + Ty + " " + N;
+      CtorInit += ", " + N + "(static_cast<" + Ty + "&&>(" + N + "))";
+      Args += T->isLValueReferenceType() ? ", " + N : ", static_cast<" + Ty + "&&>(" + N + ")";
+    }
+  }
+  for (const std::string &M : Members)
+    O += "    " + M + "\n";
+  O += "    " + Frame + "(" + CtorParams + ")\n        : " + CtorInit + " {}\n";
+  O += "    ~" + Frame + "() override {}\n";
+  std::vector<Partition> &Parts = E->partitions();
+  for (size_t I = 0; I < Parts.size(); ++I) {
+    O += Gen + "    __braid_step __braid_part_" + std::to_string(I) + "() {\n";
+    O += Parts[I].Code;
+    O += Gen + "    }\n";
+  }
+  O += Gen;
+  for (size_t I = 0; I < Parts.size(); ++I)
+    O += "    static __braid_step __braid_thunk_" + std::to_string(I) +
+         "(::braid::detail::sp_core* f) { return static_cast<" + Frame + "*>(f)->__braid_part_" +
+         std::to_string(I) + "(); }\n";
+  // [spec.sp.unwind] reverse declaration order; a local belongs to region r
+  // when r is one of the regions around its declaration.
+  O += "    static void __braid_unwind(::braid::detail::sp_core* f, ::std::int32_t r) noexcept {\n";
+  O += "      auto* self = static_cast<" + Frame + "*>(f);\n      (void)self;\n      (void)r;\n";
+  for (size_t I = Kept.size(); I-- > 0;) {
+    const KeptVar &V = Kept[I];
+    if (!V.NeedsDestroy)
+      continue;
+    std::string Cond = "r < 0";
+    for (int R : V.Regions)
+      Cond += " || r == " + std::to_string(R);
+    O += "      if (" + Cond + ") ::braid::detail::kept_destroy(self->" + V.Member +
+         ", self->__braid_alive_" + V.Member + ");\n";
+  }
+  O += "    }\n  };\n";
+  auto Quote = [](const std::string &S) {
+    std::string Q = "\"";
+    for (char C : S) {
+      if (C == '\\' || C == '"')
+        Q += '\\';
+      Q += C;
+    }
+    return Q + "\"";
+  };
+  O += "  static const ::braid::detail::partition_info __braid_parts[] = {\n";
+  for (size_t I = 0; I < Parts.size(); ++I) {
+    std::string Live;
+    for (const std::string &L : Parts[I].Live)
+      Live += (Live.empty() ? "" : ", ") + L;
+    O += "      {&" + Frame + "::__braid_thunk_" + std::to_string(I) + ", " +
+         Quote(FunctionName + "#" + std::to_string(I)) + ", " + Quote(FileName) + ", " +
+         std::to_string(Parts[I].Line) + ", " + std::to_string(Parts[I].Col) + ", " + Quote(Live) +
+         ", " + std::to_string(Parts[I].Region) + "},\n";
+  }
+  O += "  };\n";
+  const std::vector<Region> &Rs = E->regions();
+  std::string RegionsRef = "nullptr";
+  if (!Rs.empty()) {
+    O += "  static const ::braid::detail::region_info __braid_regions[] = {\n";
+    for (const Region &R : Rs)
+      O += "      {" + std::to_string(R.Handler) + ", " + std::to_string(R.Parent) + "},\n";
+    O += "  };\n";
+    RegionsRef = "__braid_regions";
+  }
+  O += "  static const ::braid::detail::frame_table __braid_table = {" + Quote(FunctionName) +
+       ", __braid_parts, " + std::to_string(Parts.size()) + ", " + RegionsRef + ", " +
+       std::to_string(Rs.size()) + ", &" + Frame + "::__braid_unwind};\n";
+  O += "  return ::braid::detail::make_sp_with_table<" + Frame + ", " + ResultType + ">(" + Args +
+       ");\n}";
+  return O;
+}
+
+} // namespace braidc

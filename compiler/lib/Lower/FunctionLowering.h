@@ -1,0 +1,174 @@
+//===- FunctionLowering.h - one BRAID_SP function into a frame ------------===//
+//
+// SPDX-License-Identifier: MIT
+//
+// Lowers one annotated function: its body becomes a local frame class
+// (parameters, kept locals, park slots), one member function per partition,
+// a static continuation table, and `return make_sp_with_table<...>(...)`.
+// See docs/compiler.md for the shape of each construct's lowering.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BRAIDC_LOWER_FUNCTIONLOWERING_H
+#define BRAIDC_LOWER_FUNCTIONLOWERING_H
+
+#include "Analysis/ParkFinder.h"
+#include "Diag/Diagnoser.h"
+#include "Emit/Emitter.h"
+#include "Lower/VerbatimRewriter.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/StmtCXX.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace braidc {
+
+/// A local kept in the frame (a member with manual lifetime).
+struct KeptVar {
+  std::string Member;     ///< member name
+  std::string SourceName; ///< name in the source ("" for braidc's temporaries)
+  std::string Type;       ///< spelled type of the member storage
+  bool Pointer = false;   ///< a kept reference, stored as a pointer
+  bool NeedsDestroy = false;
+  std::vector<int> Regions; ///< the try regions around its declaration
+};
+
+/// The result of lowering one function.
+struct LoweredFunction {
+  std::string Body;      ///< replacement text of the body, braces included
+  std::string Name;      ///< qualified function name
+  std::vector<Partition> Partitions;
+  std::vector<Region> Regions;
+};
+
+class FunctionLowering : public RewriteContext {
+public:
+  FunctionLowering(clang::ASTContext &Ctx, Diagnoser &Diags, const SpFunction &F,
+                   bool LineDirectives, std::string FileName);
+
+  /// Lowers the function; nothing when a user error was reported.
+  std::optional<LoweredFunction> run();
+
+  // RewriteContext.
+  std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
+                                    bool Escapes) override;
+  std::optional<std::string> parkValue(const clang::CallExpr *Park) override;
+  std::pair<std::string, std::string> returnEdit(const clang::ReturnStmt *R) override;
+  std::string jumpOut(const clang::Stmt *BreakOrContinue) override;
+  std::optional<std::string> rethrow() override;
+  std::optional<std::string> self() override;
+  void unsupported(clang::SourceLocation Loc, const std::string &What) override;
+
+private:
+  struct Scope {
+    std::vector<int> Vars; // indexes into Kept, in declaration order
+  };
+  struct Leap {
+    bool IsLoop;
+    int Break;
+    int Continue;
+    size_t Depth; // scopes at index >= Depth are left by the jump
+  };
+  /// A full-expression whose parks were emitted: its final text and the
+  /// temporaries holding earlier parks' values (destroyed after it).
+  struct FullExpr {
+    std::vector<int> Temps;
+  };
+
+  void reset();
+  bool prepare();
+  void lowerBody();
+  std::string assemble();
+
+  // Statements.
+  void lowerStmt(const clang::Stmt *S);
+  void lowerVerbatim(const clang::Stmt *S);
+  void lowerCompound(const clang::CompoundStmt *S);
+  void lowerSubStmt(const clang::Stmt *S);
+  void lowerDeclStmt(const clang::DeclStmt *S);
+  void lowerVarDecl(const clang::VarDecl *VD, const clang::DeclStmt *DS,
+                    std::optional<std::string> InitOverride = std::nullopt);
+  void lowerExprStmt(const clang::Expr *E);
+  void lowerReturn(const clang::ReturnStmt *S);
+  void lowerIf(const clang::IfStmt *S);
+  void lowerWhile(const clang::WhileStmt *S);
+  void lowerDo(const clang::DoStmt *S);
+  void lowerFor(const clang::ForStmt *S);
+  void lowerRangeFor(const clang::CXXForRangeStmt *S);
+  void lowerSwitch(const clang::SwitchStmt *S);
+  void lowerTry(const clang::CXXTryStmt *S);
+
+  // Expressions.
+  FullExpr lowerParks(const clang::Expr *E);
+  void collectParks(const clang::Stmt *S, std::vector<const clang::CallExpr *> &Out);
+  void endFullExpr(const FullExpr &FE);
+  /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.
+  void branchUnless(const std::string &Cond, clang::SourceLocation Loc, int False, size_t Depth);
+  /// The condition of if/while/for/switch: its variable or expression.
+  std::string lowerCondition(const clang::VarDecl *CondVar, const clang::Expr *Cond);
+
+  // Frame storage.
+  int addKept(KeptVar V);
+  std::string memberNameFor(const std::string &Source);
+  std::string spell(clang::QualType T);
+  bool checkKeepable(const clang::VarDecl *VD, clang::QualType T);
+  std::string constructText(int K, const std::string &Init, clang::VarDecl::InitializationStyle Style,
+                            bool HasInit);
+  std::string destroyText(int K) const;
+  std::string leaveScopes(size_t Depth) const;
+  void pushScope() { Scopes.emplace_back(); }
+  void popScope();
+  std::vector<std::string> liveNames() const;
+  void markHere(int L, clang::SourceLocation Loc, const char *Kind);
+  void user(clang::SourceLocation Loc, const std::string &Text);
+  unsigned lineOf(clang::SourceLocation Loc) const;
+  unsigned colOf(clang::SourceLocation Loc) const;
+  std::string accessText(const clang::VarDecl *VD);
+  int parkLine(clang::SourceLocation After) const;
+
+  clang::ASTContext &Ctx;
+  const clang::SourceManager &SM;
+  Diagnoser &Diags;
+  const SpFunction &F;
+  bool LineDirectives;
+  std::string FileName;
+  VerbatimRewriter Rewriter;
+
+  // Settled before the passes.
+  std::string ResultType;
+  bool VoidResult = false;
+  bool IsMethod = false;
+  std::string FunctionName;
+
+  // Per pass.
+  bool FirstPass = true;
+  std::unique_ptr<Emitter> E;
+  std::vector<KeptVar> Kept;
+  llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;
+  std::set<std::string> MemberNames;
+  std::vector<std::string> Members;
+  std::vector<Scope> Scopes;
+  std::vector<Leap> Leaps;
+  std::vector<std::string> Handlers; // exception holders of exploded handlers
+  int CurRegion = -1;
+  llvm::DenseMap<const clang::CallExpr *, std::string> ParkValues;
+  unsigned Counter = 0;
+
+  // Carried from the first pass to the second: locals that can stay plain
+  // C++ locals (trivially destructible, never used outside their run).
+  llvm::DenseMap<const clang::VarDecl *, int> DeclRun;
+  llvm::DenseMap<const clang::VarDecl *, std::vector<int>> UseRuns;
+  llvm::DenseSet<const clang::VarDecl *> Candidates;
+  llvm::DenseSet<const clang::VarDecl *> Plain;
+};
+
+} // namespace braidc
+
+#endif

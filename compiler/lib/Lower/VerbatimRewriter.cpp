@@ -1,0 +1,326 @@
+//===- VerbatimRewriter.cpp - user code copied with the few edits it needs -===//
+//
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+#include "Lower/VerbatimRewriter.h"
+
+#include "Analysis/ParkFinder.h"
+#include "Diag/InternalError.h"
+
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+
+#include <algorithm>
+#include <set>
+
+using namespace clang;
+
+namespace braidc {
+
+SourceLocation startOf(const SourceManager &SM, const Stmt *S) {
+  return SM.getExpansionLoc(S->getBeginLoc());
+}
+
+namespace {
+
+struct TextEdit {
+  unsigned Begin;
+  unsigned End;
+  std::string Text;
+  unsigned Seq;
+};
+
+/// Collects the edits of one verbatim root. Break/continue/return/throw
+/// edits apply only to jumps that leave the root (depth counters track the
+/// loops, switches, catches and lambdas inside it).
+class EditCollector : public RecursiveASTVisitor<EditCollector> {
+  using Base = RecursiveASTVisitor<EditCollector>;
+
+public:
+  EditCollector(ASTContext &Ctx, RewriteContext &RC, FileID File, unsigned RootBegin,
+                unsigned RootEnd)
+      : Ctx(Ctx), SM(Ctx.getSourceManager()), RC(RC), File(File), RootBegin(RootBegin),
+        RootEnd(RootEnd) {}
+
+  std::vector<TextEdit> Edits;
+
+  bool shouldVisitImplicitCode() const { return false; }
+  bool shouldVisitLambdaBody() const { return true; }
+
+  bool TraverseCallExpr(CallExpr *CE) {
+    if (isParkCall(CE)) {
+      if (std::optional<std::string> V = RC.parkValue(CE)) {
+        replaceRange(CE->getBeginLoc(), CE->getEndLoc(), *V, "a park");
+        return true;
+      }
+    }
+    return Base::TraverseCallExpr(CE);
+  }
+
+  bool VisitDeclRefExpr(DeclRefExpr *E) {
+    const auto *VD = dyn_cast<VarDecl>(E->getDecl());
+    if (!VD || !VD->isLocalVarDeclOrParm() || InitCaptured.count(VD))
+      return true;
+    if (std::optional<std::string> R = RC.varRef(VD, LambdaDepth > 0, escapes(E)))
+      replaceRange(E->getBeginLoc(), E->getEndLoc(), *R, "a local kept in the frame");
+    return true;
+  }
+
+  bool VisitMemberExpr(MemberExpr *E) {
+    if (E->isImplicitAccess())
+      insertSelf(E->getBeginLoc());
+    return true;
+  }
+  bool VisitCXXDependentScopeMemberExpr(CXXDependentScopeMemberExpr *E) {
+    if (E->isImplicitAccess())
+      insertSelf(E->getBeginLoc());
+    return true;
+  }
+  bool VisitUnresolvedMemberExpr(UnresolvedMemberExpr *E) {
+    if (E->isImplicitAccess())
+      insertSelf(E->getBeginLoc());
+    return true;
+  }
+  bool VisitCXXThisExpr(CXXThisExpr *E) {
+    if (E->isImplicit())
+      return true;
+    if (std::optional<std::string> Self = RC.self())
+      replaceRange(E->getBeginLoc(), E->getEndLoc(), *Self, "'this'");
+    return true;
+  }
+
+  bool TraverseReturnStmt(ReturnStmt *R) {
+    if (LambdaDepth == 0) {
+      auto [Prefix, Suffix] = RC.returnEdit(R);
+      SourceLocation Kw = R->getReturnLoc();
+      if (const Expr *V = R->getRetValue()) {
+        replaceRange(Kw, Kw, Prefix, "'return'");
+        insertAfter(V->getEndLoc(), Suffix, "'return'");
+      } else {
+        replaceRange(Kw, Kw, Prefix + Suffix, "'return'");
+      }
+    }
+    return Base::TraverseReturnStmt(R);
+  }
+
+  bool VisitBreakStmt(BreakStmt *S) {
+    if (LambdaDepth == 0 && BreakDepth == 0)
+      replaceRange(S->getBreakLoc(), S->getBreakLoc(), RC.jumpOut(S), "'break'");
+    return true;
+  }
+  bool VisitContinueStmt(ContinueStmt *S) {
+    if (LambdaDepth == 0 && ContinueDepth == 0)
+      replaceRange(S->getContinueLoc(), S->getContinueLoc(), RC.jumpOut(S), "'continue'");
+    return true;
+  }
+  bool VisitCXXThrowExpr(CXXThrowExpr *E) {
+    if (!E->getSubExpr() && LambdaDepth == 0 && CatchDepth == 0)
+      if (std::optional<std::string> R = RC.rethrow())
+        replaceRange(E->getThrowLoc(), E->getThrowLoc(), *R, "'throw;'");
+    return true;
+  }
+  bool VisitGotoStmt(GotoStmt *S) {
+    SourceLocation L = SM.getExpansionLoc(S->getLabel()->getLocation());
+    unsigned Off = SM.getFileOffset(L);
+    if (SM.getFileID(L) != File || Off < RootBegin || Off >= RootEnd)
+      RC.unsupported(S->getGotoLoc(), "'goto' out of a statement");
+    return true;
+  }
+  bool VisitIndirectGotoStmt(IndirectGotoStmt *S) {
+    RC.unsupported(S->getGotoLoc(), "computed 'goto'");
+    return true;
+  }
+
+#define BRAIDC_DEPTH(KIND, COUNTERS)                                                        \
+  bool Traverse##KIND(KIND *S) {                                                           \
+    COUNTERS(++);                                                                          \
+    bool R = Base::Traverse##KIND(S);                                                      \
+    COUNTERS(--);                                                                          \
+    return R;                                                                              \
+  }
+#define BRAIDC_LOOP(OP) (OP BreakDepth, OP ContinueDepth)
+#define BRAIDC_SWITCH(OP) (OP BreakDepth)
+#define BRAIDC_CATCH(OP) (OP CatchDepth)
+  BRAIDC_DEPTH(WhileStmt, BRAIDC_LOOP)
+  BRAIDC_DEPTH(DoStmt, BRAIDC_LOOP)
+  BRAIDC_DEPTH(ForStmt, BRAIDC_LOOP)
+  BRAIDC_DEPTH(CXXForRangeStmt, BRAIDC_LOOP)
+  BRAIDC_DEPTH(SwitchStmt, BRAIDC_SWITCH)
+  BRAIDC_DEPTH(CXXCatchStmt, BRAIDC_CATCH)
+#undef BRAIDC_DEPTH
+#undef BRAIDC_LOOP
+#undef BRAIDC_SWITCH
+#undef BRAIDC_CATCH
+
+  bool TraverseLambdaExpr(LambdaExpr *LE) {
+    // Explicit captures of locals kept in the frame become init-captures of
+    // the member (`[&x]` -> `[&x = x]`, `[x]` -> `[x = (*x)]` for a kept
+    // reference), so the closure holds what the source closure held; the
+    // body then keeps using the capture's name unchanged.
+    std::vector<const VarDecl *> Added;
+    for (const LambdaCapture &C : LE->explicit_captures()) {
+      if (!C.capturesVariable() || LE->isInitCapture(&C))
+        continue;
+      const auto *VD = dyn_cast<VarDecl>(C.getCapturedVar());
+      if (!VD)
+        continue;
+      if (std::optional<std::string> R = RC.varRef(VD, /*InLambda=*/true, /*Escapes=*/true)) {
+        insertAfter(C.getLocation(), " = " + *R, "a lambda capture");
+        if (InitCaptured.insert(VD).second)
+          Added.push_back(VD);
+      }
+    }
+    // `[=]` copies what the body uses; a kept local used there must still be
+    // copied at the lambda's creation, not read from the frame later.
+    if (LE->getCaptureDefault() == LCD_ByCopy) {
+      std::set<const VarDecl *> Done;
+      for (const LambdaCapture &C : LE->implicit_captures()) {
+        if (!C.capturesVariable())
+          continue;
+        const auto *VD = dyn_cast<VarDecl>(C.getCapturedVar());
+        if (!VD || InitCaptured.count(VD) || !Done.insert(VD).second)
+          continue;
+        if (std::optional<std::string> R = RC.varRef(VD, true, true)) {
+          insertAfter(LE->getCaptureDefaultLoc(),
+                      ", " + VD->getNameAsString() + " = " + *R, "a lambda capture");
+          InitCaptured.insert(VD);
+          Added.push_back(VD);
+        }
+      }
+    }
+    ++LambdaDepth;
+    unsigned SavedBreak = BreakDepth, SavedContinue = ContinueDepth, SavedCatch = CatchDepth;
+    bool R = TraverseStmt(LE->getBody());
+    BreakDepth = SavedBreak;
+    ContinueDepth = SavedContinue;
+    CatchDepth = SavedCatch;
+    --LambdaDepth;
+    for (const VarDecl *VD : Added)
+      InitCaptured.erase(VD);
+    return R;
+  }
+
+private:
+  /// A use "escapes" unless it only reads the value or assigns to it: the
+  /// address may then outlive the run (a pointer, a reference binding, a
+  /// member call), so the local cannot stay a plain C++ local.
+  bool escapes(const DeclRefExpr *E) {
+    DynTypedNodeList Parents = Ctx.getParents(*E);
+    if (Parents.size() != 1)
+      return true;
+    if (const auto *IC = Parents[0].get<ImplicitCastExpr>())
+      return IC->getCastKind() != CK_LValueToRValue;
+    if (const auto *BO = Parents[0].get<BinaryOperator>())
+      return !(BO->isAssignmentOp() && BO->getLHS()->IgnoreParens() == E);
+    if (const auto *UO = Parents[0].get<UnaryOperator>())
+      return !UO->isIncrementDecrementOp();
+    return true;
+  }
+
+  void insertSelf(SourceLocation Loc) {
+    if (std::optional<std::string> Self = RC.self())
+      insertBefore(Loc, *Self + "->", "an implicit member access");
+  }
+
+  /// The file offset of a token location, or nothing when the token comes
+  /// from a macro body (which braidc cannot edit).
+  std::optional<unsigned> offsetOf(SourceLocation Loc, const char *What) {
+    if (Loc.isMacroID()) {
+      if (!SM.isMacroArgExpansion(Loc)) {
+        RC.unsupported(Loc, std::string(What) + " inside a macro expansion");
+        return std::nullopt;
+      }
+      Loc = SM.getFileLoc(Loc);
+    }
+    std::pair<FileID, unsigned> D = SM.getDecomposedLoc(Loc);
+    if (D.first != File || D.second < RootBegin || D.second > RootEnd)
+      throw InternalError("edit outside the statement being copied");
+    return D.second;
+  }
+  unsigned tokenEnd(SourceLocation Loc, unsigned Off) {
+    SourceLocation Sp = SM.getSpellingLoc(Loc);
+    return Off + Lexer::MeasureTokenLength(Sp, SM, Ctx.getLangOpts());
+  }
+
+  void replaceRange(SourceLocation B, SourceLocation E, std::string Text, const char *What) {
+    std::optional<unsigned> OB = offsetOf(B, What), OE = offsetOf(E, What);
+    if (!OB || !OE)
+      return;
+    Edits.push_back({*OB, tokenEnd(E, *OE), std::move(Text), Seq++});
+  }
+  void insertBefore(SourceLocation L, std::string Text, const char *What) {
+    if (std::optional<unsigned> O = offsetOf(L, What))
+      Edits.push_back({*O, *O, std::move(Text), Seq++});
+  }
+  void insertAfter(SourceLocation L, std::string Text, const char *What) {
+    if (std::optional<unsigned> O = offsetOf(L, What)) {
+      unsigned End = tokenEnd(L, *O);
+      Edits.push_back({End, End, std::move(Text), Seq++});
+    }
+  }
+
+  ASTContext &Ctx;
+  SourceManager &SM;
+  RewriteContext &RC;
+  FileID File;
+  unsigned RootBegin, RootEnd;
+  unsigned Seq = 0;
+  unsigned BreakDepth = 0, ContinueDepth = 0, CatchDepth = 0, LambdaDepth = 0;
+  std::set<const VarDecl *> InitCaptured;
+};
+
+bool needsSemicolon(const Stmt *S) {
+  return isa<Expr>(S) || isa<ReturnStmt>(S) || isa<BreakStmt>(S) || isa<ContinueStmt>(S) ||
+         isa<DoStmt>(S) || isa<GotoStmt>(S);
+}
+
+} // namespace
+
+std::string VerbatimRewriter::range(SourceLocation Begin, SourceLocation End, const Stmt *Root) {
+  const SourceManager &SM = Ctx.getSourceManager();
+  const LangOptions &LO = Ctx.getLangOpts();
+  SourceLocation B = SM.getExpansionLoc(Begin);
+  SourceLocation E = SM.getExpansionRange(End).getEnd();
+  std::pair<FileID, unsigned> DB = SM.getDecomposedLoc(B);
+  std::pair<FileID, unsigned> DE = SM.getDecomposedLoc(E);
+  if (DB.first != DE.first)
+    throw InternalError("statement spans files");
+  unsigned EndOff = DE.second + Lexer::MeasureTokenLength(E, SM, LO);
+  EditCollector C(Ctx, RC, DB.first, DB.second, EndOff);
+  if (Root)
+    C.TraverseStmt(const_cast<Stmt *>(Root));
+  std::stable_sort(C.Edits.begin(), C.Edits.end(), [](const TextEdit &A, const TextEdit &B) {
+    return A.Begin != B.Begin ? A.Begin < B.Begin : A.Seq < B.Seq;
+  });
+  StringRef Buf = SM.getBufferData(DB.first);
+  std::string Out;
+  unsigned Pos = DB.second;
+  for (const TextEdit &Ed : C.Edits) {
+    if (Ed.Begin < Pos)
+      throw InternalError("overlapping edits in a copied statement");
+    Out += Buf.substr(Pos, Ed.Begin - Pos).str();
+    Out += Ed.Text;
+    Pos = Ed.End;
+  }
+  if (Pos < EndOff)
+    Out += Buf.substr(Pos, EndOff - Pos).str();
+  return Out;
+}
+
+std::string VerbatimRewriter::text(const Stmt *S) {
+  return range(S->getBeginLoc(), S->getEndLoc(), S);
+}
+
+std::string VerbatimRewriter::statement(const Stmt *S) {
+  std::string T = text(S);
+  if (needsSemicolon(S))
+    T += ";";
+  return T;
+}
+
+} // namespace braidc

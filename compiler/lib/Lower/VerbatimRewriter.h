@@ -1,0 +1,77 @@
+//===- VerbatimRewriter.h - user code copied with the few edits it needs ---===//
+//
+// SPDX-License-Identifier: MIT
+//
+// Code without suspension points is copied verbatim from the source text,
+// with these edits only (design.md 3):
+//   - a park call already lowered         -> its value (slot take / temporary)
+//   - a kept local with a new name or kept through a pointer -> that name
+//   - implicit/explicit `this` in a member function -> the frame's __braid_self
+//   - `return e;`                         -> finish the frame with e
+//   - break/continue leaving the verbatim statement -> destroy + jump
+//   - `throw;` in a handler whose body was exploded -> rethrow the held exception
+//   - explicit lambda captures of kept locals -> init-captures of the member
+// The context (FunctionLowering) decides each replacement.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BRAIDC_LOWER_VERBATIMREWRITER_H
+#define BRAIDC_LOWER_VERBATIMREWRITER_H
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Expr.h"
+#include "clang/AST/Stmt.h"
+
+#include <optional>
+#include <string>
+
+namespace braidc {
+
+/// What the rewriter asks the lowering.
+class RewriteContext {
+public:
+  virtual ~RewriteContext() = default;
+  /// A use of a local or parameter; returns its replacement text, if any.
+  /// \p InLambda: the use is inside a lambda body (it may outlive the run).
+  /// \p Escapes: the use does more than read or assign the value.
+  virtual std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
+                                            bool Escapes) = 0;
+  /// The value of an already lowered park.
+  virtual std::optional<std::string> parkValue(const clang::CallExpr *Park) = 0;
+  /// `return` (the whole replacement of the return keyword up to the
+  /// expression) and the text closing it.
+  virtual std::pair<std::string, std::string> returnEdit(const clang::ReturnStmt *R) = 0;
+  /// break/continue that leaves the verbatim statement.
+  virtual std::string jumpOut(const clang::Stmt *BreakOrContinue) = 0;
+  /// `throw;` outside any catch of the verbatim statement (empty: keep).
+  virtual std::optional<std::string> rethrow() = 0;
+  /// The name of the frame's pointer to the object (member functions).
+  virtual std::optional<std::string> self() = 0;
+  /// A construct that cannot be copied verbatim (goto out of the statement,
+  /// an edit inside a macro body).
+  virtual void unsupported(clang::SourceLocation Loc, const std::string &What) = 0;
+};
+
+/// Produces the text of one statement or expression with the edits above.
+class VerbatimRewriter {
+public:
+  VerbatimRewriter(clang::ASTContext &Ctx, RewriteContext &RC) : Ctx(Ctx), RC(RC) {}
+
+  /// The text of \p S (without a trailing semicolon for expressions).
+  std::string text(const clang::Stmt *S);
+  /// The text of \p S as a statement (with its semicolon).
+  std::string statement(const clang::Stmt *S);
+  /// The text between two locations (tokens included), with edits.
+  std::string range(clang::SourceLocation Begin, clang::SourceLocation End,
+                    const clang::Stmt *Root);
+
+private:
+  clang::ASTContext &Ctx;
+  RewriteContext &RC;
+};
+
+/// The file location at the start of \p S (its expansion).
+clang::SourceLocation startOf(const clang::SourceManager &SM, const clang::Stmt *S);
+
+} // namespace braidc
+
+#endif
