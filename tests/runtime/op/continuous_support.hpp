@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Test support for the continuous-flow operator tests: a flow source driven
-// by the test (manual_flow), and a consumer that logs its callbacks
+// by the test (scripted_flow), and a consumer that logs its callbacks
 // (logged_consumer). Every call is logged so a test can assert the exact
-// events one step caused.
+// events one step caused. Unlike tests/support/manual_flow.hpp (a queue of
+// discrete values), scripted_flow can be ready at spawn, as continuous
+// sources must be, and scripts what each transfer does (a value, an error,
+// or a synchronous re-notification or termination inside the transfer).
 #pragma once
 
 #include <braid/flow.hpp>
@@ -38,7 +41,7 @@ namespace braid::testing {
 /// that may itself notify/terminate, i.e. a synchronous re-notification).
 /// A transfer with nothing scripted fails the test.
 template <class T>
-class manual_flow {
+class scripted_flow {
   struct run_state final : detail::flow_process<T> {
     run_state(detail::flow_listener l, event_log* log, std::string name)
         : detail::flow_process<T>(2), l(l), log(log), name(std::move(name)) {}
@@ -63,7 +66,7 @@ class manual_flow {
       std::function<T()> step;
       {
         std::lock_guard<std::mutex> g(m);
-        REQUIRE_MESSAGE(!script.empty(), "manual flow '" << name << "' transferred with nothing scripted");
+        REQUIRE_MESSAGE(!script.empty(), "scripted flow '" << name << "' transferred with nothing scripted");
         step = std::move(script.front());
         script.pop_front();
       }
@@ -72,7 +75,7 @@ class manual_flow {
     void do_terminate() {
       {
         std::lock_guard<std::mutex> g(m);
-        REQUIRE_MESSAGE(!terminated, "manual flow '" << name << "' terminated twice");
+        REQUIRE_MESSAGE(!terminated, "scripted flow '" << name << "' terminated twice");
         terminated = true;
       }
       detail::flow_listener copy = l;
@@ -107,7 +110,7 @@ class manual_flow {
   };
 
  public:
-  manual_flow(event_log& log, std::string name) : s_(std::make_shared<shared>()) {
+  scripted_flow(event_log& log, std::string name) : s_(std::make_shared<shared>()) {
     s_->log = &log;
     s_->name = std::move(name);
   }
@@ -159,7 +162,7 @@ class manual_flow {
     push(i, [msg]() -> T { throw std::runtime_error(msg); });
   }
   void then_cancelled(std::size_t i = 0) const {
-    push(i, []() -> T { throw braid::cancelled("manual flow cancelled"); });
+    push(i, []() -> T { throw braid::cancelled("scripted flow cancelled"); });
   }
   /// Scripts the next transfer of run i to run f (which may notify or
   /// terminate this run or others) and return its result.
@@ -187,7 +190,7 @@ class manual_flow {
   }
   run_state* run(std::size_t i) const {
     std::lock_guard<std::mutex> g(s_->m);
-    REQUIRE_MESSAGE(i < s_->runs.size(), "manual flow '" << s_->name << "' has no run " << i);
+    REQUIRE_MESSAGE(i < s_->runs.size(), "scripted flow '" << s_->name << "' has no run " << i);
     return static_cast<run_state*>(s_->runs[i].get());
   }
   std::shared_ptr<shared> s_;

@@ -15,7 +15,7 @@ using namespace braid;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::logged_consumer;
-using braid::testing::manual_flow;
+using braid::testing::scripted_flow;
 
 namespace {
 
@@ -33,7 +33,7 @@ struct logged_sum {
 TEST_SUITE("latest") {
   TEST_CASE("notifies at spawn, combines the inputs on transfer, terminates when every input has") {
     event_log log;
-    manual_flow<int> a(log, "a"), b(log, "b");
+    scripted_flow<int> a(log, "a"), b(log, "b");
     logged_consumer<int> c(log, "c");
     c.spawn(latest(logged_sum{&log}, a.ready(), b.ready()));
     CHECK(log.take() == events{"a spawn", "b spawn", "c notify"});
@@ -54,7 +54,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("inputs are transferred in argument order, whatever order they notified in") {
     event_log log;
-    manual_flow<int> a(log, "a"), b(log, "b");
+    scripted_flow<int> a(log, "a"), b(log, "b");
     logged_consumer<int> c(log, "c");
     c.spawn(latest(logged_sum{&log}, a.ready(), b.ready()));
     a.then_value(1);
@@ -78,7 +78,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("when every argument equals the previous one, the cached result is returned without calling f") {
     event_log log;
-    manual_flow<int> a(log, "a"), b(log, "b");
+    scripted_flow<int> a(log, "a"), b(log, "b");
     logged_consumer<int> c(log, "c");
     c.spawn(latest(logged_sum{&log}, a.ready(), b.ready()));
     CHECK(log.take() == events{"a spawn", "b spawn", "c notify"});
@@ -98,7 +98,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("an input that re-notifies inside its own transfer is transferred again: only its last value counts") {
     event_log log;
-    manual_flow<int> a(log, "a"), b(log, "b");
+    scripted_flow<int> a(log, "a"), b(log, "b");
     logged_consumer<int> c(log, "c");
     c.spawn(latest(logged_sum{&log}, a.ready(), b.ready()));
     CHECK(log.take() == events{"a spawn", "b spawn", "c notify"});
@@ -121,7 +121,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("the last input terminating inside the transfer of the last value terminates inside that transfer") {
     event_log log;
-    manual_flow<int> a(log, "a");
+    scripted_flow<int> a(log, "a");
     logged_consumer<int> c(log, "c");
     c.spawn(latest([](int x) { return x * 2; }, a.ready()));
     a.then_last(4);
@@ -131,7 +131,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("an input not ready at spawn: inputs cancelled, the transfer fails with a clear error after termination") {
     event_log log;
-    manual_flow<int> a(log, "a"), b(log, "b");
+    scripted_flow<int> a(log, "a"), b(log, "b");
     logged_consumer<int> c(log, "c");
     c.spawn(latest(logged_sum{&log}, a.ready(), b.get()));
     CHECK(log.take() == events{"a spawn", "b spawn", "a cancel", "b cancel", "c notify"});
@@ -150,7 +150,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("the uninitialized error names the input") {
     event_log log;
-    manual_flow<int> a(log, "a"), b(log, "b");
+    scripted_flow<int> a(log, "a"), b(log, "b");
     auto it = latest(logged_sum{&log}, a.ready(), b.get()).spawn([] {}, [&] { log("terminate"); });
     b.terminate();
     a.then_value(1);
@@ -161,7 +161,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("an input that fails: every input is cancelled, the error is rethrown, later values are dropped") {
     event_log log;
-    manual_flow<int> a(log, "a"), b(log, "b");
+    scripted_flow<int> a(log, "a"), b(log, "b");
     logged_consumer<int> c(log, "c");
     c.spawn(latest(logged_sum{&log}, a.ready(), b.ready()));
     a.then_value(1);
@@ -183,7 +183,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("f that throws: every input is cancelled and the error is rethrown") {
     event_log log;
-    manual_flow<int> a(log, "a");
+    scripted_flow<int> a(log, "a");
     logged_consumer<int> c(log, "c");
     c.spawn(latest([](int x) -> int {
       if (x > 1) throw std::runtime_error("too big");
@@ -202,24 +202,24 @@ TEST_SUITE("latest") {
 
   TEST_CASE("cancel right after spawn: inputs cancelled, their cancelled transfer is rethrown") {
     event_log log;
-    manual_flow<int> a(log, "a");
+    scripted_flow<int> a(log, "a");
     logged_consumer<int> c(log, "c");
     c.spawn(latest([](int x) { return x; }, a.ready()));
     c.it.cancel();
     CHECK(log.take() == events{"a spawn", "c notify", "a cancel"});
     a.then([&]() -> int {
       a.terminate();
-      throw braid::cancelled("manual flow cancelled");
+      throw braid::cancelled("scripted flow cancelled");
     });
     c.step();
-    CHECK(log.take() == events{"a transfer", "c terminate", "c err cancelled: manual flow cancelled"});
+    CHECK(log.take() == events{"a transfer", "c terminate", "c err cancelled: scripted flow cancelled"});
     c.it.cancel();  // after the end: forwarded to the ended input, a no-op
     CHECK(log.take().empty());
   }
 
   TEST_CASE("cancel while idle reaches every input; the consumer sees the inputs' ends") {
     event_log log;
-    manual_flow<int> a(log, "a"), b(log, "b");
+    scripted_flow<int> a(log, "a"), b(log, "b");
     logged_consumer<int> c(log, "c");
     c.spawn(latest(logged_sum{&log}, a.ready(), b.ready()));
     a.then_value(1);
@@ -282,7 +282,7 @@ TEST_SUITE("latest") {
     braid::testing::run_on_small_stack(
         [] {
           event_log log;
-          manual_flow<int> a(log, "a");
+          scripted_flow<int> a(log, "a");
           int sent = 0;
           auto it = latest([](int v) { return v; }, a.ready()).spawn([] {}, [] {});
           std::function<int()> again = [&]() -> int {
@@ -303,7 +303,7 @@ TEST_SUITE("latest") {
 
   TEST_CASE("completion from another thread: an input notifying and ending on another thread (threads, joined)") {
     event_log log;
-    manual_flow<int> a(log, "a");
+    scripted_flow<int> a(log, "a");
     std::atomic<int> notes{0};
     std::atomic<bool> ended{false};
     auto it = latest([](int v) { return v + 1; }, a.ready()).spawn([&] { notes.fetch_add(1); }, [&] { ended = true; });

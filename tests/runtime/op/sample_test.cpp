@@ -15,7 +15,7 @@ using namespace braid;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::logged_consumer;
-using braid::testing::manual_flow;
+using braid::testing::scripted_flow;
 
 namespace {
 
@@ -30,7 +30,7 @@ struct logged_f {
 // x and y sampled (ready at spawn), s the sampler (discrete).
 struct fixture {
   event_log log;
-  manual_flow<int> x{log, "x"}, y{log, "y"}, s{log, "s"};
+  scripted_flow<int> x{log, "x"}, y{log, "y"}, s{log, "s"};
   logged_consumer<int> c{log, "c"};
   fixture() {
     c.spawn(sample(logged_f{&log}, x.ready(), y.ready(), s.get()));
@@ -142,7 +142,7 @@ TEST_SUITE("sample") {
 
   TEST_CASE("f that throws: the sampler is cancelled and the error rethrown") {
     event_log log;
-    manual_flow<int> x(log, "x"), s(log, "s");
+    scripted_flow<int> x(log, "x"), s(log, "s");
     logged_consumer<int> c(log, "c");
     c.spawn(sample([](int, int) -> int { throw std::runtime_error("f broke"); }, x.ready(), s.get()));
     s.notify();
@@ -158,7 +158,7 @@ TEST_SUITE("sample") {
 
   TEST_CASE("a sampled input not ready at spawn fails the first transfer with a clear error") {
     event_log log;
-    manual_flow<int> x(log, "x"), s(log, "s");
+    scripted_flow<int> x(log, "x"), s(log, "s");
     logged_consumer<int> c(log, "c");
     c.spawn(sample([](int a, int b) { return a + b; }, x.get(), s.get()));
     s.notify();
@@ -191,7 +191,7 @@ TEST_SUITE("sample") {
   TEST_CASE("sampling a watched ref with an eager consumer") {
     event_log log;
     ref<int> temp(20);
-    manual_flow<int> tick(log, "tick");
+    scripted_flow<int> tick(log, "tick");
     logged_consumer<int> c(log, "c", true);
     c.spawn(sample([](int t, int k) { return t * 1000 + k; }, watch(temp), tick.get()));
     tick.then_value(1);
@@ -212,7 +212,7 @@ TEST_SUITE("sample") {
         [] {
           event_log log;
           ref<int> v(1);
-          manual_flow<int> tick(log, "tick");
+          scripted_flow<int> tick(log, "tick");
           int k = 0;
           std::function<int()> next = [&]() -> int {
             if (++k < 200000) {
@@ -236,7 +236,7 @@ TEST_SUITE("sample") {
   TEST_CASE("completion from another thread: the sampler notifies on another thread (threads, joined)") {
     event_log log;
     ref<int> v(5);
-    manual_flow<int> tick(log, "tick");
+    scripted_flow<int> tick(log, "tick");
     std::atomic<int> notes{0};
     std::atomic<bool> ended{false};
     auto it = sample([](int a, int b) { return a + b; }, watch(v), tick.get())

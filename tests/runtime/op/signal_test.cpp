@@ -19,12 +19,12 @@ using namespace braid;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::logged_consumer;
-using braid::testing::manual_flow;
+using braid::testing::scripted_flow;
 
 TEST_SUITE("signal") {
   TEST_CASE("a constant: the subscription transfers the upstream's one value and terminates with it") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = signal(in.ready());
     logged_consumer<int> c(log, "c");
     c.spawn(s);
@@ -36,7 +36,7 @@ TEST_SUITE("signal") {
 
   TEST_CASE("subscribers share one upstream run; a change notifies each, the first transfer computes for all") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = signal(in.ready());
     logged_consumer<int> a(log, "a"), b(log, "b");
     a.spawn(s);
@@ -61,17 +61,17 @@ TEST_SUITE("signal") {
     CHECK(log.take() == events{"in cancel"});
     in.then([&]() -> int {
       in.terminate();
-      throw braid::cancelled("manual flow cancelled");
+      throw braid::cancelled("scripted flow cancelled");
     });
     in.notify();
     CHECK(log.take() == events{"b notify"});
     b.step();
-    CHECK(log.take() == events{"in transfer", "b terminate", "b err cancelled: manual flow cancelled"});
+    CHECK(log.take() == events{"in transfer", "b terminate", "b err cancelled: scripted flow cancelled"});
   }
 
   TEST_CASE("with a semigroup: each subscriber gets the merge of the deltas since its last transfer, a new one all") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = signal(std::plus<>{}, in.ready());
     logged_consumer<int> a(log, "a");
     a.spawn(s);
@@ -100,14 +100,14 @@ TEST_SUITE("signal") {
     b.step();
     a.step();
     CHECK(log.take() == events{"b terminate", "b err cancelled: braid: signal subscription cancelled", "in transfer",
-                               "a err cancelled: manual flow cancelled"});
+                               "a err cancelled: scripted flow cancelled"});
     in.terminate();
     CHECK(log.take() == events{"a terminate"});
   }
 
   TEST_CASE("an upstream error reaches the subscriber, the upstream is cancelled and drained") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     logged_consumer<int> c(log, "c");
     c.spawn(signal(in.ready()));
     in.then_value(1);
@@ -126,7 +126,7 @@ TEST_SUITE("signal") {
 
   TEST_CASE("an upstream not ready at spawn: cancelled, the subscriber fails with a clear error") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     logged_consumer<int> c(log, "c");
     c.spawn(signal(in.get()));
     CHECK(log.take() == events{"in spawn", "in cancel", "c notify"});
@@ -142,7 +142,7 @@ TEST_SUITE("signal") {
 
   TEST_CASE("an empty upstream: the subscriber fails with a clear error and terminates") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     logged_consumer<int> c(log, "c");
     c.spawn(signal(in.get([&](std::size_t) { in.terminate(); })));
     CHECK(log.take() == events{"in spawn", "c notify"});
@@ -154,7 +154,7 @@ TEST_SUITE("signal") {
 
   TEST_CASE("after the end, a pending subscription still gets the last value; a late one gets it too") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = signal(in.ready());
     logged_consumer<int> a(log, "a"), b(log, "b");
     a.spawn(s);
@@ -174,7 +174,7 @@ TEST_SUITE("signal") {
 
   TEST_CASE("a re-notification inside the upstream transfer is merged into the same transfer") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     logged_consumer<int> c(log, "c");
     c.spawn(signal(std::plus<>{}, in.ready()));
     in.then_renotify(1);
@@ -186,13 +186,41 @@ TEST_SUITE("signal") {
     in.notify();
     c.step();
     in.terminate();
-    CHECK(log.take() == events{"in cancel", "c notify", "in transfer", "c err cancelled: manual flow cancelled",
+    CHECK(log.take() == events{"in cancel", "c notify", "in transfer", "c err cancelled: scripted flow cancelled",
                                "c terminate"});
+  }
+
+  TEST_CASE("deep: 200,000 re-notifications inside one upstream transfer are merged in constant stack") {
+    braid::testing::run_on_small_stack(
+        [] {
+          event_log log;
+          scripted_flow<int> in(log, "in");
+          int k = 0;
+          std::function<int()> next = [&]() -> int {
+            if (++k < 200000) {
+              in.then(next);
+              in.notify();
+            }
+            return 1;
+          };
+          logged_consumer<int> c(log, "c", true);
+          c.spawn(signal(std::plus<>{}, in.get([&](std::size_t) {
+            in.then(next);
+            in.notify();
+          })));
+          CHECK(c.values == std::vector<int>{200000});
+          c.it.cancel();
+          in.then_cancelled();
+          in.notify();
+          in.terminate();
+          CHECK(c.terminations == 1);
+        },
+        256 * 1024);
   }
 
   TEST_CASE("cancel right after subscribing, before the first transfer") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = signal(in.ready());
     logged_consumer<int> a(log, "a"), b(log, "b");
     a.spawn(s);
@@ -209,13 +237,13 @@ TEST_SUITE("signal") {
     in.notify();
     b.step();
     in.terminate();
-    CHECK(log.take() == events{"in cancel", "b notify", "in transfer", "b err cancelled: manual flow cancelled",
+    CHECK(log.take() == events{"in cancel", "b notify", "in transfer", "b err cancelled: scripted flow cancelled",
                                "b terminate"});
   }
 
   TEST_CASE("a new subscriber after the last one left starts a new upstream run") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = signal(in.ready());
     {
       logged_consumer<int> a(log, "a");
@@ -228,7 +256,7 @@ TEST_SUITE("signal") {
       a.step();
       in.terminate(0);
       CHECK(log.take() == events{"in spawn", "a notify", "in transfer", "a got 1", "in cancel", "a notify",
-                                 "in transfer", "a err cancelled: manual flow cancelled", "a terminate"});
+                                 "in transfer", "a err cancelled: scripted flow cancelled", "a terminate"});
     }
     logged_consumer<int> b(log, "b");
     b.spawn(s);
@@ -274,7 +302,7 @@ TEST_SUITE("signal glitch-freedom") {
 
   TEST_CASE("scripted diamond: the derived signal is notified once, after both inputs were invalidated") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = signal(in.ready());
     auto y = signal(latest([](int a, int b) { return a * 100 + b; }, s, s));
     logged_consumer<int> c(log, "c");

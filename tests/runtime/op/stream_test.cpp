@@ -14,12 +14,12 @@ using namespace braid;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::logged_consumer;
-using braid::testing::manual_flow;
+using braid::testing::scripted_flow;
 
 TEST_SUITE("stream") {
   TEST_CASE("one subscriber: items in order, the upstream pulled once per transfer, then the end") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     logged_consumer<int> c(log, "c");
     c.spawn(stream(in.ready()));
     CHECK(log.take() == events{"in spawn", "c notify"});
@@ -38,7 +38,7 @@ TEST_SUITE("stream") {
 
   TEST_CASE("an upstream that is not ready at spawn: subscribers wait for its first item") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = stream(in.get());
     logged_consumer<int> a(log, "a"), b(log, "b");
     a.spawn(s);
@@ -62,7 +62,7 @@ TEST_SUITE("stream") {
 
   TEST_CASE("the slowest subscriber sets the pace; a cancelled one stops holding the upstream back") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = stream(in.get());
     logged_consumer<int> a(log, "a"), b(log, "b");
     a.spawn(s);
@@ -82,17 +82,17 @@ TEST_SUITE("stream") {
     CHECK(log.take() == events{"in cancel"});
     in.then([&]() -> int {
       in.terminate();
-      throw braid::cancelled("manual flow cancelled");
+      throw braid::cancelled("scripted flow cancelled");
     });
     in.notify();
     CHECK(log.take() == events{"a notify"});
     a.step();
-    CHECK(log.take() == events{"in transfer", "a terminate", "a err cancelled: manual flow cancelled"});
+    CHECK(log.take() == events{"in transfer", "a terminate", "a err cancelled: scripted flow cancelled"});
   }
 
   TEST_CASE("an upstream error reaches the subscriber; the upstream is cancelled and drained") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     logged_consumer<int> c(log, "c");
     c.spawn(stream(in.ready()));
     in.then_error("broken");
@@ -107,7 +107,7 @@ TEST_SUITE("stream") {
 
   TEST_CASE("a subscriber arriving after the end gets nothing") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = stream(in.ready());
     logged_consumer<int> a(log, "a");
     a.spawn(s);
@@ -122,7 +122,7 @@ TEST_SUITE("stream") {
 
   TEST_CASE("an empty upstream: subscribers terminate at once") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     logged_consumer<int> c(log, "c");
     c.spawn(stream(in.get([&](std::size_t) { in.terminate(); })));
     CHECK(log.take() == events{"in spawn", "c terminate"});
@@ -130,7 +130,7 @@ TEST_SUITE("stream") {
 
   TEST_CASE("cancel right after subscribing, before any item") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = stream(in.get());
     logged_consumer<int> a(log, "a"), b(log, "b");
     a.spawn(s);
@@ -148,7 +148,7 @@ TEST_SUITE("stream") {
     in.notify();
     b.step();
     in.terminate();
-    CHECK(log.take() == events{"in cancel", "b notify", "in transfer", "b err cancelled: manual flow cancelled",
+    CHECK(log.take() == events{"in cancel", "b notify", "in transfer", "b err cancelled: scripted flow cancelled",
                                "b terminate"});
   }
 
@@ -156,7 +156,7 @@ TEST_SUITE("stream") {
     braid::testing::run_on_small_stack(
         [] {
           event_log log;
-          manual_flow<int> in(log, "in");
+          scripted_flow<int> in(log, "in");
           int n = 0;
           std::function<int()> next = [&]() -> int {
             ++n;
@@ -184,7 +184,7 @@ TEST_SUITE("stream") {
 
   TEST_CASE("completion from another thread: items pushed from a producer thread (threads, joined)") {
     event_log log;
-    manual_flow<int> in(log, "in");
+    scripted_flow<int> in(log, "in");
     auto s = stream(in.get());
     std::atomic<int> notes{0};
     std::atomic<bool> ended{false};

@@ -61,7 +61,12 @@ class sample_process final : public flow_process<R> {
     std::optional<R> out;
     try {
       try {
-        if (uninitialized_) throw uninitialized_continuous_flow("sample", uninitialized_ - 1);
+        std::size_t missing;
+        {
+          std::lock_guard<std::mutex> g(m_);
+          missing = uninitialized_;
+        }
+        if (missing) throw uninitialized_continuous_flow("sample", missing - 1);
         for (std::size_t i = 0; i < sampler; ++i) {
           bool again;
           {
@@ -225,9 +230,9 @@ class sample_process final : public flow_process<R> {
   std::tuple<flow_iterator<Ts>...> inputs_;
   std::tuple<std::optional<Ts>...> args_;  // touched by transfer only
   std::array<slot, n> slots_{};
-  std::size_t uninitialized_ = 0;  // 1 + index of the first sampled input not ready at spawn
 
   std::mutex m_;
+  std::size_t uninitialized_ = 0;      // guarded by m_: 1 + index of the first sampled input not ready at spawn
   std::array<bool, sampler> ready_{};  // guarded by m_
   bool busy_ = false;                  // guarded by m_
   bool closing_ = false;               // guarded by m_: sampled values are dropped
