@@ -5,7 +5,10 @@
 // the eduction stage costs. seed copies its range into a vector when the
 // flow is built; that is done once per n, outside the timed runs (the
 // generator and callback baselines produce values on demand).
-// (A BRAID_AP version with fork is for when braidc compiles ap.)
+// The ap variant forks one branch per value (Missionary's ?>) on a
+// hand-written frame in the shape braidc will emit (docs/ap.md); braidc does
+// not compile BRAID_AP yet.
+#include <braid/ap.hpp>
 #include <braid/braid.hpp>
 #include <braid/op/eduction.hpp>
 #include <braid/op/reduce.hpp>
@@ -21,8 +24,36 @@
 #include <ranges>
 
 using namespace braid;
+using namespace braid::detail;
 
 namespace {
+
+// BRAID_AP flow<std::int64_t> doubled(flow<int> in) {
+//   int x = fork(in);
+//   return std::int64_t(x) * 2;
+// }
+struct doubled_frame final : ap_frame<std::int64_t> {
+  flow<int> in;
+  slot<int> s0;
+
+  explicit doubled_frame(flow<int> in) : ap_frame(table), in(std::move(in)) {}
+  // clone: nothing is live after the fork (x is the fork's own value).
+  doubled_frame(const doubled_frame& o) : ap_frame(o) {}
+  ap_core* clone() const override { return new doubled_frame(*this); }
+
+  step p0() { return fork(std::move(in), 1, s0); }
+  step p1() { return finish_with(static_cast<std::int64_t>(s0.take()) * 2); }
+  static void unwind(ap_core*, std::int32_t) noexcept {}
+  static const ap_partition_info parts[2];
+  static const ap_table table;
+};
+const ap_partition_info doubled_frame::parts[2] = {
+    {&ap_thunk<doubled_frame, &doubled_frame::p0>, "doubled#0", "w4_stream.cpp", 1, 1, "", -1},
+    {&ap_thunk<doubled_frame, &doubled_frame::p1>, "doubled#1", "w4_stream.cpp", 2, 11, "", -1},
+};
+const ap_table doubled_frame::table = {"doubled", parts, 2, nullptr, 0, &doubled_frame::unwind};
+
+flow<std::int64_t> doubled(flow<int> in) { return make_ap<doubled_frame, std::int64_t>(std::move(in)); }
 
 const flow<int>& source(long n) {
   static std::map<long, flow<int>> built;
@@ -42,6 +73,10 @@ std::int64_t fused(long n) {
       reduce([](std::int64_t acc, int x) { return acc + static_cast<std::int64_t>(x) * 2; }, std::int64_t{0}, source(n)));
 }
 
+std::int64_t ap_fork(long n) {
+  return run_blocking(reduce(std::plus<>{}, std::int64_t{0}, doubled(source(n))));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,6 +86,7 @@ int main(int argc, char** argv) {
   source(o.n);
   s.add("braid seed+eduction(map)+reduce", bench::side::braid, &eduction_map);
   s.add("braid seed+reduce (map in f)", bench::side::braid, &fused);
+  s.add("braid ap fork (hand frame)+reduce", bench::side::braid, &ap_fork);
   s.add("callbacks", bench::side::baseline, &baselines::w4::callbacks);
   s.add("coroutine async_generator", bench::side::baseline, &baselines::w4::coroutine);
   return s.finish();
