@@ -8,12 +8,12 @@
 // The frames are hand-written in exactly the shape braidc emits
 // (docs/driver.md, tests/runtime/sp_driver_test.cpp); when braidc is built,
 // the same source compiled by braidc runs too (bench/braidc/w1_park.cpp).
-#include <braid/braid.hpp>
-
 #include "baselines/w1_park.hpp"
-#include "common/harness.hpp"
 
+#include <braid/braid.hpp>
 #include <cstdint>
+
+#include "common/harness.hpp"
 
 using namespace braid;
 using namespace braid::detail;

@@ -4,15 +4,15 @@
 // children, joining, collecting the values), from the counting allocator.
 // Children are immediate tasks (`task<int>(i)`) or child sp processes, as
 // in W1.
+#include "baselines/w2_join.hpp"
+
 #include <braid/braid.hpp>
 #include <braid/op/join.hpp>
-
-#include "baselines/w2_join.hpp"
-#include "common/counting_alloc.hpp"
-#include "common/harness.hpp"
-
 #include <cstdint>
 #include <vector>
+
+#include "common/counting_alloc.hpp"
+#include "common/harness.hpp"
 
 using namespace braid;
 using namespace braid::detail;
@@ -54,8 +54,8 @@ bench::suite::body measured(F f) {
     std::int64_t r = f(n);
     if (!bench::alloc::enabled) return r;
     m.set("peak_B/child", static_cast<double>(bench::alloc::peak_bytes.load() - base) / static_cast<double>(n));
-    m.set("allocs/child",
-          static_cast<double>(bench::alloc::allocations.load(std::memory_order_relaxed) - allocs) / static_cast<double>(n));
+    m.set("allocs/child", static_cast<double>(bench::alloc::allocations.load(std::memory_order_relaxed) - allocs) /
+                              static_cast<double>(n));
     return r;
   };
 }

@@ -4,14 +4,14 @@
 // sums the winners. A race ends only after every child ended, so each
 // completed race means the loser's cancellation was delivered and its end
 // observed; the baselines count those cancellations and check them.
+#include "baselines/w3_race.hpp"
+
 #include <braid/braid.hpp>
 #include <braid/op/never.hpp>
 #include <braid/op/race.hpp>
-
-#include "baselines/w3_race.hpp"
-#include "common/harness.hpp"
-
 #include <cstdint>
+
+#include "common/harness.hpp"
 
 using namespace braid;
 using namespace braid::detail;
@@ -67,11 +67,22 @@ std::int64_t callbacks(long n) {
 
 }  // namespace
 
+#if defined(BENCH_HAVE_BRAIDC)
+// bench/braidc/w3_race.cpp, compiled by braidc.
+namespace bench_braidc {
+braid::task<std::int64_t> races(long n);
+}
+#endif
+
 int main(int argc, char** argv) {
   bench::options o = bench::parse(argc, argv, 1'000'000);
   bench::suite s("W3", "race and cancel: n races of never() against a task completing at once with i", o);
   s.expect(static_cast<std::int64_t>(o.n) * (o.n - 1) / 2);
   s.add("braid race(never, i) (hand frame)", bench::side::braid, [](long n) { return run_blocking(races(n)); });
+#if defined(BENCH_HAVE_BRAIDC)
+  s.add("braid race(never, i) (braidc)", bench::side::braid,
+        [](long n) { return run_blocking(bench_braidc::races(n)); });
+#endif
   s.add("callbacks", bench::side::baseline, &callbacks);
   s.add("coroutine (stop_token)", bench::side::baseline,
         [](long n) { return coro::sync_wait(baselines::w3::races(n)); });

@@ -8,20 +8,20 @@
 // The ap variant forks one branch per value (Missionary's ?>) on a
 // hand-written frame in the shape braidc will emit (docs/ap.md); braidc does
 // not compile BRAID_AP yet.
+#include "baselines/w4_stream.hpp"
+
 #include <braid/ap.hpp>
 #include <braid/braid.hpp>
 #include <braid/op/eduction.hpp>
 #include <braid/op/reduce.hpp>
 #include <braid/op/seed.hpp>
 #include <braid/op/xf.hpp>
-
-#include "baselines/w4_stream.hpp"
-#include "common/harness.hpp"
-
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <ranges>
+
+#include "common/harness.hpp"
 
 using namespace braid;
 using namespace braid::detail;
@@ -63,19 +63,16 @@ const flow<int>& source(long n) {
 }
 
 std::int64_t eduction_map(long n) {
-  flow<std::int64_t> doubled =
-      eduction(xf::map([](int x) { return static_cast<std::int64_t>(x) * 2; }), source(n));
+  flow<std::int64_t> doubled = eduction(xf::map([](int x) { return static_cast<std::int64_t>(x) * 2; }), source(n));
   return run_blocking(reduce(std::plus<>{}, std::int64_t{0}, std::move(doubled)));
 }
 
 std::int64_t fused(long n) {
-  return run_blocking(
-      reduce([](std::int64_t acc, int x) { return acc + static_cast<std::int64_t>(x) * 2; }, std::int64_t{0}, source(n)));
+  return run_blocking(reduce([](std::int64_t acc, int x) { return acc + static_cast<std::int64_t>(x) * 2; },
+                             std::int64_t{0}, source(n)));
 }
 
-std::int64_t ap_fork(long n) {
-  return run_blocking(reduce(std::plus<>{}, std::int64_t{0}, doubled(source(n))));
-}
+std::int64_t ap_fork(long n) { return run_blocking(reduce(std::plus<>{}, std::int64_t{0}, doubled(source(n)))); }
 
 }  // namespace
 

@@ -5,16 +5,16 @@
 // cancels every process and checks that each observed its cancellation
 // (the checksum sums their indices), that every frame was destroyed (a
 // destructor count) and that the heap is back where it started.
+#include "baselines/w5_suspend.hpp"
+
 #include <braid/braid.hpp>
 #include <braid/op/dfv.hpp>
-
-#include "baselines/w5_suspend.hpp"
-#include "common/counting_alloc.hpp"
-#include "common/harness.hpp"
-
 #include <cstdint>
 #include <functional>
 #include <vector>
+
+#include "common/counting_alloc.hpp"
+#include "common/harness.hpp"
 
 using namespace braid;
 using namespace braid::detail;
@@ -53,7 +53,7 @@ const partition_info waiter_frame::parts[2] = {
 };
 const frame_table waiter_frame::table = {"waiter", parts, 2, nullptr, 0, &waiter_frame::unwind};
 
-task<int> waiter(dfv<int> d, counts& c) { return make_sp<waiter_frame, int>(std::move(d), std::ref(c)); }
+task<int> hand_waiter(dfv<int> d, counts& c) { return make_sp<waiter_frame, int>(std::move(d), std::ref(c)); }
 
 // Samples the heap when every process is parked.
 struct probe {
@@ -69,9 +69,22 @@ struct probe_ref {
   void during() const { p->during_fn(); }
 };
 
-std::int64_t braid_side(long n, counts& c, probe_ref pr) {
+}  // namespace
+
+#if defined(BENCH_HAVE_BRAIDC)
+// bench/braidc/w5_suspend.cpp, compiled by braidc.
+namespace bench_braidc {
+braid::task<int> waiter(braid::dfv<int> d, baselines::w5::counts& c);
+}
+#endif
+
+namespace {
+
+using make_waiter = task<int> (*)(dfv<int>, counts&);
+
+std::int64_t braid_side(make_waiter make, long n, counts& c, probe_ref pr) {
   dfv<int> d;
-  task<int> t = waiter(d, c);  // one recipe, run n times
+  task<int> t = make(d, c);  // one recipe, run n times
   std::vector<canceller> cs;
   cs.reserve(static_cast<std::size_t>(n));
   pr.before();
@@ -81,10 +94,11 @@ std::int64_t braid_side(long n, counts& c, probe_ref pr) {
   // throw, which the coroutine baseline (one catch by type) does not pay.
   std::exception_ptr last;
   for (long i = 0; i < n; ++i)
-    cs.push_back(t.run([](int) {}, [&c, &last, i](std::exception_ptr e) {
-      c.cancelled_sum += i;
-      last = std::move(e);
-    }));
+    cs.push_back(t.run([](int) {},
+                       [&c, &last, i](std::exception_ptr e) {
+                         c.cancelled_sum += i;
+                         last = std::move(e);
+                       }));
   pr.during();
   for (auto& x : cs) x();
   bench::check(is_cancelled(last), "the processes did not fail with braid::cancelled");
@@ -104,8 +118,7 @@ bench::suite::body measured(F side, bool count_frames) {
     const std::int64_t left = bench::alloc::live_bytes.load(std::memory_order_relaxed) - p.at_start;
     if (bench::alloc::enabled) m.set("B/suspended", static_cast<double>(p.during - p.before) / static_cast<double>(n));
     bench::check(c.destroyed == n, "destroyed %ld of %ld process states", c.destroyed, n);
-    if (count_frames)
-      bench::check(g_frames_destroyed == n, "destroyed %ld of %ld frames", g_frames_destroyed, n);
+    if (count_frames) bench::check(g_frames_destroyed == n, "destroyed %ld of %ld frames", g_frames_destroyed, n);
     bench::check(!bench::alloc::enabled || left == 0, "%lld heap bytes still allocated after every process ended",
                  static_cast<long long>(left));
     return r;
@@ -116,9 +129,17 @@ bench::suite::body measured(F side, bool count_frames) {
 
 int main(int argc, char** argv) {
   bench::options o = bench::parse(argc, argv, 1'000'000);
-  bench::suite s("W5", "suspended memory: n sp parked on a never-assigned dfv, then all cancelled (ns/op: spawn + cancel)", o);
+  bench::suite s(
+      "W5", "suspended memory: n sp parked on a never-assigned dfv, then all cancelled (ns/op: spawn + cancel)", o);
   s.expect(static_cast<std::int64_t>(o.n) * (o.n - 1) / 2);
-  s.add("braid sp on dfv (hand frame)", bench::side::braid, measured(&braid_side, true));
+  s.add("braid sp on dfv (hand frame)", bench::side::braid,
+        measured([](long n, counts& c, probe_ref pr) { return braid_side(&hand_waiter, n, c, pr); }, true));
+#if defined(BENCH_HAVE_BRAIDC)
+  // braidc's frame cannot count itself: the kept local's destructor count and
+  // the heap coming back to its start are checked.
+  s.add("braid sp on dfv (braidc)", bench::side::braid,
+        measured([](long n, counts& c, probe_ref pr) { return braid_side(&bench_braidc::waiter, n, c, pr); }, false));
+#endif
   s.add("callbacks", bench::side::baseline, measured(&baselines::w5::callbacks<probe_ref>, false));
   s.add("coroutine", bench::side::baseline, measured(&baselines::w5::coroutine<probe_ref>, false));
   return s.finish();

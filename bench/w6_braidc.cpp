@@ -7,8 +7,6 @@
 // succeeded (for braidc: the number of functions whose partition table it
 // emitted), so both
 // sides agree exactly when both handled every function.
-#include "common/harness.hpp"
-
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -23,6 +21,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "common/harness.hpp"
 
 extern char** environ;
 
@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
   }
   const std::string inc = std::string("-I") + BENCH_BRAID_INCLUDE_DIR;
 
-  bench::suite s("W6", "braidc on a generated TU of n annotated functions vs clang++ -fsyntax-only (ns/op per function)", o);
+  bench::suite s("W6",
+                 "braidc on a generated TU of n annotated functions vs clang++ -fsyntax-only (ns/op per function)", o);
   s.expect(o.n);
   auto ms = [](auto t0, auto t1) { return std::chrono::duration<double, std::milli>(t1 - t0).count(); };
   s.add("braidc", bench::side::braid, [&](long n, bench::metrics& m) -> std::int64_t {

@@ -3,10 +3,10 @@
 // an asynchronous operation that completes at once with i, and sums.
 #pragma once
 
+#include <cstdint>
+
 #include "coro.hpp"
 #include "opaque.hpp"
-
-#include <cstdint>
 
 namespace baselines::w1 {
 

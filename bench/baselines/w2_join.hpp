@@ -3,13 +3,13 @@
 // their values.
 #pragma once
 
-#include "coro.hpp"
-#include "opaque.hpp"
-#include "w1_park.hpp"
-
 #include <atomic>
 #include <cstdint>
 #include <vector>
+
+#include "coro.hpp"
+#include "opaque.hpp"
+#include "w1_park.hpp"
 
 namespace baselines::w2 {
 
@@ -25,7 +25,11 @@ class join_all {
   using done_fn = void (*)(void*, std::vector<int>&&) noexcept;
 
   join_all(long n, void* ctx, done_fn done)
-      : children_(static_cast<std::size_t>(n)), values_(static_cast<std::size_t>(n)), remaining_(n + 1), ctx_(ctx), done_(done) {}
+      : children_(static_cast<std::size_t>(n)),
+        values_(static_cast<std::size_t>(n)),
+        remaining_(n + 1),
+        ctx_(ctx),
+        done_(done) {}
 
   void start() {
     for (std::size_t k = 0; k < children_.size(); ++k) {

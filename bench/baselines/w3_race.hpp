@@ -5,13 +5,13 @@
 // cancellation.
 #pragma once
 
-#include "coro.hpp"
-#include "opaque.hpp"
-#include "w1_park.hpp"
-
 #include <atomic>
 #include <cstdint>
 #include <stop_token>
+
+#include "coro.hpp"
+#include "opaque.hpp"
+#include "w1_park.hpp"
 
 namespace baselines::w3 {
 

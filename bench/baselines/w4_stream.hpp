@@ -4,10 +4,10 @@
 // x*2 and sums.
 #pragma once
 
+#include <cstdint>
+
 #include "coro.hpp"
 #include "opaque.hpp"
-
-#include <cstdint>
 
 namespace baselines::w4 {
 

@@ -4,14 +4,14 @@
 // and is destroyed.
 #pragma once
 
-#include "coro.hpp"
-
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <stop_token>
 #include <utility>
 #include <vector>
+
+#include "coro.hpp"
 
 namespace baselines::w5 {
 

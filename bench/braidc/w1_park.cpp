@@ -3,7 +3,6 @@
 // runs braidc on this file (braid_generate) and w1_park.cpp runs the
 // result next to the hand-written frames.
 #include <braid/braid.hpp>
-
 #include <cstdint>
 
 namespace bench_braidc {

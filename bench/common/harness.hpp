@@ -31,16 +31,17 @@ struct options {
   int warmup = 1;
   const char* json = nullptr;   // append one JSON line to this file
   const char* table = nullptr;  // append the summary table's rows (TSV) to this file
-  const char* only = nullptr;  // run only the variants whose name contains this
-  bool quick = false;          // n / 100 (unless --n is given): a fast, rough run
-  bool list = false;           // print the variant names, one a line, and run nothing
+  const char* only = nullptr;   // run only the variants whose name contains this
+  bool quick = false;           // n / 100 (unless --n is given): a fast, rough run
+  bool list = false;            // print the variant names, one a line, and run nothing
 };
 
 [[noreturn]] inline void usage(const char* prog, const char* why) {
-  std::fprintf(stderr,
-               "%s: %s\n"
-               "usage: %s [--n N] [--reps R] [--warmup W] [--json FILE] [--table FILE] [--only SUBSTRING] [--quick] [--list]\n",
-               prog, why, prog);
+  std::fprintf(
+      stderr,
+      "%s: %s\n"
+      "usage: %s [--n N] [--reps R] [--warmup W] [--json FILE] [--table FILE] [--only SUBSTRING] [--quick] [--list]\n",
+      prog, why, prog);
   std::exit(2);
 }
 
@@ -60,15 +61,24 @@ inline options parse(int argc, char** argv, long default_n) {
       if (!*v || *end || x < lo) usage(argv[0], (std::string("bad number for ") + a + ": " + v).c_str());
       return x;
     };
-    if (!std::strcmp(a, "--n")) o.n = number(1);
-    else if (!std::strcmp(a, "--reps")) o.reps = static_cast<int>(number(1));
-    else if (!std::strcmp(a, "--warmup")) o.warmup = static_cast<int>(number(0));
-    else if (!std::strcmp(a, "--json")) o.json = value();
-    else if (!std::strcmp(a, "--table")) o.table = value();
-    else if (!std::strcmp(a, "--only")) o.only = value();
-    else if (!std::strcmp(a, "--quick")) o.quick = true;
-    else if (!std::strcmp(a, "--list")) o.list = true;
-    else usage(argv[0], (std::string("unknown argument ") + a).c_str());
+    if (!std::strcmp(a, "--n"))
+      o.n = number(1);
+    else if (!std::strcmp(a, "--reps"))
+      o.reps = static_cast<int>(number(1));
+    else if (!std::strcmp(a, "--warmup"))
+      o.warmup = static_cast<int>(number(0));
+    else if (!std::strcmp(a, "--json"))
+      o.json = value();
+    else if (!std::strcmp(a, "--table"))
+      o.table = value();
+    else if (!std::strcmp(a, "--only"))
+      o.only = value();
+    else if (!std::strcmp(a, "--quick"))
+      o.quick = true;
+    else if (!std::strcmp(a, "--list"))
+      o.list = true;
+    else
+      usage(argv[0], (std::string("unknown argument ") + a).c_str());
   }
   if (!o.n) o.n = o.quick ? std::max(1L, default_n / 100) : default_n;
   return o;
@@ -134,8 +144,8 @@ class suite {
       for (auto& v : variants_) std::printf("%s\n", v.name.c_str());
       return 0;
     }
-    std::printf("%s: %s (n = %ld, %d warm-up + %d timed runs each)\n", id_.c_str(), title_.c_str(), o_.n,
-                o_.warmup, o_.reps);
+    std::printf("%s: %s (n = %ld, %d warm-up + %d timed runs each)\n", id_.c_str(), title_.c_str(), o_.n, o_.warmup,
+                o_.reps);
     bool ok = true;
     for (auto& v : variants_) {
       try {
@@ -276,9 +286,9 @@ class suite {
         mem += '/';
         mem += metric(co, kv.first);
       }
-      std::fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id_.c_str(), v.name.c_str(), fmt("%.2f", median(v)).c_str(),
-                   cell(cb).c_str(), cell(co).c_str(), ratio(v, cb).c_str(), ratio(v, co).c_str(),
-                   ok ? "agree" : "DISAGREE", mem.empty() ? "-" : mem.c_str());
+      std::fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id_.c_str(), v.name.c_str(),
+                   fmt("%.2f", median(v)).c_str(), cell(cb).c_str(), cell(co).c_str(), ratio(v, cb).c_str(),
+                   ratio(v, co).c_str(), ok ? "agree" : "DISAGREE", mem.empty() ? "-" : mem.c_str());
       if (other)  // a baseline of another kind (W6: clang++ -fsyntax-only): a row of its own
         std::fprintf(f, "%s\t  vs %s\t%s\t-\t-\t%s (vs it)\t-\t%s\t-\n", id_.c_str(), other->name.c_str(),
                      cell(other).c_str(), ratio(v, other).c_str(), ok ? "agree" : "DISAGREE");
@@ -301,12 +311,14 @@ class suite {
       std::fprintf(stderr, "%s: cannot open %s for appending\n", id_.c_str(), o_.json);
       return;
     }
-    std::fprintf(f, "{\"workload\":%s,\"title\":%s,\"n\":%ld,\"reps\":%d,\"warmup\":%d,\"checksums_agree\":%s,\"variants\":[",
-                 quote(id_).c_str(), quote(title_).c_str(), o_.n, o_.reps, o_.warmup, ok ? "true" : "false");
+    std::fprintf(
+        f, "{\"workload\":%s,\"title\":%s,\"n\":%ld,\"reps\":%d,\"warmup\":%d,\"checksums_agree\":%s,\"variants\":[",
+        quote(id_).c_str(), quote(title_).c_str(), o_.n, o_.reps, o_.warmup, ok ? "true" : "false");
     for (std::size_t i = 0; i < variants_.size(); ++i) {
       const variant& v = variants_[i];
-      std::fprintf(f, "%s{\"name\":%s,\"side\":%s,\"median_ns_per_op\":%.3f,\"min_ns_per_op\":%.3f,\"checksum\":%" PRId64
-                      ",\"error\":%s,\"samples_ns_per_op\":[",
+      std::fprintf(f,
+                   "%s{\"name\":%s,\"side\":%s,\"median_ns_per_op\":%.3f,\"min_ns_per_op\":%.3f,\"checksum\":%" PRId64
+                   ",\"error\":%s,\"samples_ns_per_op\":[",
                    i ? "," : "", quote(v.name).c_str(), v.s == side::braid ? "\"braid\"" : "\"baseline\"", median(v),
                    minimum(v), v.checksum, v.error.empty() ? "null" : quote(v.error).c_str());
       for (std::size_t j = 0; j < v.ns.size(); ++j) std::fprintf(f, "%s%.3f", j ? "," : "", v.ns[j]);
