@@ -274,6 +274,34 @@ TEST_SUITE("signal") {
 }
 
 TEST_SUITE("signal glitch-freedom") {
+  TEST_CASE("ranks: a publisher built inside another's effect extends its builder's ranks") {
+    event_log log;
+    scripted_flow<int> in(log, "in");
+    detail::prop::rank_vector parent, child1, child2;
+    auto s = signal(in.get([&](std::size_t) {
+      // Running as the publisher's effect (its upstream's spawn).
+      parent = detail::prop::this_context().process->parent_->ranks_;
+      child1 = detail::prop::next_ranks();
+      child2 = detail::prop::next_ranks();
+      in.notify();
+    }));
+    auto outside1 = detail::prop::next_ranks();
+    auto outside2 = detail::prop::next_ranks();
+    logged_consumer<int> c(log, "c");
+    c.spawn(s);
+    REQUIRE(parent.size() == 1);
+    CHECK(child1 == detail::prop::rank_vector{parent[0], 0});
+    CHECK(child2 == detail::prop::rank_vector{parent[0], 1});
+    CHECK(outside1.size() == 1);
+    CHECK(outside2 == detail::prop::rank_vector{outside1[0] + 1});  // build order = rank order
+    c.it.cancel();  // the upstream's first value was never taken: no new notification needed
+    in.then_cancelled();
+    c.step();
+    in.terminate();
+    CHECK(log.take() == events{"in spawn", "c notify", "in cancel", "in transfer",
+                               "c err cancelled: scripted flow cancelled", "c terminate"});
+  }
+
   TEST_CASE("diamond through a shared signal: one value per change, never a mix (2, 4, 6)") {
     event_log log;
     ref<int> x(1);

@@ -105,6 +105,21 @@ TEST_SUITE("store") {
     log.take();
   }
 
+  TEST_CASE("misuse: a transfer without a notification fails with a clear error and changes nothing") {
+    event_log log;
+    store<std::string, concat> s(concat{}, "a");
+    logged_consumer<std::string> r(log, "r");
+    r.spawn(s);
+    r.step();
+    CHECK_THROWS_WITH(r.it.transfer(), "braid: store reader transferred without a notification");
+    s.append("b");
+    r.step();
+    CHECK(log.take() == events{"r notify", "r got a", "r notify", "r got b"});
+    r.it.cancel();
+    r.step();
+    log.take();
+  }
+
   TEST_CASE("default semigroup: keep the latest delta") {
     event_log log;
     store<int> s(1);
