@@ -209,39 +209,15 @@ void ap_driver::handle(ap_core* n, std::uint8_t ev) noexcept {
 }
 
 void ap_driver::run(ap_core* n) noexcept {
-  const ap_table& t = *n->table_;
-  for (;;) {
-    step s;
-    try {
-      s = t.parts[n->state_].fn(n);
-    } catch (...) {
-      std::exception_ptr e = std::current_exception();
-      const std::int32_t r = t.parts[n->state_].region;
-      t.unwind(n, r);
-      if (r < 0) {
-        // No handler left: the branch fails; its error is emitted like a value.
-        n->raised_ = nullptr;
-        n->failed_ = true;
-        n->error_ = std::move(e);
-        emit(n);
-        return;
-      }
-      n->raised_ = std::move(e);
-      n->state_ = t.regions[r].handler;
-      continue;
-    }
-    if (s.k >= 0) {
-      n->state_ = s.k;
-      continue;
-    }
-    if (s == suspended) return;  // parked or forked: an event resumes it
-    t.unwind(n, -1);  // `return v;`: the locals die after the value is made
-    n->raised_ = nullptr;
-    if (s == finished)
-      emit(n);
-    else
-      end(n);  // amb(): no value
-    return;
+  const step s = run_partitions(n, *n->table_, n->state_, n->raised_, n->error_);
+  if (s == suspended) return;  // parked or forked: an event resumes it
+  if (s == finished) {
+    emit(n);
+  } else if (s == branch_failed) {
+    n->failed_ = true;  // its error is emitted like a value
+    emit(n);
+  } else {
+    end(n);  // amb(): no value
   }
 }
 

@@ -26,6 +26,7 @@
 /// synchronous completion is queued and picked up by the running drain loop,
 /// so a million synchronous values run in constant stack.
 
+#include <braid/detail/frame_table.hpp>
 #include <braid/flow.hpp>
 #include <braid/sp.hpp>
 #include <braid/task.hpp>
@@ -49,28 +50,10 @@ class ap_driver;
 /// `return this->amb();`: the branch ends without a value.
 inline constexpr step branch_ended{-3};
 
-/// A partition of an ap (or cp) frame; same fields as sp's partition_info.
-struct ap_partition_info {
-  step (*fn)(ap_core*);
-  const char* name;  // stable: "<function>#<index>"
-  const char* file;
-  std::uint32_t line;
-  std::uint32_t col;
-  const char* live;     // kept locals live at entry, comma-separated
-  std::int32_t region;  // innermost exploded try region, -1 for none
-};
-
-/// The continuation table of an ap (or cp) frame; same shape as sp's frame_table.
-struct ap_table {
-  const char* function;
-  const ap_partition_info* parts;
-  std::uint32_t nparts;
-  const region_info* regions;
-  std::uint32_t nregions;
-  /// Destroys, in reverse declaration order, the constructed kept locals
-  /// declared inside `region` (-1: all of them).
-  void (*unwind)(ap_core*, std::int32_t region) noexcept;
-};
+/// A partition of an ap frame, and its continuation table: the shape of
+/// sp's (see detail/frame_table.hpp).
+using ap_partition_info = basic_partition_info<ap_core>;
+using ap_table = basic_frame_table<ap_core>;
 
 /// Adapts a member partition to the table's function pointer type.
 template <class Frame, step (Frame::*P)()>
