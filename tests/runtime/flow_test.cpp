@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <braid/braid.hpp>
 
+#include <manual_flow.hpp>
 #include <script.hpp>
 
 using namespace braid;
@@ -37,5 +38,25 @@ TEST_SUITE("flow") {
     CHECK(log.take() == events{"notify"});
     CHECK_THROWS_WITH(it.transfer(), doctest::Contains("spawned an empty flow"));
     CHECK(log.take() == events{"terminate"});
+  }
+
+  TEST_CASE("the terminator may run inside the notifier: an eager consumer transferring in the notification") {
+    event_log log;
+    testing::manual_flow<int> src(log, "src");
+    flow_iterator<int> it;
+    auto counted = std::make_shared<int>(0);  // owned by the notifier's closure
+    it = src.get().spawn(
+        [&, counted] {
+          log("notify");
+          log("value " + std::to_string(it.transfer()));  // terminates inside...
+          log("closure alive " + std::to_string(*counted));  // ...and the closure is still usable
+        },
+        [&] { log("terminate"); });
+    CHECK(log.take() == events{"src spawn"});
+    src.push(7);
+    src.terminate_in_transfer();
+    src.notify();
+    CHECK(log.take() == events{"notify", "src transfer", "terminate", "value 7", "closure alive 0"});
+    CHECK(counted.use_count() == 1);  // the holder and its closures are gone after both returned
   }
 }

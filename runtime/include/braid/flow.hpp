@@ -141,26 +141,38 @@ class flow {
   /// them goes to the callback error handler). Returns the iterator.
   template <class N, class D>
   flow_iterator<T> spawn(N notifier, D terminator) const {
+    // The terminator may run inside the notifier (an eager consumer whose
+    // transfer inside the notification is the last), or on another thread
+    // while the notifier is still returning: the holder is counted, one
+    // reference for the run and one for each notifier call in progress.
     struct holder {
       N n;
       D d;
+      std::atomic<int> refs{1};
+      void unref() noexcept {
+        if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+      }
       static void on_notify(void* c) noexcept {
+        auto* h = static_cast<holder*>(c);
+        h->refs.fetch_add(1, std::memory_order_relaxed);
         try {
-          static_cast<holder*>(c)->n();
+          h->n();
         } catch (...) {
           detail::report_callback_error(std::current_exception());
         }
+        h->unref();
       }
       static void on_terminate(void* c) noexcept {
-        std::unique_ptr<holder> h(static_cast<holder*>(c));
+        auto* h = static_cast<holder*>(c);
         try {
           h->d();
         } catch (...) {
           detail::report_callback_error(std::current_exception());
         }
+        h->unref();
       }
     };
-    auto* h = new holder{std::move(notifier), std::move(terminator)};
+    auto* h = new holder{std::move(notifier), std::move(terminator)};  // refs = 1: the run
     return spawn(detail::flow_listener{h, &holder::on_notify, &holder::on_terminate});
   }
 
