@@ -7,6 +7,7 @@
 #include <manual_flow.hpp>
 #include <script.hpp>
 
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -17,6 +18,18 @@ using braid::testing::events;
 using braid::testing::manual_flow;
 using braid::testing::spawn_logged;
 using braid::testing::transfer_shown;
+
+namespace {
+// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
+};
+}  // namespace
 
 TEST_SUITE("buffer") {
   TEST_CASE("transfers the input eagerly until n values are held, then waits for the consumer") {
@@ -167,5 +180,24 @@ TEST_SUITE("buffer") {
     producer.join();
     CHECK(ordered);
     CHECK(sum == 5000L * 5001 / 2);
+  }
+
+  TEST_CASE("held values are moved out, and the process is destroyed after the end") {
+    {
+      event_log log;
+      manual_flow<std::shared_ptr<tracked>> in(log, "in");
+      {
+        auto it = buffer(3, in.get()).spawn([] {}, [] {});
+        in.emit(std::make_shared<tracked>());
+        in.emit(std::make_shared<tracked>());
+        CHECK(tracked::live == 2);
+        (void)it.transfer();  // dropped at once
+        CHECK(tracked::live == 1);
+        in.terminate();
+        (void)it.transfer();
+        CHECK(tracked::live == 0);
+      }
+    }
+    CHECK(tracked::live == 0);
   }
 }

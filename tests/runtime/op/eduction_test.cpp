@@ -45,6 +45,18 @@ auto odd = [](int x) { return x % 2 != 0; };
 
 }  // namespace
 
+namespace {
+// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
+};
+}  // namespace
+
 TEST_SUITE("eduction") {
   TEST_CASE("maps each value; the input is transferred again only after the output was taken") {
     event_log log;
@@ -350,5 +362,23 @@ TEST_SUITE("eduction") {
     });
     th.join();
     CHECK(result.load() == 5000L * 5000L + 5000L);
+  }
+
+  TEST_CASE("the process, its chain and its buffered values are destroyed after the end") {
+    struct fn : tracked {
+      tracked operator()(int) const { return {}; }
+    };
+    {
+      auto f = eduction(xf::map(fn{}), xf::partition(2), seed({1, 2, 3}));
+      const int recipe = tracked::live;
+      {
+        event_log log;
+        auto it = spawn_logged(f, log, "out");
+        while (log.take() != events{"out terminate"}) (void)it.transfer();
+        CHECK(tracked::live == recipe + 1);  // the chain's copy of fn, kept by the iterator
+      }
+      CHECK(tracked::live == recipe);
+    }
+    CHECK(tracked::live == 0);
   }
 }

@@ -56,6 +56,18 @@ task<int> consume_groups(flow<std::pair<K, flow<T>>> f, std::map<K, std::vector<
 }
 }  // namespace
 
+namespace {
+// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
+};
+}  // namespace
+
 TEST_SUITE("group_by") {
   TEST_CASE("emits a pair per new key; values of an active group go straight to it") {
     event_log log;
@@ -286,5 +298,20 @@ TEST_SUITE("group_by") {
     CHECK(groups.load() == 5);
     std::lock_guard<std::mutex> g(m);
     for (int k = 0; k < 5; ++k) CHECK(out[k].size() == 1000);
+  }
+
+  TEST_CASE("the process, its groups and its copy of kf are destroyed after the end") {
+    struct kf : tracked {
+      int operator()(int x) const { return x % 2; }
+    };
+    {
+      auto f = group_by(kf{}, seed({1, 2, 3}));
+      const int recipe = tracked::live;
+      std::map<int, std::vector<int>> out;
+      std::mutex m;
+      CHECK(run_blocking(consume_groups(f, out, m)) == 2);
+      CHECK(tracked::live == recipe);
+    }
+    CHECK(tracked::live == 0);
   }
 }

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -33,6 +34,18 @@ struct subject {
       return [this] { (*log)("unsubscribe"); };
     });
   }
+};
+}  // namespace
+
+namespace {
+// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
 };
 }  // namespace
 
@@ -247,5 +260,23 @@ TEST_SUITE("observe") {
       producer.join();
       CHECK(result.load() == n);
     }
+  }
+
+  TEST_CASE("cancel destroys the unsubscribe callable and a pending value") {
+    {
+      std::optional<observe_emitter<std::shared_ptr<tracked>>> emit;
+      auto f = observe<std::shared_ptr<tracked>>([&emit](auto e) {
+        emit.emplace(e);
+        return [t = tracked{}] {};
+      });
+      auto it = f.spawn([] {}, [] {});
+      CHECK(tracked::live == 1);  // the unsubscribe callable
+      (*emit)(std::make_shared<tracked>());
+      CHECK(tracked::live == 2);
+      it.cancel();  // unsubscribes and drops the pending value
+      CHECK(tracked::live == 0);
+      CHECK_THROWS_AS(it.transfer(), braid::cancelled);
+    }
+    CHECK(tracked::live == 0);
   }
 }

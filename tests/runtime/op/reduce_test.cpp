@@ -36,6 +36,18 @@ std::vector<int> push(std::vector<int> acc, int v) {
 }
 }  // namespace
 
+namespace {
+// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
+};
+}  // namespace
+
 TEST_SUITE("reduce") {
   TEST_CASE("reduces each value in order and succeeds when the input terminates") {
     event_log log;
@@ -191,5 +203,21 @@ TEST_SUITE("reduce") {
     int r = 0;
     braid::testing::run_on_small_stack([&] { r = run_blocking(reduce(std::plus<>{}, 0, f)); }, 256 * 1024);
     CHECK(r == 1'000'000);
+  }
+
+  TEST_CASE("the process and its copy of f are destroyed once the task ended and its canceller is gone") {
+    struct fn : tracked {
+      int operator()(int a, int b) const { return a + b; }
+    };
+    {
+      auto t = reduce(fn{}, 0, seed({1, 2, 3}));
+      const int recipe = tracked::live;
+      {
+        auto c = t.run([](int) {}, [](std::exception_ptr) {});
+        CHECK(tracked::live == recipe + 1);  // the process's copy, kept by the canceller
+      }
+      CHECK(tracked::live == recipe);
+    }
+    CHECK(tracked::live == 0);
   }
 }

@@ -34,6 +34,18 @@ struct plus_from_100 {
 };
 }  // namespace
 
+namespace {
+// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
+};
+}  // namespace
+
 TEST_SUITE("reductions") {
   TEST_CASE("emits init at spawn, then each accumulated value, lazily inside the transfer") {
     event_log log;
@@ -157,5 +169,18 @@ TEST_SUITE("reductions") {
     });
     th.join();
     CHECK(last.load() == 3000L * 3001 / 2);
+  }
+
+  TEST_CASE("the process and its copy of f are destroyed after the end") {
+    struct fn : tracked {
+      int operator()(int a, int b) const { return a + b; }
+    };
+    {
+      auto f = reductions(fn{}, 0, seed({1, 2}));
+      const int recipe = tracked::live;
+      CHECK(collect(f) == std::vector<int>{0, 1, 3});
+      CHECK(tracked::live == recipe);
+    }
+    CHECK(tracked::live == 0);
   }
 }

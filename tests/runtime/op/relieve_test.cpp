@@ -18,6 +18,18 @@ using braid::testing::manual_flow;
 using braid::testing::spawn_logged;
 using braid::testing::transfer_shown;
 
+namespace {
+// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
+};
+}  // namespace
+
 TEST_SUITE("relieve") {
   TEST_CASE("values the consumer has not taken are merged with the semigroup") {
     event_log log;
@@ -181,5 +193,18 @@ TEST_SUITE("relieve") {
     }
     producer.join();
     CHECK(sum == 20000);
+  }
+
+  TEST_CASE("the process and its copy of sg are destroyed after the end") {
+    struct sg : tracked {
+      int operator()(int a, int b) const { return a + b; }
+    };
+    {
+      auto f = relieve(sg{}, seed({1, 2, 3}));
+      const int recipe = tracked::live;
+      CHECK(run_blocking(reduce(std::plus<>{}, 0, f)) == 6);
+      CHECK(tracked::live == recipe);
+    }
+    CHECK(tracked::live == 0);
   }
 }

@@ -35,6 +35,18 @@ std::vector<T> collect(const flow<T>& f) {
 auto join2 = [](int a, std::string b) { return std::to_string(a) + b; };
 }  // namespace
 
+namespace {
+// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
+};
+}  // namespace
+
 TEST_SUITE("zip") {
   TEST_CASE("notifies when every input holds a value; transfer takes one from each in order") {
     event_log log;
@@ -239,5 +251,18 @@ TEST_SUITE("zip") {
       std::this_thread::yield();
     }
     CHECK(result.load() == 2000L * 6);
+  }
+
+  TEST_CASE("the process and its copy of f are destroyed after the end") {
+    struct fn : tracked {
+      int operator()(int a, int b) const { return a + b; }
+    };
+    {
+      auto f = zip(fn{}, seed({1, 2}), seed({3}));
+      const int recipe = tracked::live;
+      CHECK(collect(f) == std::vector<int>{4});
+      CHECK(tracked::live == recipe);
+    }
+    CHECK(tracked::live == 0);
   }
 }

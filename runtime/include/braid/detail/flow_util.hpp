@@ -37,8 +37,6 @@ class drain_counter {
   bool arrive() noexcept { return n_.fetch_add(1, std::memory_order_acq_rel) == 0; }
   /// One event handled; true if another one is waiting (keep looping).
   bool depart() noexcept { return n_.fetch_sub(1, std::memory_order_acq_rel) != 1; }
-  /// Adds `k` events at once; true if the count was 0 (the caller owns the loop).
-  bool arrive(std::uint32_t k) noexcept { return n_.fetch_add(k, std::memory_order_acq_rel) == 0; }
 
  private:
   std::atomic<std::uint32_t> n_;
