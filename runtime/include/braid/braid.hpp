@@ -16,3 +16,10 @@
 #include <braid/op/mbx.hpp>
 #include <braid/op/rdv.hpp>
 #include <braid/op/sem.hpp>
+#include <braid/ref.hpp>
+#include <braid/op/watch.hpp>
+#include <braid/op/latest.hpp>
+#include <braid/op/sample.hpp>
+#include <braid/op/signal.hpp>
+#include <braid/op/stream.hpp>
+#include <braid/op/store.hpp>
