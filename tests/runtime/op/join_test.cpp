@@ -230,6 +230,15 @@ TEST_SUITE("join") {
     CHECK(log.take() == events{"a start", "c start", "a cancel", "c cancel", "err early"});
   }
 
+  TEST_CASE("many synchronous children complete in a loop, in constant stack") {
+    std::vector<task<int>> many(100000, task<int>(1));
+    std::size_t got = 0;
+    testing::run_on_small_stack(
+        [&] { join_all(many).run([&](std::vector<int> v) { got = v.size(); }, [](std::exception_ptr) {}); },
+        256 * 1024);
+    CHECK(got == 100000);
+  }
+
   // Real threads: children complete on their own threads while the join is
   // cancelled from a third. Whatever the interleaving, the join completes
   // exactly once, after every child ended; TSan and ASan check the rest.
