@@ -222,26 +222,34 @@ std::optional<std::string> FunctionLowering::parkValue(const CallExpr *Park) {
   return It->second;
 }
 
-std::pair<std::string, std::string> FunctionLowering::returnEdit(const ReturnStmt *R) {
+RewriteContext::ReturnEdit FunctionLowering::returnEdit(const ReturnStmt *R) {
   std::string Finish = "this->::braid::detail::sp_frame<" + ResultType + ">::finish_with(";
   const Expr *V = R->getRetValue();
   if (!V)
-    return {"return " + Finish, ")"};
+    return {"return " + Finish, ")", false};
   const Expr *W = written(V);
+  // `return {};` ends a task<void> (the source converts {} to the task).
+  bool EmptyBraces = false;
+  if (const auto *IL = dyn_cast<InitListExpr>(W))
+    EmptyBraces = IL->getNumInits() == 0;
+  if (const auto *CE = dyn_cast<CXXConstructExpr>(W))
+    EmptyBraces = CE->getNumArgs() == 0 && CE->isListInitialization();
+  if (EmptyBraces && VoidResult)
+    return {"return " + Finish, ")", true};
   if (isTaskType(W->getType()) && !W->isTypeDependent()) {
     Diags.report(Diag::ReturnTask, W->getBeginLoc()) << W->getSourceRange();
-    return {"return", ""};
+    return {"return", "", false};
   }
   if (W->getType()->isVoidType())
-    return {"{", "; return " + Finish + "); }"};
+    return {"{", "; return " + Finish + "); }", false};
   // C++'s implicit move of a returned local ([class.copy.elision]/3): the
   // frame member is an lvalue, so say it.
   if (const auto *DRE = dyn_cast<DeclRefExpr>(W->IgnoreParens()))
     if (const auto *VD = dyn_cast<VarDecl>(DRE->getDecl()))
       if (VD->isLocalVarDeclOrParm() && !VD->getType()->isReferenceType() &&
           !VD->getType().isVolatileQualified())
-        return {"return " + Finish + "::std::move(", "))"};
-  return {"return " + Finish, ")"};
+        return {"return " + Finish + "::std::move(", "))", false};
+  return {"return " + Finish, ")", false};
 }
 
 std::string FunctionLowering::jumpOut(const Stmt *S) {

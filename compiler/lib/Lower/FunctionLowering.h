@@ -60,7 +60,7 @@ public:
   std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
                                     bool Escapes) override;
   std::optional<std::string> parkValue(const clang::CallExpr *Park) override;
-  std::pair<std::string, std::string> returnEdit(const clang::ReturnStmt *R) override;
+  ReturnEdit returnEdit(const clang::ReturnStmt *R) override;
   std::string jumpOut(const clang::Stmt *BreakOrContinue) override;
   std::optional<std::string> rethrow() override;
   std::optional<std::string> self() override;

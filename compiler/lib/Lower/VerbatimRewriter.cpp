@@ -96,8 +96,12 @@ public:
 
   bool TraverseReturnStmt(ReturnStmt *R) {
     if (LambdaDepth == 0) {
-      auto [Prefix, Suffix] = RC.returnEdit(R);
+      auto [Prefix, Suffix, Drop] = RC.returnEdit(R);
       SourceLocation Kw = R->getReturnLoc();
+      if (const Expr *V = R->getRetValue(); V && Drop) {
+        replaceRange(Kw, V->getEndLoc(), Prefix + Suffix, "'return'");
+        return true;
+      }
       if (const Expr *V = R->getRetValue()) {
         replaceRange(Kw, Kw, Prefix, "'return'");
         insertAfter(V->getEndLoc(), Suffix, "'return'");
@@ -281,7 +285,8 @@ bool needsSemicolon(const Stmt *S) {
 
 } // namespace
 
-std::string VerbatimRewriter::range(SourceLocation Begin, SourceLocation End, const Stmt *Root) {
+std::string VerbatimRewriter::range(SourceLocation Begin, SourceLocation End, const Stmt *Root,
+                                    bool WithSemicolon) {
   const SourceManager &SM = Ctx.getSourceManager();
   const LangOptions &LO = Ctx.getLangOpts();
   SourceLocation B = SM.getExpansionLoc(Begin);
@@ -291,6 +296,13 @@ std::string VerbatimRewriter::range(SourceLocation Begin, SourceLocation End, co
   if (DB.first != DE.first)
     throw InternalError("statement spans files");
   unsigned EndOff = DE.second + Lexer::MeasureTokenLength(E, SM, LO);
+  if (WithSemicolon) {
+    // A statement's range stops before its semicolon (also a nested one:
+    // `if (c) return 1;`); take the semicolon when it follows.
+    SourceLocation After = Lexer::findLocationAfterToken(E, tok::semi, SM, LO, false);
+    if (After.isValid())
+      EndOff = SM.getFileOffset(After);
+  }
   EditCollector C(Ctx, RC, DB.first, DB.second, EndOff);
   if (Root)
     C.TraverseStmt(const_cast<Stmt *>(Root));
@@ -317,8 +329,8 @@ std::string VerbatimRewriter::text(const Stmt *S) {
 }
 
 std::string VerbatimRewriter::statement(const Stmt *S) {
-  std::string T = text(S);
-  if (needsSemicolon(S))
+  std::string T = range(S->getBeginLoc(), S->getEndLoc(), S, true);
+  if (needsSemicolon(S) && (T.empty() || T.back() != ';'))
     T += ";";
   return T;
 }

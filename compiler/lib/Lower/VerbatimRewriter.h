@@ -37,9 +37,14 @@ public:
                                             bool Escapes) = 0;
   /// The value of an already lowered park.
   virtual std::optional<std::string> parkValue(const clang::CallExpr *Park) = 0;
-  /// `return` (the whole replacement of the return keyword up to the
-  /// expression) and the text closing it.
-  virtual std::pair<std::string, std::string> returnEdit(const clang::ReturnStmt *R) = 0;
+  /// How to rewrite `return e;`: the text replacing the keyword and the
+  /// text after e; with DropValue, both replace the keyword and e.
+  struct ReturnEdit {
+    std::string Prefix;
+    std::string Suffix;
+    bool DropValue = false;
+  };
+  virtual ReturnEdit returnEdit(const clang::ReturnStmt *R) = 0;
   /// break/continue that leaves the verbatim statement.
   virtual std::string jumpOut(const clang::Stmt *BreakOrContinue) = 0;
   /// `throw;` outside any catch of the verbatim statement (empty: keep).
@@ -62,7 +67,7 @@ public:
   std::string statement(const clang::Stmt *S);
   /// The text between two locations (tokens included), with edits.
   std::string range(clang::SourceLocation Begin, clang::SourceLocation End,
-                    const clang::Stmt *Root);
+                    const clang::Stmt *Root, bool WithSemicolon = false);
 
 private:
   clang::ASTContext &Ctx;
