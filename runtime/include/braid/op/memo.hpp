@@ -284,6 +284,8 @@ class memo_task final : public task_impl<T> {
 ///     task<config> cfg = braid::memo(load_config(path));  // loaded once, shared by all
 template <class T>
 task<T> memo(task<T> t) {
+  static_assert(std::is_copy_constructible_v<detail::stored_t<T>>,
+                "braid::memo: the value type must be copyable (every subscriber gets its own copy)");
   return task<T>(std::make_shared<const detail::memo_task<T>>(std::move(t)));
 }
 

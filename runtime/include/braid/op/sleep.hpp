@@ -127,6 +127,8 @@ inline task<void> sleep(std::int64_t ms) {
 template <class V>
 task<std::decay_t<V>> sleep(std::int64_t ms, V&& v) {
   using T = std::decay_t<V>;
+  static_assert(std::is_copy_constructible_v<T>,
+                "braid::sleep: the value must be copyable (every run succeeds with its own copy)");
   return task<T>(std::make_shared<const detail::sleep_task<T>>(ms, T(std::forward<V>(v))));
 }
 
