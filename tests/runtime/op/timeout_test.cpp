@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -128,6 +129,19 @@ TEST_SUITE("timeout") {
     CHECK(log.take() == events{"a start"});
     env.advance(1);
     CHECK(log.take() == events{"a cancel", "err braid::timeout: the task did not complete within 1500 ms"});
+  }
+
+  TEST_CASE("a move-only result travels through a timeout without a fallback") {
+    manual_env env;
+    event_log log;
+    manual_task<std::unique_ptr<int>> a(log, "a");
+    std::unique_ptr<int> got;
+    timeout(a.get(), 10).run([&](std::unique_ptr<int> p) { got = std::move(p); },
+                             [&](std::exception_ptr e) { log("err " + message(e)); });
+    a.succeed(std::make_unique<int>(3));
+    REQUIRE(got);
+    CHECK(*got == 3);
+    CHECK(log.take() == events{"a start", "a cancel"});
   }
 
   // Real timer thread and real threads: the task ends on its own thread

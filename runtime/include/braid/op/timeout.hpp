@@ -44,7 +44,11 @@ class timeout_process final : public process, private timer_node {
 
  public:
   timeout_process(sink<T> out, environment& env, std::int64_t ms, const std::optional<stored>& fallback)
-      : process(2), out_(out), env_(&env), ms_(ms), fallback_(fallback) {}  // the run + the canceller
+      : process(2), out_(out), env_(&env), ms_(ms) {  // the run + the canceller
+    // Each run copies the fallback; a move-only T can only be used without one.
+    if constexpr (std::is_copy_constructible_v<stored>)
+      if (fallback) fallback_.emplace(*fallback);
+  }
 
   static canceller run(const task<T>& t, sink<T> out, std::int64_t ms, const std::optional<stored>& fallback) noexcept {
     timeout_process* p;
@@ -235,6 +239,8 @@ task<T> timeout(task<T> t, std::int64_t ms) {
 template <class T, class V>
   requires(!std::is_void_v<T> && std::is_constructible_v<T, V &&>)
 task<T> timeout(task<T> t, std::int64_t ms, V&& v) {
+  static_assert(std::is_copy_constructible_v<T>,
+                "braid::timeout: the fallback value must be copyable (every run succeeds with its own copy)");
   return task<T>(std::make_shared<const detail::timeout_task<T>>(std::move(t), ms,
                                                                  std::optional<T>(std::in_place, std::forward<V>(v))));
 }
