@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -110,11 +111,13 @@ struct check_failed {
 };
 
 /// Fails the variant with a printf-style message when `ok` is false.
-template <class... A>
-inline void check(bool ok, const char* format, A... a) {
+[[gnu::format(printf, 2, 3)]] inline void check(bool ok, const char* format, ...) {
   if (ok) return;
   char buf[256];
-  std::snprintf(buf, sizeof buf, format, a...);
+  std::va_list args;
+  va_start(args, format);
+  std::vsnprintf(buf, sizeof buf, format, args);
+  va_end(args);
   throw check_failed{buf};
 }
 
