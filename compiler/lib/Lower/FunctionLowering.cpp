@@ -308,13 +308,20 @@ void FunctionLowering::markHere(int L, SourceLocation Loc, const char *Kind) {
   E->mark(L, lineOf(Loc), colOf(Loc), CurRegion, liveNames(), Kind);
 }
 
+// Kept types are spelled from the canonical type, fully qualified from the
+// global namespace: sugar (auto, member typedefs of templates such as
+// vector<int>::iterator) does not always print as something that names the
+// type again outside its scope; the canonical type always does. Anonymous
+// and inline namespaces are left out (they are reachable without a name).
 std::string FunctionLowering::spell(QualType T) {
   PrintingPolicy PP(Ctx.getLangOpts());
   PP.SuppressTagKeyword = true;
   PP.FullyQualifiedName = true;
   PP.SuppressScope = false;
-  PP.PrintCanonicalTypes = false;
-  return TypeName::getFullyQualifiedName(T, Ctx, PP, /*WithGlobalNsPrefix=*/true);
+  PP.SuppressUnwrittenScope = true;
+  PP.SuppressInlineNamespace = true;
+  PP.PrintCanonicalTypes = true;
+  return TypeName::getFullyQualifiedName(T.getCanonicalType(), Ctx, PP, /*WithGlobalNsPrefix=*/true);
 }
 
 std::string FunctionLowering::memberNameFor(const std::string &Source) {

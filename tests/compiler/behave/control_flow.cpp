@@ -7,6 +7,7 @@
 #include <vector>
 
 using namespace behave;
+using braid::canceller;
 using braid::park;
 using braid::task;
 
