@@ -110,6 +110,8 @@ TEST_SUITE("group_by") {
     CHECK(transfer_shown(ga) == "air");  // consumed: "ant" is transferred inside
     CHECK(log.take() == events{"ga notify", "in transfer", "ga notify"});
     CHECK(transfer_shown(ga) == "ant");
+    in.terminate();
+    CHECK(log.take() == events{"ga terminate", "out terminate"});
   }
 
   TEST_CASE("cancelling a group while its value is pending emits the pair again") {
@@ -129,6 +131,8 @@ TEST_SUITE("group_by") {
     auto ga2 = spawn_logged(again.second, log, "ga2");
     CHECK(transfer_shown(ga2) == "air");
     CHECK(log.take() == events{"ga2 notify"});
+    in.terminate();
+    CHECK(log.take() == events{"ga2 terminate", "out terminate"});
   }
 
   TEST_CASE("cancelling an idle group ends it; a later value of its key makes a new pair") {
@@ -146,7 +150,12 @@ TEST_SUITE("group_by") {
     ga.cancel();  // after its end: nothing
     in.emit("ant");
     CHECK(log.take() == events{"in transfer", "out notify"});
-    CHECK(it.transfer().first == "a");
+    pair_t q = it.transfer();
+    CHECK(q.first == "a");
+    auto ga2 = spawn_logged(q.second, log, "ga2");
+    CHECK(transfer_shown(ga2) == "ant");
+    in.terminate();
+    CHECK(log.take() == events{"ga2 notify", "ga2 terminate", "out terminate"});
   }
 
   TEST_CASE("misuse: a second consumer of an active group fails with logic_error") {
@@ -163,6 +172,8 @@ TEST_SUITE("group_by") {
           "one process at a time");
     CHECK(log.take() == events{"ga2 terminate"});
     CHECK(transfer_shown(ga) == "air");
+    in.terminate();
+    CHECK(log.take() == events{"ga terminate", "out terminate"});
   }
 
   TEST_CASE("misuse: a group flow spawned when its key has no pending value ends with cancelled") {
@@ -180,6 +191,8 @@ TEST_SUITE("group_by") {
     CHECK(log.take() == events{"late notify"});
     CHECK(transfer_shown(late).find("err cancelled: braid: group_by group has no pending value") == 0);
     CHECK(log.take() == events{"late terminate"});
+    in.terminate();
+    CHECK(log.take() == events{"out terminate"});
   }
 
   TEST_CASE("a failing input: cancelled and drained, the flow's transfer throws, groups end with it") {

@@ -62,6 +62,10 @@ TEST_SUITE("observe") {
     CHECK(log.take() == events{"out notify"});
     CHECK(transfer_shown(it) == "2");
     CHECK(log.take().empty());
+    it.cancel();
+    CHECK(log.take() == events{"unsubscribe", "out notify"});
+    CHECK(transfer_shown(it) == "err cancelled: braid: observe cancelled");
+    CHECK(log.take() == events{"out terminate"});
   }
 
   TEST_CASE("cancel with a value pending: unsubscribes, drops it, the transfer ends the flow") {
@@ -141,6 +145,10 @@ TEST_SUITE("observe") {
     CHECK(log.take() == events{"out notify"});
     CHECK(what.find("braid::observe: emit was called while the previous value is still pending") == 0);
     CHECK(transfer_shown(it) == "1");
+    it.cancel();
+    CHECK(log.take() == events{"out notify"});
+    CHECK(transfer_shown(it) == "err cancelled: braid: observe cancelled");
+    CHECK(log.take() == events{"out terminate"});
   }
 
   TEST_CASE("misuse: an emit inside the consumer's notification, before it transferred, throws") {

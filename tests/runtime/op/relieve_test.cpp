@@ -60,6 +60,8 @@ TEST_SUITE("relieve") {
     in.emit(3);
     CHECK(transfer_shown(it) == "3");
     CHECK(log.take() == events{"in spawn", "in transfer", "out notify", "in transfer", "in transfer"});
+    in.terminate();
+    CHECK(log.take() == events{"out terminate"});
   }
 
   TEST_CASE("when the input ends with a value pending, the flow ends inside that transfer") {

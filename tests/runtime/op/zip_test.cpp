@@ -65,6 +65,9 @@ TEST_SUITE("zip") {
     CHECK(log.take() == events{"out notify"});
     CHECK(transfer_shown(it) == "2y");
     CHECK(log.take() == events{"a transfer", "b transfer"});
+    a.terminate();
+    b.terminate();
+    CHECK(log.take() == events{"b cancel", "out terminate"});
   }
 
   TEST_CASE("ends when any input ends: the others are cancelled, drained, then it terminates") {
@@ -196,6 +199,9 @@ TEST_SUITE("zip") {
     CHECK(log.take() == events{"a transfer", "b transfer", "out notify"});
     CHECK(transfer_shown(it) == "30");
     CHECK(log.take() == events{"a transfer", "b transfer"});
+    a.terminate();
+    b.terminate();
+    CHECK(log.take() == events{"b cancel", "out terminate"});
   }
 
   TEST_CASE("inputs that notify or terminate inside spawn") {
