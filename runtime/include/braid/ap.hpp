@@ -394,7 +394,7 @@ class ap_flow final : public flow_impl<T> {
     try {
       p = new ap_process<T>(l);
       f = std::apply(
-          [this](const arg_box<Args>&... a) {
+          [&](const arg_box<Args>&... a) {
             if constexpr (WithTable)
               return new Frame(*table_, a.get()...);
             else

@@ -315,7 +315,7 @@ class cp_flow final : public flow_impl<T> {
     Frame* f;
     try {
       f = std::apply(
-          [this](const arg_box<Args>&... a) {
+          [&](const arg_box<Args>&... a) {
             if constexpr (WithTable)
               return new Frame(*table_, a.get()...);
             else

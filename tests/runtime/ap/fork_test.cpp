@@ -35,6 +35,40 @@ const ap_partition_info zero_frame::parts[2] = {
     {&ap_thunk<zero_frame, &zero_frame::p1>, "zero#1", "zero.cpp", 1, 1, "", -1}};
 const ap_table zero_frame::table = {"zero", parts, 2, nullptr, 0, &zero_frame::unwind};
 
+bool g_fail_copies = false;
+
+/// A kept local whose copy throws while g_fail_copies is set.
+struct fragile {
+  fragile() = default;
+  fragile(const fragile&) {
+    if (g_fail_copies) throw std::runtime_error("copy failed");
+  }
+};
+
+// BRAID_AP flow<int> brittle(flow<int> in) {
+//   fragile k;           // live across the fork: every clone copies it
+//   int x = fork(in);
+//   use(k);
+//   return x;
+// }
+struct brittle_frame final : ap_frame<int>, counted {
+  flow<int> in;
+  fragile k;
+  slot<int> s0;
+  explicit brittle_frame(flow<int> in) : ap_frame(table), in(std::move(in)) {}
+  brittle_frame(const brittle_frame& o) : ap_frame(o), counted(o), k(o.k) {}
+  ap_core* clone() const override { return new brittle_frame(*this); }
+  step p0() { return fork(std::move(in), 1, s0); }
+  step p1() { return finish_with(s0.take()); }
+  static void unwind(ap_core*, std::int32_t) noexcept {}
+  static const ap_partition_info parts[2];
+  static const ap_table table;
+};
+const ap_partition_info brittle_frame::parts[2] = {
+    {&ap_thunk<brittle_frame, &brittle_frame::p0>, "brittle#0", "brittle.cpp", 3, 11, "k", -1},
+    {&ap_thunk<brittle_frame, &brittle_frame::p1>, "brittle#1", "brittle.cpp", 3, 11, "k", -1}};
+const ap_table brittle_frame::table = {"brittle", parts, 2, nullptr, 0, &brittle_frame::unwind};
+
 }  // namespace
 
 TEST_SUITE("ap fork") {
@@ -253,6 +287,47 @@ TEST_SUITE("ap fork") {
     CHECK(log.take() == events{"in transfer", "w1 start", "w1 cancel", "out notify"});
     in.terminate();
     CHECK(transfer_shown(it) == "err cancelled: manual task cancelled");
+    CHECK(log.take() == events{"out terminate"});
+    CHECK(live_frames == 0);
+  }
+
+  TEST_CASE("an exception from user code in a branch fails that branch") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    auto it = spawn_logged(work(in, how::merge,
+                                [](int x) -> task<int> {
+                                  if (x == 2) throw std::runtime_error("no task for 2");
+                                  return task<int>(x * 10);
+                                }),
+                           log, "out");
+    in.emit(1);
+    CHECK(log.take() == events{"in spawn", "in transfer", "out notify"});
+    in.emit(2);
+    CHECK(log.take() == events{"in transfer"});
+    CHECK(transfer_shown(it) == "10");
+    CHECK(log.take() == events{"out notify"});
+    CHECK(transfer_shown(it) == "err no task for 2");
+    CHECK(log.take() == events{"in cancel"});
+    in.terminate();
+    CHECK(log.take() == events{"out terminate"});
+    CHECK(live_frames == 0);
+  }
+
+  TEST_CASE("a clone that throws fails the forking branch once its input has ended") {
+    event_log log;
+    manual_flow<int> in(log, "in");
+    g_fail_copies = false;
+    auto it = spawn_logged(make_ap<brittle_frame, int>(in.get()), log, "out");
+    in.emit(1);
+    CHECK(log.take() == events{"in spawn", "in transfer", "out notify"});
+    CHECK(transfer_shown(it) == "1");
+    g_fail_copies = true;
+    in.emit(2);  // the value is taken and dropped; the input is cancelled
+    CHECK(log.take() == events{"in transfer", "in cancel"});
+    g_fail_copies = false;
+    in.terminate();
+    CHECK(log.take() == events{"out notify"});
+    CHECK(transfer_shown(it) == "err copy failed");
     CHECK(log.take() == events{"out terminate"});
     CHECK(live_frames == 0);
   }
