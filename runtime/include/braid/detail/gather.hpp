@@ -75,8 +75,14 @@ class gather_process : public process {
 };
 
 /// Delivers g()'s result to `out`, or its exception as a failure.
+///
+/// The failure is delivered after the handler has ended, never inside it:
+/// the parent may pass the exception to another thread that rethrows and
+/// frees it, while a handler still running here would hold the same object
+/// (its release at the handler's end would race with that thread).
 template <class R, class G>
 void deliver_call(const sink<R>& out, G&& g) noexcept {
+  std::exception_ptr failed;
   try {
     if constexpr (std::is_void_v<R>) {
       g();
@@ -84,9 +90,11 @@ void deliver_call(const sink<R>& out, G&& g) noexcept {
     } else {
       out.value(stored_t<R>(g()));  // the sink is noexcept: only g's exception is caught
     }
+    return;
   } catch (...) {
-    out.error(std::current_exception());
+    failed = std::current_exception();
   }
+  out.error(std::move(failed));
 }
 
 /// Children storage for the vector forms, a base class so that it is built

@@ -33,11 +33,15 @@ class all_process final : private gather_array<std::tuple<std::optional<outcome<
   template <std::size_t... I>
   static canceller run(const std::tuple<task<T>...>& ts, sink<R> out, const F& f,
                        std::index_sequence<I...>) noexcept {
-    all_process* p;
+    all_process* p = nullptr;
+    std::exception_ptr failed;
     try {
       p = new all_process(out, f);
     } catch (...) {
-      out.error(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {  // delivered outside the handler: see detail::deliver_call
+      out.error(std::move(failed));
       return {};
     }
     (p->started(I, std::get<I>(ts).start(sink<child_t<I>>{p, &on_value<I>, &on_error<I>})), ...);
@@ -113,11 +117,15 @@ class all_vector_process final : private gather_slots<all_slot<T>>, public gathe
   }
 
   static canceller run(const std::vector<task<T>>& ts, sink<result> out) noexcept {
-    all_vector_process* p;
+    all_vector_process* p = nullptr;
+    std::exception_ptr failed;
     try {
       p = new all_vector_process(out, ts.size());
     } catch (...) {
-      out.error(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {  // delivered outside the handler: see detail::deliver_call
+      out.error(std::move(failed));
       return {};
     }
     for (std::size_t i = 0; i < ts.size(); ++i)

@@ -33,11 +33,15 @@ class join_process final : private gather_array<std::tuple<std::optional<stored_
   template <std::size_t... I>
   static canceller run(const std::tuple<task<T>...>& ts, sink<R> out, const F& f,
                        std::index_sequence<I...>) noexcept {
-    join_process* p;
+    join_process* p = nullptr;
+    std::exception_ptr failed;
     try {
       p = new join_process(out, f);
     } catch (...) {
-      out.error(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {  // delivered outside the handler: see detail::deliver_call
+      out.error(std::move(failed));
       return {};
     }
     // A fold over the comma operator is sequenced left to right: children
@@ -118,11 +122,15 @@ class join_all_process final : private gather_slots<join_all_slot<T>>, public ga
   }
 
   static canceller run(const std::vector<task<T>>& ts, sink<result> out) noexcept {
-    join_all_process* p;
+    join_all_process* p = nullptr;
+    std::exception_ptr failed;
     try {
       p = new join_all_process(out, ts.size());
     } catch (...) {
-      out.error(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {  // delivered outside the handler: see detail::deliver_call
+      out.error(std::move(failed));
       return {};
     }
     for (std::size_t i = 0; i < ts.size(); ++i)

@@ -72,11 +72,15 @@ class memo_state : public std::enable_shared_from_this<memo_state<T>> {
   explicit memo_state(task<T> t) : t_(std::move(t)) {}
 
   canceller subscribe(sink<T> s) noexcept {
-    subscriber* sub;
+    subscriber* sub = nullptr;
+    std::exception_ptr failed;
     try {
       sub = new subscriber(s, this->shared_from_this());
     } catch (...) {
-      s.error(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {  // delivered outside the handler: see detail::deliver_call
+      s.error(std::move(failed));
       return {};
     }
     canceller c(static_cast<process*>(sub));

@@ -63,11 +63,15 @@ class first_process final : private Storage, public gather_process {
 
   template <class Range>
   static canceller run(const Range& ts, sink<T> out) noexcept {
-    first_process* p;
+    first_process* p = nullptr;
+    std::exception_ptr failed;
     try {
       p = new first_process(out, ts.size());
     } catch (...) {
-      out.error(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {  // delivered outside the handler: see detail::deliver_call
+      out.error(std::move(failed));
       return {};
     }
     for (std::size_t i = 0; i < ts.size(); ++i)

@@ -51,11 +51,15 @@ class timeout_process final : public process, private timer_node {
   }
 
   static canceller run(const task<T>& t, sink<T> out, std::int64_t ms, const std::optional<stored>& fallback) noexcept {
-    timeout_process* p;
+    timeout_process* p = nullptr;
+    std::exception_ptr failed;
     try {
       p = new timeout_process(out, current_env(), ms, fallback);
     } catch (...) {
-      out.error(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {  // delivered outside the handler: see detail::deliver_call
+      out.error(std::move(failed));
       return {};
     }
     canceller c(static_cast<process*>(p));

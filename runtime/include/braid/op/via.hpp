@@ -44,6 +44,7 @@ class via_process final : public process, private job {
 
  private:
   void run() noexcept override {
+    std::exception_ptr failed;
     try {
       if constexpr (std::is_void_v<T>) {
         invoke();
@@ -52,8 +53,11 @@ class via_process final : public process, private job {
         out_.value(T(invoke()));  // the sink is noexcept: only f's exception is caught
       }
     } catch (...) {
-      out_.error(std::current_exception());
+      failed = std::current_exception();
     }
+    // Outside the handler (see deliver_call): the parent may rethrow the
+    // exception on another thread while this handler would still hold it.
+    if (failed) out_.error(std::move(failed));
     release();  // the run is over
   }
 
@@ -76,11 +80,15 @@ class via_task final : public task_impl<T> {
  public:
   via_task(executor& e, F f) : e_(&e), f_(std::move(f)) {}
   canceller start(sink<T> s) const noexcept override {
-    via_process<T, F>* p;
+    via_process<T, F>* p = nullptr;
+    std::exception_ptr failed;
     try {
       p = new via_process<T, F>(s, f_);
     } catch (...) {
-      s.error(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {  // delivered outside the handler: see detail::deliver_call
+      s.error(std::move(failed));
       return {};
     }
     canceller c(static_cast<process*>(p));
