@@ -111,6 +111,8 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   reset();
   lowerBody();
   Diags.setMuted(false);
+  if (Diags.hadErrors())
+    return std::nullopt;
   E->verify(FunctionName);
   E->finalize();
   LoweredFunction LF;
@@ -207,6 +209,14 @@ std::optional<std::string> FunctionLowering::varRef(const VarDecl *VD, bool InLa
   if (K.Member != K.SourceName)
     return "this->" + K.Member;
   return std::nullopt;
+}
+
+std::optional<std::string> FunctionLowering::keptAccess(const VarDecl *VD) {
+  auto It = KeptIndex.find(VD);
+  if (It == KeptIndex.end())
+    return std::nullopt;
+  const KeptVar &K = Kept[It->second];
+  return K.Pointer ? "(*this->" + K.Member + ")" : "this->" + K.Member;
 }
 
 std::string FunctionLowering::accessText(const VarDecl *VD) {
@@ -386,8 +396,15 @@ int FunctionLowering::parkLine(SourceLocation After) const {
 
 /// A kept local needs a type the frame can spell (design.md 3).
 bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T) {
-  if (!FirstPass)
+  if (FirstPass) {
+    // Pass 1 keeps everything; only what pass 2 still keeps is an error.
     return true;
+  }
+  Diags.setMuted(false);
+  struct Remute {
+    Diagnoser &D;
+    ~Remute() { D.setMuted(true); }
+  } R{Diags};
   QualType Base = T.getNonReferenceType();
   if (Base->isArrayType()) {
     Diags.report(Diag::ArrayKept, VD->getLocation()) << VD->getName() << parkLine(VD->getLocation());

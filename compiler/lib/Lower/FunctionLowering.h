@@ -59,6 +59,7 @@ public:
   // RewriteContext.
   std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
                                     bool Escapes) override;
+  std::optional<std::string> keptAccess(const clang::VarDecl *VD) override;
   std::optional<std::string> parkValue(const clang::CallExpr *Park) override;
   ReturnEdit returnEdit(const clang::ReturnStmt *R) override;
   std::string jumpOut(const clang::Stmt *BreakOrContinue) override;
@@ -167,6 +168,7 @@ private:
   llvm::DenseMap<const clang::VarDecl *, std::vector<int>> UseRuns;
   llvm::DenseSet<const clang::VarDecl *> Candidates;
   llvm::DenseSet<const clang::VarDecl *> Plain;
+
 };
 
 } // namespace braidc

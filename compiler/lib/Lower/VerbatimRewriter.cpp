@@ -173,7 +173,8 @@ public:
       const auto *VD = dyn_cast<VarDecl>(C.getCapturedVar());
       if (!VD)
         continue;
-      if (std::optional<std::string> R = RC.varRef(VD, /*InLambda=*/true, /*Escapes=*/true)) {
+      RC.varRef(VD, /*InLambda=*/true, /*Escapes=*/true);
+      if (std::optional<std::string> R = RC.keptAccess(VD)) {
         insertAfter(C.getLocation(), " = " + *R, "a lambda capture");
         if (InitCaptured.insert(VD).second)
           Added.push_back(VD);
@@ -189,7 +190,8 @@ public:
         const auto *VD = dyn_cast<VarDecl>(C.getCapturedVar());
         if (!VD || InitCaptured.count(VD) || !Done.insert(VD).second)
           continue;
-        if (std::optional<std::string> R = RC.varRef(VD, true, true)) {
+        RC.varRef(VD, true, true);
+        if (std::optional<std::string> R = RC.keptAccess(VD)) {
           insertAfter(LE->getCaptureDefaultLoc(),
                       ", " + VD->getNameAsString() + " = " + *R, "a lambda capture");
           InitCaptured.insert(VD);
@@ -214,16 +216,38 @@ private:
   /// address may then outlive the run (a pointer, a reference binding, a
   /// member call), so the local cannot stay a plain C++ local.
   bool escapes(const DeclRefExpr *E) {
-    DynTypedNodeList Parents = Ctx.getParents(*E);
-    if (Parents.size() != 1)
+    const Stmt *Node = E;
+    for (;;) {
+      DynTypedNodeList Parents = Ctx.getParents(*Node);
+      if (Parents.size() != 1)
+        return true;
+      if (const auto *P = Parents[0].get<ParenExpr>()) {
+        Node = P;
+        continue;
+      }
+      if (const auto *IC = Parents[0].get<ImplicitCastExpr>()) {
+        if (IC->getCastKind() == CK_NoOp) {
+          Node = IC;
+          continue;
+        }
+        return IC->getCastKind() != CK_LValueToRValue;
+      }
+      if (const auto *BO = Parents[0].get<BinaryOperator>())
+        return !(BO->isAssignmentOp() && BO->getLHS()->IgnoreParens() == Node);
+      if (const auto *UO = Parents[0].get<UnaryOperator>())
+        return !UO->isIncrementDecrementOp();
+      // A member function called on the object (also an operator such as
+      // a closure's operator()) uses its address only during the call.
+      if (const auto *ME = Parents[0].get<MemberExpr>()) {
+        DynTypedNodeList Up = Ctx.getParents(*ME);
+        return !(ME->getBase()->IgnoreParenImpCasts() == E && Up.size() == 1 &&
+                 Up[0].get<CXXMemberCallExpr>());
+      }
+      if (const auto *OC = Parents[0].get<CXXOperatorCallExpr>())
+        return !(OC->getNumArgs() >= 1 && OC->getArg(0) == Node &&
+                 isa<CXXMethodDecl>(OC->getCalleeDecl()));
       return true;
-    if (const auto *IC = Parents[0].get<ImplicitCastExpr>())
-      return IC->getCastKind() != CK_LValueToRValue;
-    if (const auto *BO = Parents[0].get<BinaryOperator>())
-      return !(BO->isAssignmentOp() && BO->getLHS()->IgnoreParens() == E);
-    if (const auto *UO = Parents[0].get<UnaryOperator>())
-      return !UO->isIncrementDecrementOp();
-    return true;
+    }
   }
 
   void insertSelf(SourceLocation Loc) {

@@ -35,6 +35,8 @@ public:
   /// \p Escapes: the use does more than read or assign the value.
   virtual std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
                                             bool Escapes) = 0;
+  /// How code reaches a local kept in the frame (nothing when not kept).
+  virtual std::optional<std::string> keptAccess(const clang::VarDecl *VD) = 0;
   /// The value of an already lowered park.
   virtual std::optional<std::string> parkValue(const clang::CallExpr *Park) = 0;
   /// How to rewrite `return e;`: the text replacing the keyword and the
