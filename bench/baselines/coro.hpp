@@ -215,25 +215,35 @@ task<std::vector<T>> when_all(std::vector<task<T>> ts) {
 /// Waits until `tok` is stopped, then throws cancelled.
 template <class T>
 task<T> never(std::stop_token tok) {
+  // The stop callback may fire while await_suspend is still registering it
+  // (on this thread, or another): resuming the coroutine then would run it
+  // while await_suspend still touches the awaiter. So whichever of the two
+  // comes second continues the coroutine: await_suspend by not suspending,
+  // the callback by resuming it.
   struct wait_for_stop {
+    explicit wait_for_stop(std::stop_token t) noexcept : tok(std::move(t)) {}
     std::stop_token tok;
     struct resume_fn {
-      std::coroutine_handle<> h;
-      void operator()() const noexcept { h.resume(); }
+      wait_for_stop* w;
+      void operator()() const noexcept {
+        if (w->second.exchange(true, std::memory_order_acq_rel)) w->h.resume();
+      }
     };
+    std::coroutine_handle<> h{};
+    std::atomic<bool> second{false};
     std::optional<std::stop_callback<resume_fn>> cb;
     bool await_ready() const noexcept { return tok.stop_requested(); }
-    void await_suspend(std::coroutine_handle<> h) {
-      // The callback runs at once (inside this constructor) when the stop
-      // was requested meanwhile: resuming here is fine, the awaiter is in
-      // the frame and the frame is suspended.
-      cb.emplace(tok, resume_fn{h});
+    bool await_suspend(std::coroutine_handle<> c) {
+      h = c;
+      cb.emplace(tok, resume_fn{this});
+      return !second.exchange(true, std::memory_order_acq_rel);
     }
     void await_resume() const noexcept {}
   };
-  // A named awaiter: g++ 12 destroys a braced temporary operand of co_await
-  // twice (here: the stop_token, freeing the stop state early).
-  wait_for_stop w{tok, {}};
+  // A named awaiter: g++ 12 destroys a temporary operand of co_await built
+  // in place (`co_await wait_for_stop{tok}`) twice, here freeing the stop
+  // state early.
+  wait_for_stop w(tok);
   co_await w;
   throw cancelled{};
 }
@@ -381,7 +391,7 @@ class single_assign {
       waiter* w = list;
       list = w->next;
       w->state = waiter::assigned;
-      w->h.resume();
+      w->wake();
     }
     return true;
   }
@@ -401,6 +411,13 @@ class single_assign {
     waiter* next = nullptr;
     waiter* prev = nullptr;
     st state = waiting;
+    // Whichever comes second continues the coroutine: await_suspend (which
+    // then does not suspend) or the waker (assign or the stop callback),
+    // which may run while await_suspend is still registering the callback.
+    std::atomic<bool> second{false};
+    void wake() noexcept {
+      if (second.exchange(true, std::memory_order_acq_rel)) h.resume();
+    }
     struct on_stop {
       waiter* w;
       void operator()() const noexcept { w->var->stop(w); }
@@ -421,7 +438,7 @@ class single_assign {
         var->tail_ = this;
       }
       cb.emplace(tok, on_stop{this});  // may run stop() at once
-      return true;
+      return !second.exchange(true, std::memory_order_acq_rel);
     }
     T await_resume() {
       cb.reset();
@@ -441,7 +458,7 @@ class single_assign {
       (w->next ? w->next->prev : tail_) = w->prev;
       w->state = waiter::stopped;
     }
-    w->h.resume();
+    w->wake();
   }
 
   std::mutex m_;
