@@ -2,7 +2,7 @@
 # cmake -DBRAIDC=... -DSOURCE=x.cpp -DINCLUDE=... -P check_fail.cmake
 # braidc must exit 1 (never crash, never exit 3) and print every diagnostic
 # announced in SOURCE by `// expected-error@+N[:COL] {{TEXT}}` (N lines
-# below the comment; `expected-error {{...}}` means the same line) as
+# below the comment, @-N above; `expected-error {{...}}` means the same line) as
 # `SOURCE:LINE:COL: error: ...TEXT...`.
 execute_process(
   COMMAND ${BRAIDC} ${SOURCE} --stdout -- -std=c++20 -I${INCLUDE}
@@ -18,11 +18,11 @@ set(n 0)
 set(expected 0)
 foreach(line IN LISTS lines)
   math(EXPR n "${n} + 1")
-  if(line MATCHES "expected-(error|note)(@\\+([0-9]+))?(:([0-9]+))? {{(.*)}}")
+  if(line MATCHES "expected-(error|note)(@([+-][0-9]+))?(:([0-9]+))? {{(.*)}}")
     set(kind ${CMAKE_MATCH_1})
     set(at ${n})
     if(CMAKE_MATCH_3)
-      math(EXPR at "${n} + ${CMAKE_MATCH_3}")
+      math(EXPR at "${n} ${CMAKE_MATCH_3}")
     endif()
     set(col "[0-9]+")
     if(CMAKE_MATCH_5)
