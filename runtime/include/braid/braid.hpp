@@ -2,7 +2,9 @@
 #pragma once
 
 /// Everything a braid user needs: tasks, flows, operators, primitives, the DSL.
+#include <braid/ap.hpp>
 #include <braid/cancelled.hpp>
+#include <braid/cp.hpp>
 #include <braid/dsl.hpp>
 #include <braid/env.hpp>
 #include <braid/flow.hpp>
