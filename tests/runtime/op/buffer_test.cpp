@@ -8,6 +8,7 @@
 #include <script.hpp>
 
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -199,5 +200,21 @@ TEST_SUITE("buffer") {
       }
     }
     CHECK(tracked::live == 0);
+  }
+
+  TEST_CASE("property: buffer(n, seed(v)) yields v for random n and v") {
+    std::mt19937 rng(11);
+    for (int round = 0; round < 200; ++round) {
+      std::vector<int> v(rng() % 30);
+      for (auto& x : v) x = static_cast<int>(rng() % 100);
+      const std::size_t n = rng() % 8 + 1;
+      auto got = run_blocking(reduce(
+          [](std::vector<int> acc, int x) {
+            acc.push_back(x);
+            return acc;
+          },
+          std::vector<int>{}, buffer(n, seed(v))));
+      CHECK(got == v);
+    }
   }
 }

@@ -7,6 +7,8 @@
 #include <manual_flow.hpp>
 #include <script.hpp>
 
+#include <numeric>
+#include <random>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -208,5 +210,15 @@ TEST_SUITE("relieve") {
       CHECK(tracked::live == recipe);
     }
     CHECK(tracked::live == 0);
+  }
+
+  TEST_CASE("property: relieve(+) loses nothing: the sum of its values is the input's sum") {
+    std::mt19937 rng(13);
+    for (int round = 0; round < 200; ++round) {
+      std::vector<int> v(rng() % 30);
+      for (auto& x : v) x = static_cast<int>(rng() % 100);
+      const int expect = std::accumulate(v.begin(), v.end(), 0);
+      CHECK(run_blocking(reduce(std::plus<>{}, 0, relieve(std::plus<>{}, seed(v)))) == expect);
+    }
   }
 }
