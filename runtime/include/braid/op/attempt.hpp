@@ -130,7 +130,14 @@ class absolve_task final : public task_impl<T> {
     static void on_value(void* ctx, outcome<T>&& o) noexcept {
       std::unique_ptr<relay> self(static_cast<relay*>(ctx));
       if (!o.has_value()) {
-        self->out.error(o.error());
+        // Move the error out so that no reference stays behind on this
+        // thread: the parent may free the exception on another one.
+        std::exception_ptr e;
+        {
+          outcome<T> held(std::move(o));
+          e = held.error();
+        }
+        self->out.error(std::move(e));
         return;
       }
       if constexpr (std::is_void_v<T>) {

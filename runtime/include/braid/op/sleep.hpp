@@ -23,7 +23,7 @@ inline std::int64_t deadline_after(std::int64_t now, std::int64_t ms) noexcept {
   return now + ms;
 }
 
-/// Milliseconds in a duration, rounded up: a sleep never ends early.
+/// Milliseconds in a duration, rounded up: a delay is never shortened.
 template <class Rep, class Period>
 std::int64_t to_ms(std::chrono::duration<Rep, Period> d) noexcept {
   return static_cast<std::int64_t>(std::chrono::ceil<std::chrono::milliseconds>(d).count());
