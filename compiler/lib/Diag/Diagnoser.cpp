@@ -55,6 +55,9 @@ const DiagText DiagTable[] = {
      "the label to the switch body"},
     {DiagnosticsEngine::Error,
      "braid::park in %0 is not supported yet; evaluate it in a separate statement before"},
+    {DiagnosticsEngine::Error,
+     "braid::park after an operand that C++ evaluates first is not supported yet; store that "
+     "operand in a local in a statement before"},
     {DiagnosticsEngine::Error, "%0 is not supported in a BRAID_SP function that parks; %1"},
     {DiagnosticsEngine::Note, "function marked BRAID_SP here"},
     {DiagnosticsEngine::Note, "park here"},

@@ -33,6 +33,7 @@ enum class Diag {
   ReturnTask,             ///< `return t;` with t a task
   CaseNotTopLevel,        ///< case label nested inside a statement of the switch
   ParkInShortCircuit,     ///< park in an operand that is not always evaluated
+  ParkAfterOperand,       ///< park after an operand with effects (no spilling yet)
   Unsupported,            ///< anything else that cannot be transformed faithfully
   NoteAnnotation,         ///< note: the BRAID_SP annotation
   NoteParkHere,           ///< note: the park

@@ -240,6 +240,9 @@ private:
   /// on internal errors.
   int transformSource(const std::string &Source, const std::string &Output, SourceRun &Run);
   void discardOutputs(const std::string &Output);
+  /// Writes the dump or depfile gathered over all sources (or removes a
+  /// stale one when a source failed); false when writing failed.
+  bool writeSideFile(const std::string &Path, llvm::StringRef Content);
 
   const DriverOptions &Opts;
   std::string MainExecutable;
@@ -295,38 +298,34 @@ int DriverRun::run() {
   }
 
   if (!Opts.DumpFile.empty()) {
-    if (AnyFailed) {
-      removeStaleFile(Opts.DumpFile);
-    } else {
-      WriteOutcome W = writeFileIfChanged(Opts.DumpFile, Dumps, Error);
-      if (W == WriteOutcome::Failed) {
-        llvm::errs() << "braidc: error: " << Error << "\n";
-        return std::max<int>(Worst, ExitUserError);
-      }
-      if (Opts.Verbose)
-        llvm::errs() << "braidc: " << (W == WriteOutcome::Written ? "wrote " : "unchanged ")
-                     << Opts.DumpFile << "\n";
-    }
+    if (!writeSideFile(Opts.DumpFile, Dumps))
+      Worst = std::max<int>(Worst, ExitUserError);
   } else if (!Dumps.empty()) {
     llvm::outs() << Dumps;
     llvm::outs().flush();
   }
-
-  if (!Opts.DepFile.empty()) {
-    if (AnyFailed) {
-      removeStaleFile(Opts.DepFile);
-    } else {
-      WriteOutcome W = writeFileIfChanged(Opts.DepFile, DepRules, Error);
-      if (W == WriteOutcome::Failed) {
-        llvm::errs() << "braidc: error: " << Error << "\n";
-        return std::max<int>(Worst, ExitUserError);
-      }
-      if (Opts.Verbose)
-        llvm::errs() << "braidc: " << (W == WriteOutcome::Written ? "wrote " : "unchanged ")
-                     << Opts.DepFile << "\n";
-    }
-  }
+  if (!Opts.DepFile.empty() && !writeSideFile(Opts.DepFile, DepRules))
+    Worst = std::max<int>(Worst, ExitUserError);
   return Worst;
+}
+
+bool DriverRun::writeSideFile(const std::string &Path, llvm::StringRef Content) {
+  // A dump or depfile describes all the outputs: after any failure it
+  // would describe files that were not written.
+  if (AnyFailed) {
+    removeStaleFile(Path);
+    return true;
+  }
+  std::string Error;
+  WriteOutcome W = writeFileIfChanged(Path, Content, Error);
+  if (W == WriteOutcome::Failed) {
+    llvm::errs() << "braidc: error: " << Error << "\n";
+    return false;
+  }
+  if (Opts.Verbose)
+    llvm::errs() << "braidc: " << (W == WriteOutcome::Written ? "wrote " : "unchanged ") << Path
+                 << "\n";
+  return true;
 }
 
 void DriverRun::discardOutputs(const std::string &Output) {

@@ -1075,8 +1075,58 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const CallExpr *>
     Out.push_back(cast<CallExpr>(S));
     return;
   }
-  for (const Stmt *C : S->children())
+  // Operands left to right. Only park values are carried across a park
+  // (in temporaries); any other operand is evaluated when the whole
+  // expression is, after the last park. That is the C++ order only when
+  // every operand before a park is free of effects (a variable, a literal,
+  // a member of one) or is itself a park: anything else is diagnosed
+  // rather than silently reordered.
+  const Stmt *Effectful = nullptr;
+  for (const Stmt *C : S->children()) {
+    if (!C)
+      continue;
+    if (F.contains(C) && Effectful) {
+      if (FirstPass)
+        Diags.report(Diag::ParkAfterOperand, C->getBeginLoc())
+            << Effectful->getSourceRange();
+      return;
+    }
     collectParks(C, Out);
+    if (!Effectful && !isInertOperand(C))
+      Effectful = C;
+  }
+}
+
+/// An operand whose evaluation has no effect that order could reveal, or a
+/// park (whose value is carried in a temporary).
+bool FunctionLowering::isInertOperand(const Stmt *S) const {
+  const auto *Ex = dyn_cast<Expr>(S);
+  if (!Ex)
+    return false;
+  for (;;) {
+    const Expr *N = Ex->IgnoreParenImpCasts();
+    if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(N))
+      N = M->getSubExpr();
+    else if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(N))
+      N = B->getSubExpr();
+    else if (const auto *FE = dyn_cast<clang::FullExpr>(N))
+      N = FE->getSubExpr();
+    if (N == Ex)
+      break;
+    Ex = N;
+  }
+  if (isParkCall(Ex))
+    return true;
+  if (isa<DeclRefExpr>(Ex) || isa<IntegerLiteral>(Ex) || isa<FloatingLiteral>(Ex) ||
+      isa<StringLiteral>(Ex) || isa<CharacterLiteral>(Ex) || isa<CXXBoolLiteralExpr>(Ex) ||
+      isa<CXXNullPtrLiteralExpr>(Ex) || isa<CXXThisExpr>(Ex) || isa<UnaryExprOrTypeTraitExpr>(Ex))
+    return true;
+  if (const auto *ME = dyn_cast<MemberExpr>(Ex))
+    return isInertOperand(ME->getBase());
+  if (const auto *UO = dyn_cast<UnaryOperator>(Ex))
+    return (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref) &&
+           isInertOperand(UO->getSubExpr());
+  return false;
 }
 
 // Each park: `return park(operand, Lk, slot_k);` then, at Lk, its value:

@@ -110,6 +110,7 @@ private:
   FullExpr lowerParks(const clang::Expr *E);
   void collectParks(const clang::Stmt *S, std::vector<const clang::CallExpr *> &Out);
   void endFullExpr(const FullExpr &FE);
+  bool isInertOperand(const clang::Stmt *S) const;
   /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.
   void branchUnless(const std::string &Cond, clang::SourceLocation Loc, int False, size_t Depth);
   /// The condition of if/while/for/switch: its variable or expression.
