@@ -25,3 +25,14 @@
 #include <braid/op/signal.hpp>
 #include <braid/op/stream.hpp>
 #include <braid/op/store.hpp>
+#include <braid/op/seed.hpp>
+#include <braid/op/none.hpp>
+#include <braid/op/reduce.hpp>
+#include <braid/op/reductions.hpp>
+#include <braid/op/xf.hpp>
+#include <braid/op/eduction.hpp>
+#include <braid/op/zip.hpp>
+#include <braid/op/buffer.hpp>
+#include <braid/op/relieve.hpp>
+#include <braid/op/group_by.hpp>
+#include <braid/op/observe.hpp>
