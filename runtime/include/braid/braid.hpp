@@ -36,3 +36,14 @@
 #include <braid/op/relieve.hpp>
 #include <braid/op/group_by.hpp>
 #include <braid/op/observe.hpp>
+#include <braid/op/all.hpp>
+#include <braid/op/any.hpp>
+#include <braid/op/attempt.hpp>
+#include <braid/op/compel.hpp>
+#include <braid/op/join.hpp>
+#include <braid/op/memo.hpp>
+#include <braid/op/never.hpp>
+#include <braid/op/race.hpp>
+#include <braid/op/sleep.hpp>
+#include <braid/op/timeout.hpp>
+#include <braid/op/via.hpp>
