@@ -63,11 +63,17 @@ void sp_core::child_done() noexcept {
 
 void sp_core::resume() noexcept {
   for (;;) {
-    step s;
+    step s{0};
+    std::exception_ptr e;
     try {
       s = table_->parts[state_].fn(this);
     } catch (...) {
-      std::exception_ptr e = std::current_exception();
+      // Route it after the catch block has ended: the exception may reach
+      // another thread through the parent, and a caught exception's count
+      // is touched again when its handler exits.
+      e = std::current_exception();
+    }
+    if (e) {
       const std::int32_t r = table_->parts[state_].region;
       table_->unwind(this, r);
       if (r < 0) {

@@ -343,11 +343,15 @@ class sp_task final : public task_impl<T> {
   explicit sp_task(A&&... a) : args_(arg_box<Args>(std::forward<A>(a))...) {}
 
   canceller start(sink<T> s) const noexcept override {
-    Frame* f;
+    Frame* f = nullptr;
+    std::exception_ptr e;
     try {
       f = std::apply([](const arg_box<Args>&... a) { return new Frame(a.get()...); }, args_);
     } catch (...) {
-      s.error(std::current_exception());
+      e = std::current_exception();  // delivered after the catch block ends
+    }
+    if (!f) {
+      s.error(std::move(e));
       return {};
     }
     return f->start(s);
@@ -376,11 +380,15 @@ class sp_table_task final : public task_impl<T> {
       : table_(&t), args_(arg_box<Args>(std::forward<A>(a))...) {}
 
   canceller start(sink<T> s) const noexcept override {
-    Frame* f;
+    Frame* f = nullptr;
+    std::exception_ptr e;
     try {
       f = std::apply([this](const arg_box<Args>&... a) { return new Frame(*table_, a.get()...); }, args_);
     } catch (...) {
-      s.error(std::current_exception());
+      e = std::current_exception();  // delivered after the catch block ends
+    }
+    if (!f) {
+      s.error(std::move(e));
       return {};
     }
     return f->start(s);

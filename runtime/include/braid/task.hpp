@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -159,11 +160,17 @@ class task {
     switch (rep_.index()) {
       case 1:
         if constexpr (std::is_copy_constructible_v<stored>) {
+          std::optional<stored> v;
+          std::exception_ptr e;
           try {
-            s.value(stored(std::get<1>(rep_)));
+            v.emplace(std::get<1>(rep_));
           } catch (...) {
-            s.error(std::current_exception());
+            e = std::current_exception();  // delivered after the catch block ends
           }
+          if (e)
+            s.error(std::move(e));
+          else
+            s.value(std::move(*v));
         } else {
           s.error(std::make_exception_ptr(std::logic_error(
               "braid: an lvalue task holding a move-only value was run; run it as "
@@ -303,11 +310,15 @@ class callback_task final : public task_impl<T> {
   explicit callback_task(F f) : f_(std::move(f)) {}
 
   canceller start(sink<T> s) const noexcept override {
-    proc* p;
+    proc* p = nullptr;
+    std::exception_ptr e;
     try {
       p = new proc(s);
     } catch (...) {
-      s.error(std::current_exception());
+      e = std::current_exception();
+    }
+    if (!p) {
+      s.error(std::move(e));
       return {};
     }
     canceller c(p);  // adopts the canceller's reference
@@ -328,8 +339,10 @@ class callback_task final : public task_impl<T> {
         if (p->completed.load(std::memory_order_acquire)) p->drop_cancel_fn();
       }
     } catch (...) {
-      failure_fn{keep}(std::current_exception());
+      e = std::current_exception();
     }
+    // Outside the catch block: the failure may travel to another thread.
+    if (e) failure_fn{keep}(std::move(e));
     return c;
   }
 
