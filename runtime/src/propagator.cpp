@@ -21,28 +21,28 @@ bool lt(const rank_vector& x, const rank_vector& y) noexcept {
   return x.size() > y.size();
 }
 
-bool lt(const pub_process* x, const pub_process* y) noexcept { return lt(x->parent_->ranks_, y->parent_->ranks_); }
+bool lt(const turn_node* x, const turn_node* y) noexcept { return lt(*x->rank, *y->rank); }
 
-// An intrusive pairing heap of processes ordered by rank.
-pub_process* meld(pub_process* x, pub_process* y) noexcept {
+// An intrusive pairing heap of turn nodes ordered by rank.
+turn_node* meld(turn_node* x, turn_node* y) noexcept {
   if (lt(x, y)) {
-    y->sibling_ = x->child_;
-    x->child_ = y;
+    y->sibling = x->child;
+    x->child = y;
     return x;
   }
-  x->sibling_ = y->child_;
-  y->child_ = x;
+  x->sibling = y->child;
+  y->child = x;
   return y;
 }
 
-pub_process* dmin(pub_process* x) noexcept {
-  pub_process* head = x->child_;
+turn_node* dmin(turn_node* x) noexcept {
+  turn_node* head = x->child;
   if (!head) return nullptr;
-  x->child_ = nullptr;
-  pub_process* heap = nullptr;
-  pub_process* prev = nullptr;
+  x->child = nullptr;
+  turn_node* heap = nullptr;
+  turn_node* prev = nullptr;
   for (;;) {
-    pub_process* next = head ? head->sibling_ : nullptr;
+    turn_node* next = head ? head->sibling : nullptr;
     if (!prev) {
       if (!next) return head ? (heap ? meld(heap, head) : head) : heap;
       prev = head;
@@ -57,9 +57,18 @@ pub_process* dmin(pub_process* x) noexcept {
   }
 }
 
-pub_process* enqueue(pub_process* r, pub_process* p) noexcept {
-  p->child_ = nullptr;
+turn_node* enqueue(turn_node* r, turn_node* p) noexcept {
+  p->child = nullptr;
   return r ? meld(p, r) : p;
+}
+
+// Queues `n` (already counted for the heap) in this thread's turn: in the
+// running pass if it ranks above the cursor, otherwise in the next pass.
+void schedule_node(context& ctx, turn_node* n) noexcept {
+  if (lt(*ctx.cursor, *n->rank))
+    ctx.reacted = enqueue(ctx.reacted, n);
+  else
+    ctx.delayed = enqueue(ctx.delayed, n);
 }
 
 void acquire(publisher& pub) noexcept { pub.lock_.lock(); }
@@ -196,12 +205,8 @@ bool pub_process::try_retain() noexcept {
 }
 
 void schedule(pub_process* ps) noexcept {
-  context& ctx = this_context();
   ps->retain();  // the heap's reference, dropped after the tick
-  if (lt(*ctx.cursor, ps->parent_->ranks_))
-    ctx.reacted = enqueue(ctx.reacted, ps);
-  else
-    ctx.delayed = enqueue(ctx.delayed, ps);
+  schedule_node(this_context(), ps);
 }
 
 void crash(pub_process* ps, std::exception_ptr e) noexcept {
@@ -273,38 +278,45 @@ bool enter(context& ctx) noexcept {
   return true;
 }
 
+void tick_scheduled(turn_node* n) noexcept {
+  auto* ps = static_cast<pub_process*>(n);
+  // Keep the publisher alive through the tick: dropping the heap's
+  // reference below may free the process and, with it, the last owner.
+  std::shared_ptr<publisher> keep = ps->parent_;
+  publisher& pub = *keep;
+  acquire(pub);
+  if (ps->failed_) {
+    if (ps->owner_.load() == nullptr) {
+      failed_emit(ps);
+    } else {
+      ps->owner_.store(nullptr);
+      if (ack(ps))
+        failed_emit(ps);
+      else
+        release_lock(pub);
+    }
+  } else {
+    ps->tick();
+  }
+  ps->release();  // the heap's reference
+}
+
 // Runs the propagation turn when this call is the outermost one on this
-// thread: processes are ticked in rank order; a process scheduled with a
-// rank above the cursor joins this pass, one at or below it the next pass.
+// thread: nodes (processes and deferred notifications) are ticked in rank
+// order; a node scheduled with a rank above the cursor joins this pass, one
+// at or below it the next pass. A tick never recurses into another: events
+// it causes on this thread only queue nodes, which this loop runs.
 void leave(context& ctx, bool idle) noexcept {
   if (!idle) return;
-  pub_process* ps;
-  while ((ps = ctx.delayed) != nullptr) {
+  turn_node* n;
+  while ((n = ctx.delayed) != nullptr) {
     ctx.delayed = nullptr;
     do {
-      publisher& pub = *ps->parent_;
-      ctx.cursor = &pub.ranks_;
-      ctx.reacted = dmin(ps);
-      // Keep the publisher alive through the tick: dropping the heap's
-      // reference below may free the process and, with it, the last owner.
-      std::shared_ptr<publisher> keep = ps->parent_;
-      acquire(pub);
-      if (ps->failed_) {
-        if (ps->owner_.load() == nullptr) {
-          failed_emit(ps);
-        } else {
-          ps->owner_.store(nullptr);
-          if (ack(ps))
-            failed_emit(ps);
-          else
-            release_lock(pub);
-        }
-      } else {
-        ps->tick();
-      }
+      ctx.cursor = n->rank;
+      ctx.reacted = dmin(n);
+      n->run(n);  // may free n (and its rank): the cursor is reset below, unread until then
       ctx.cursor = &ceiling;
-      ps->release();  // the heap's reference
-    } while ((ps = ctx.reacted) != nullptr);
+    } while ((n = ctx.reacted) != nullptr);
   }
   ctx.cursor = nullptr;
   ctx.process = nullptr;
@@ -442,6 +454,37 @@ int transfer_begin(sub_node* s, bool& idle, std::exception_ptr& error) noexcept 
     return 2;
   }
   return 0;
+}
+
+deferred_notify::deferred_notify(const rank_vector& rank, process& owner, flow_listener out) noexcept
+    : turn_node(&rank, &fire), owner_(&owner), out_(out), source_(this_context().process) {}
+
+std::shared_ptr<const rank_vector> deferred_notify::make_rank() {
+  return std::make_shared<const rank_vector>(next_ranks());
+}
+
+bool deferred_notify::defer() noexcept {
+  context& ctx = this_context();
+  // A non-null cursor means an outermost leave() is below us on this
+  // thread's stack (every enter is paired with one): it will run the node.
+  if (!ctx.cursor) return false;
+  owner_->retain();  // the heap's reference: the owner outlives the queued notification
+  schedule_node(ctx, this);
+  return true;
+}
+
+void deferred_notify::fire(turn_node* n) noexcept {
+  auto* d = static_cast<deferred_notify*>(n);
+  context& ctx = this_context();
+  // The consumer runs in the effect the combinator was spawned in, as a
+  // subscription's notifier does (step_all): a publisher it builds ranks
+  // as a child of that one.
+  pub_process* saved = ctx.process;
+  ctx.process = d->source_;
+  process* owner = d->owner_;
+  d->out_.notify();  // the consumer may transfer, and the owner end, in here
+  ctx.process = saved;
+  owner->release();
 }
 
 std::exception_ptr empty_flow_error(const char* op) {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <braid/op/latest.hpp>
+#include <braid/op/reduce.hpp>
+#include <braid/op/signal.hpp>
 #include <braid/op/watch.hpp>
 #include <braid/ref.hpp>
 
@@ -8,13 +10,16 @@
 #include "continuous_support.hpp"
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace braid;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::logged_consumer;
+using braid::testing::run_logged;
 using braid::testing::scripted_flow;
 
 namespace {
@@ -319,5 +324,170 @@ TEST_SUITE("latest") {
     std::thread t2([&] { a.terminate(); });
     t2.join();
     CHECK(ended.load());
+  }
+}
+
+TEST_SUITE("latest glitch-freedom") {
+  TEST_CASE("bare diamond: reduce over latest(+, s, s) of a shared signal sees 2, 4, 6, never 3") {
+    event_log log;
+    ref<int> x(1);
+    auto s = signal(watch(x));
+    auto seen = [&](int acc, int v) {
+      log("v " + std::to_string(v));
+      return acc + 1;
+    };
+    auto c = run_logged(reduce(seen, 0, latest(std::plus<>{}, s, s)), log);
+    CHECK(log.take() == events{"v 2"});
+    x.reset(2);
+    CHECK(log.take() == events{"v 4"});
+    x.reset(3);
+    CHECK(log.take() == events{"v 6"});
+    c();
+    CHECK(log.take() == events{"err cancelled: braid: signal subscription cancelled"});
+  }
+
+  TEST_CASE("scripted bare diamond: one notification per change, after both subscriptions were invalidated") {
+    event_log log;
+    scripted_flow<int> in(log, "in");
+    auto s = signal(in.get([&](std::size_t) {
+      in.then_value(1);
+      in.notify();
+    }));
+    logged_consumer<int> c(log, "c", true);
+    c.spawn(latest(logged_sum{&log}, s, s));  // the notification at spawn is immediate
+    CHECK(log.take() == events{"in spawn", "c notify", "in transfer", "f 1 1", "c got 2"});
+    in.then_value(2);
+    in.notify();
+    CHECK(log.take() == events{"c notify", "in transfer", "f 2 2", "c got 4"});
+    in.then_value(2);
+    in.notify();  // equal arguments: the cached result, f not called
+    CHECK(log.take() == events{"c notify", "in transfer", "c got 4"});
+    // The first input, waiting, is notified by its cancel; the eager
+    // consumer's transfer fails and cancels the second, the last
+    // subscription of s, which then follows the upstream to its end.
+    c.it.cancel();
+    CHECK(log.take() == events{"c notify", "in cancel", "c err cancelled: braid: signal subscription cancelled"});
+    in.then_cancelled();
+    in.notify();
+    CHECK(log.take() == events{"in transfer"});  // drained by the failed latest
+    in.terminate();
+    CHECK(log.take() == events{"c terminate"});
+  }
+
+  TEST_CASE("a chain of bare latests is glitch-free: a later-built latest runs after the ones it reads") {
+    event_log log;
+    ref<int> x(1);
+    auto s = signal(watch(x));
+    auto a = latest([](int v) { return v * 10; }, s);
+    auto b = latest([](int v) { return v * 100; }, s);
+    // Whatever order the subscriptions of s are notified in, c's consumer
+    // is notified after a and b told c they changed.
+    auto c = latest([](int u, int v, int w) { return u + v + w; }, a, b, s);
+    logged_consumer<int> k(log, "k", true);
+    k.spawn(c);
+    for (int g = 2; g <= 5; ++g) x.reset(g);
+    CHECK(k.values == std::vector<int>{111, 222, 333, 444, 555});
+    k.it.cancel();
+    CHECK(k.terminations == 1);
+  }
+
+  TEST_CASE("two independent watches of one ref stay outside any turn: an eager consumer still sees 2, 3, 4") {
+    event_log log;
+    ref<int> x(1);
+    auto seen = [&](int acc, int v) {
+      log("v " + std::to_string(v));
+      return acc;
+    };
+    auto c = run_logged(reduce(seen, 0, latest(std::plus<>{}, watch(x), watch(x))), log);
+    CHECK(log.take() == events{"v 2"});
+    x.reset(2);
+    CHECK(log.take() == events{"v 3", "v 4"});
+    c();
+    CHECK(log.take() == events{"err cancelled: braid: watch cancelled"});
+  }
+
+  TEST_CASE("cancel while the notification is queued in the turn: still delivered, its transfer fails cancelled") {
+    event_log log;
+    scripted_flow<int> in(log, "in");
+    auto s = signal(in.ready());
+    // `first` ranks below `sum`: in a turn it runs first, and its consumer
+    // cancels `sum` while sum's notification waits in the turn.
+    auto first = latest([](int v) { return v; }, s);
+    auto sum = latest(logged_sum{&log}, s, s);
+    logged_consumer<int> c(log, "c");
+    bool armed = false;
+    auto it = first.spawn(
+        [&] {
+          log("first notify");
+          if (armed) c.it.cancel();
+        },
+        [&] { log("first terminate"); });
+    c.spawn(sum);
+    in.then_value(1);
+    (void)it.transfer();
+    c.step();
+    CHECK(log.take() == events{"in spawn", "first notify", "c notify", "in transfer", "f 1 1", "c got 2"});
+    armed = true;
+    in.notify();
+    // sum's inputs are pending subscriptions: cancelling them does not notify.
+    CHECK(log.take() == events{"first notify", "c notify"});
+    c.step();  // both inputs throw cancelled: sum ends inside its transfer
+    CHECK(log.take() == events{"c terminate", "c err cancelled: braid: signal subscription cancelled"});
+    it.cancel();  // the last subscription of s: the upstream is cancelled
+    in.then_cancelled();
+    CHECK_THROWS_AS((void)it.transfer(), braid::cancelled);
+    in.terminate();
+    CHECK(log.take() == events{"in cancel", "in transfer", "first terminate"});
+  }
+
+  TEST_CASE("deep: a consumer changing the source inside each value, 200,000 times, runs in constant stack") {
+    braid::testing::run_on_small_stack(
+        [] {
+          ref<int> x(1);
+          auto s = signal(watch(x));
+          std::vector<int> bad;
+          int n = 0;
+          auto step = [&](int acc, int v) {
+            ++n;
+            if (v != 2 * n) bad.push_back(v);
+            if (n < 200000) x.reset(n + 1);  // a new turn, started inside this one's tick
+            return acc + 1;
+          };
+          event_log log;
+          auto c = run_logged(reduce(step, 0, latest(std::plus<>{}, s, s)), log);
+          CHECK(n == 200000);
+          CHECK(bad.empty());
+          c();
+          CHECK(log.take() == events{"err cancelled: braid: signal subscription cancelled"});
+        },
+        256 * 1024);
+  }
+
+  TEST_CASE("completion from another thread: the turn and the deferred notification run on the changing thread "
+            "(threads, joined)") {
+    ref<int> x(1);
+    auto s = signal(watch(x));
+    std::vector<int> values;
+    std::vector<std::thread::id> where;
+    auto c = reduce(
+                 [&](int acc, int v) {
+                   values.push_back(v);
+                   where.push_back(std::this_thread::get_id());
+                   return acc;
+                 },
+                 0, latest(std::plus<>{}, s, s))
+                 .run([](int) {}, [](std::exception_ptr) {});
+    std::thread::id tid;
+    std::thread t([&] {
+      tid = std::this_thread::get_id();
+      x.reset(2);
+      x.reset(3);
+    });
+    t.join();
+    CHECK(values == std::vector<int>{2, 4, 6});
+    REQUIRE(where.size() == 3);
+    CHECK(where[1] == tid);
+    CHECK(where[2] == tid);
+    c();
   }
 }

@@ -26,6 +26,17 @@
 // transfers. A derived publisher is therefore only ticked after every lower
 // ranked publisher it depends on has notified it.
 //
+// Bare combinators (latest, sample, zip) take part in turns too: built with
+// a rank of their own (the same counter, so a combinator ranks after every
+// flow it was built from), one whose notification of its consumer falls
+// inside a turn on this thread defers it into the turn's heap
+// (deferred_notify) instead of notifying at once. It then runs at its rank:
+// after every lower ranked publisher and combinator of the turn (so every
+// input that changes in this turn has said so), before every higher ranked
+// one (so a publisher or combinator reading it is ticked after it). An
+// eager consumer of a bare `latest(f, s, s)` thus transfers once, after
+// both subscriptions were invalidated.
+//
 // Locking: a publisher's lock guards its process's lists and flags. It is
 // held while the upstream flow is spawned, transferred or cancelled (these
 // calls must be serialized anyway; the upstream is the publisher's own
@@ -58,17 +69,28 @@ struct sub_node {
   bool ready = false;  // in the process's `ready` ring
 };
 
+/// An entry of a propagation turn's heap, ordered by `rank`: a publisher's
+/// process, or a bare combinator's deferred notification. `run` ticks it
+/// and drops the reference the heap held.
+struct turn_node {
+  turn_node(const rank_vector* r, void (*f)(turn_node*) noexcept) noexcept : rank(r), run(f) {}
+  const rank_vector* rank;
+  void (*run)(turn_node*) noexcept;
+  turn_node* child = nullptr;  // pairing heap links
+  turn_node* sibling = nullptr;
+};
+
 /// The per-thread propagation state.
 struct context {
   const rank_vector* cursor = nullptr;  // null: no turn running on this thread
   pub_process* process = nullptr;       // the process whose effect/callback runs
-  pub_process* reacted = nullptr;       // heap: to tick in this pass
-  pub_process* delayed = nullptr;       // heap: to tick in the next pass
+  turn_node* reacted = nullptr;         // heap: to tick in this pass
+  turn_node* delayed = nullptr;         // heap: to tick in the next pass
   std::vector<sub_node*> buffer;        // subscriptions to call back after a tick
 };
 context& this_context() noexcept;
 
-/// Ranks for a publisher built now on this thread.
+/// Ranks for a publisher or combinator built now on this thread.
 rank_vector next_ranks();
 
 class publisher : public std::enable_shared_from_this<publisher> {
@@ -92,9 +114,13 @@ class publisher : public std::enable_shared_from_this<publisher> {
   bool ended_ = false;              // guarded by lock_: a snapshot of a terminated run exists
 };
 
-class pub_process {
+/// The turn's tick of a scheduled process (its turn_node::run).
+void tick_scheduled(turn_node* n) noexcept;
+
+class pub_process : public turn_node {
  public:
-  explicit pub_process(std::shared_ptr<publisher> p) noexcept : parent_(std::move(p)) {}
+  explicit pub_process(std::shared_ptr<publisher> p) noexcept
+      : turn_node(&p->ranks_, &tick_scheduled), parent_(std::move(p)) {}
   pub_process(const pub_process&) = delete;
   pub_process& operator=(const pub_process&) = delete;
 
@@ -126,8 +152,6 @@ class pub_process {
   std::atomic<int> pressure_{0};
   std::atomic<context*> owner_{nullptr};  // the thread that will ack, if any
   bool live_ = false;                     // the upstream has not terminated (Java: input != null)
-  pub_process* child_ = nullptr;          // pairing heap links
-  pub_process* sibling_ = nullptr;
   sub_node* ready_ = nullptr;    // ring of subscriptions waiting for a change
   sub_node* pending_ = nullptr;  // ring of notified subscriptions
   bool failed_ = false;
@@ -169,6 +193,42 @@ void unsubscribe(sub_node* s) noexcept;
 /// subscription was cancelled (reject: done, then throw), 2 when the process
 /// failed (done or re-requested; throw `error`).
 int transfer_begin(sub_node* s, bool& idle, std::exception_ptr& error) noexcept;
+
+/// [spec.flow.publishers] The notification a bare combinator (latest,
+/// sample, zip) sends its consumer, deferred into the propagation turn
+/// running on this thread, at the combinator's rank (see the top of this
+/// file). One per combinator process, built at spawn; the owner calls
+/// defer() where it would call `out.notify()`, and notifies itself when
+/// defer() returns false.
+///
+/// The owner must not call defer() again before the consumer transferred
+/// (the flow protocol already forbids a second notification before that),
+/// so the node is never in the heap twice. Never defer the notification a
+/// continuous flow owes during its spawn: a consumer such as a signal checks
+/// that it arrived before spawn returned.
+class deferred_notify : private turn_node {
+ public:
+  /// `rank`: the recipe's (see make_rank), kept alive by the owner;
+  /// `owner`: retained while the notification is queued.
+  deferred_notify(const rank_vector& rank, process& owner, flow_listener out) noexcept;
+  deferred_notify(const deferred_notify&) = delete;
+  deferred_notify& operator=(const deferred_notify&) = delete;
+
+  /// The rank of a combinator recipe built now on this thread.
+  static std::shared_ptr<const rank_vector> make_rank();
+
+  /// If a propagation turn (or any propagator call) is running on this
+  /// thread, queues the notification in it and returns true; otherwise
+  /// returns false and the caller notifies at once.
+  bool defer() noexcept;
+
+ private:
+  static void fire(turn_node* n) noexcept;
+
+  process* owner_;
+  flow_listener out_;
+  pub_process* source_;  // the publisher effect the combinator was spawned in (context only)
+};
 
 std::exception_ptr empty_flow_error(const char* op);
 std::exception_ptr uninitialized_flow_error(const char* op);

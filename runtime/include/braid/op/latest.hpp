@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <braid/detail/propagator.hpp>
 #include <braid/flow.hpp>
 
 #include <array>
@@ -38,6 +39,13 @@ inline std::logic_error uninitialized_continuous_flow(const char* op, std::size_
 // it is set and hands it back through settle(). Events arriving while busy
 // only record themselves, so synchronous re-notifications (an input that
 // notifies inside its own transfer) are handled by loops, never recursion.
+//
+// [spec.flow.publishers] A notification due while a propagation turn runs
+// on this thread is deferred into the turn at this recipe's rank
+// (prop::deferred_notify): busy_ stays set until it fired and the consumer
+// transferred, so inputs invalidated later in the same turn are recorded
+// first and the transfer sees them all. The notification at spawn is never
+// deferred (a continuous flow is ready at spawn).
 template <class R, class F, class... Ts>
 class latest_process final : public flow_process<R> {
   static constexpr std::size_t n = sizeof...(Ts);
@@ -49,7 +57,8 @@ class latest_process final : public flow_process<R> {
   };
 
  public:
-  latest_process(const F& f, flow_listener out) : flow_process<R>(2), f_(f), out_(out) {}
+  latest_process(const F& f, flow_listener out, std::shared_ptr<const prop::rank_vector> rank)
+      : flow_process<R>(2), f_(f), out_(out), rank_(std::move(rank)), notify_(*rank_, *this, out) {}
 
   void start(const std::tuple<flow<Ts>...>& flows) noexcept {
     spawn_inputs(flows, seq{});
@@ -181,7 +190,7 @@ class latest_process final : public flow_process<R> {
         case act::idle:
           return;
         case act::notify:
-          out_.notify();
+          if (!notify_.defer()) out_.notify();
           return;
         case act::discard:
           discard_table[i](*this);
@@ -233,6 +242,8 @@ class latest_process final : public flow_process<R> {
   std::optional<R> cached_;                // touched by transfer only
   std::array<slot, n> slots_{};
   std::size_t uninitialized_ = 0;  // 1 + index of the first input not ready at spawn
+  std::shared_ptr<const prop::rank_vector> rank_;  // the recipe's
+  prop::deferred_notify notify_;
 
   std::mutex m_;
   std::array<bool, n> ready_{};  // guarded by m_
@@ -245,11 +256,12 @@ class latest_process final : public flow_process<R> {
 template <class R, class F, class... Ts>
 class latest_flow final : public flow_impl<R> {
  public:
-  latest_flow(F f, flow<Ts>... fs) : f_(std::move(f)), flows_(std::move(fs)...) {}
+  latest_flow(F f, flow<Ts>... fs)
+      : f_(std::move(f)), flows_(std::move(fs)...), rank_(prop::deferred_notify::make_rank()) {}
   flow_process<R>* spawn(flow_listener l) const noexcept override {
     latest_process<R, F, Ts...>* p;
     try {
-      p = new latest_process<R, F, Ts...>(f_, l);
+      p = new latest_process<R, F, Ts...>(f_, l, rank_);
     } catch (...) {
       return failing_flow<R>(std::current_exception())->spawn(l);
     }
@@ -260,6 +272,7 @@ class latest_flow final : public flow_impl<R> {
  private:
   F f_;
   std::tuple<flow<Ts>...> flows_;
+  std::shared_ptr<const prop::rank_vector> rank_;  // build order: after every input's
 };
 
 }  // namespace detail
@@ -287,9 +300,22 @@ class latest_flow final : public flow_impl<R> {
 /// input values are transferred and dropped, and the process terminates
 /// once every input has.
 ///
-/// **Ordering / thread-safety**: inputs may notify from any thread. `f` runs
-/// inside transfer, on the consumer's thread; it receives const references.
-/// The terminator may be called inside the transfer of the last value.
+/// **Glitch-freedom**: when inputs change in one propagation turn (they are
+/// publisher subscriptions, e.g. signals sharing a source), the
+/// notification is deferred within that turn until every publisher and
+/// combinator built before this latest has been ticked, so even a consumer
+/// that transfers inside the notification sees all of them changed: with
+/// `s = signal(watch(x))`, `latest(+, s, s)` yields 2, 4, 6 as x goes 1, 2,
+/// 3, never 3. Ranks follow build order (a flow built while this one runs,
+/// outside a publisher's upstream, ranks after it). Inputs outside the
+/// propagator notify on their own: `latest(+, watch(x), watch(x))` may yield
+/// 2, 3, 4. Outside a turn, and at spawn, the notification is immediate.
+///
+/// **Ordering / thread-safety**: inputs may notify from any thread; a turn
+/// runs on the thread of the change that started it, and a deferred
+/// notification on that thread. `f` runs inside transfer, on the consumer's
+/// thread; it receives const references. The terminator may be called
+/// inside the transfer of the last value.
 ///
 /// ```
 /// braid::ref<int> a(1), b(2);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <braid/detail/propagator.hpp>
 #include <braid/flow.hpp>
 #include <braid/op/latest.hpp>  // detail::uninitialized_continuous_flow
 
@@ -30,6 +31,13 @@ namespace detail {
 // an event flipping it to false while someone acts tells that party to
 // look again when it flips next. This makes synchronous re-notifications
 // loop instead of recurse.
+//
+// [spec.flow.publishers] A sampler event inside a propagation turn on this
+// thread defers the notification into the turn at this recipe's rank
+// (prop::deferred_notify), so sampled inputs invalidated later in the same
+// turn are recorded before the consumer transfers. Not during spawn: a
+// continuous sampler's notification at spawn makes this process continuous
+// too, and is owed before spawn returns.
 template <class R, class F, class... Ts>
 class sample_process final : public flow_process<R> {
   static constexpr std::size_t n = sizeof...(Ts);
@@ -42,11 +50,13 @@ class sample_process final : public flow_process<R> {
   };
 
  public:
-  sample_process(const F& f, flow_listener out) : flow_process<R>(2), f_(f), out_(out) {}
+  sample_process(const F& f, flow_listener out, std::shared_ptr<const prop::rank_vector> rank)
+      : flow_process<R>(2), f_(f), out_(out), rank_(std::move(rank)), notify_(*rank_, *this, out) {}
 
   void start(const std::tuple<flow<Ts>...>& flows) noexcept {
     spawn_inputs(flows, seq{});
     std::lock_guard<std::mutex> g(m_);
+    spawning_ = false;
     for (std::size_t i = 0; i < sampler; ++i)
       if (!ready_[i]) {
         uninitialized_ = i + 1;
@@ -154,11 +164,12 @@ class sample_process final : public flow_process<R> {
   void settle() noexcept {
     for (;;) {
       std::array<bool, sampler> drop{};
-      bool close = false, discard = false, last = false;
+      bool close = false, discard = false, last = false, spawning = false;
       {
         std::lock_guard<std::mutex> g(m_);
         busy_ = !busy_;
         if (!busy_) return;
+        spawning = spawning_;
         if (sampler_done_) {
           // The sampler ended: cancel the sampled inputs, drop what they
           // have or will have, and end once they all have.
@@ -181,7 +192,8 @@ class sample_process final : public flow_process<R> {
         return;
       }
       if (!discard) {
-        out_.notify();  // busy_ stays set until the transfer settles
+        // busy_ stays set until the transfer settles (also while deferred)
+        if (spawning || !notify_.defer()) out_.notify();
         return;
       }
       discard_table[sampler](*this);
@@ -230,11 +242,14 @@ class sample_process final : public flow_process<R> {
   std::tuple<flow_iterator<Ts>...> inputs_;
   std::tuple<std::optional<Ts>...> args_;  // touched by transfer only
   std::array<slot, n> slots_{};
+  std::shared_ptr<const prop::rank_vector> rank_;  // the recipe's
+  prop::deferred_notify notify_;
 
   std::mutex m_;
   std::size_t uninitialized_ = 0;      // guarded by m_: 1 + index of the first sampled input not ready at spawn
   std::array<bool, sampler> ready_{};  // guarded by m_
   bool busy_ = false;                  // guarded by m_
+  bool spawning_ = true;               // guarded by m_: start() has not finished spawning inputs
   bool closing_ = false;               // guarded by m_: sampled values are dropped
   bool sampler_done_ = false;          // guarded by m_
   bool discard_sampler_ = false;       // guarded by m_: after a failure
@@ -244,11 +259,12 @@ class sample_process final : public flow_process<R> {
 template <class R, class F, class... Ts>
 class sample_flow final : public flow_impl<R> {
  public:
-  sample_flow(F f, flow<Ts>... fs) : f_(std::move(f)), flows_(std::move(fs)...) {}
+  sample_flow(F f, flow<Ts>... fs)
+      : f_(std::move(f)), flows_(std::move(fs)...), rank_(prop::deferred_notify::make_rank()) {}
   flow_process<R>* spawn(flow_listener l) const noexcept override {
     sample_process<R, F, Ts...>* p;
     try {
-      p = new sample_process<R, F, Ts...>(f_, l);
+      p = new sample_process<R, F, Ts...>(f_, l, rank_);
     } catch (...) {
       return failing_flow<R>(std::current_exception())->spawn(l);
     }
@@ -259,6 +275,7 @@ class sample_flow final : public flow_impl<R> {
  private:
   F f_;
   std::tuple<flow<Ts>...> flows_;
+  std::shared_ptr<const prop::rank_vector> rank_;  // build order: after every input's
 };
 
 }  // namespace detail
@@ -285,6 +302,14 @@ class sample_flow final : public flow_impl<R> {
 /// from a sampled input, the sampler or `f` is rethrown by that transfer;
 /// the sampler is then cancelled, its later values dropped, and no
 /// notification follows (the terminator does, once every input ended).
+///
+/// **Glitch-freedom**: when the sampler and sampled inputs change in one
+/// propagation turn (they are publisher subscriptions, e.g. the same
+/// signal), the notification is deferred within the turn until every
+/// publisher and combinator built before this sample has been ticked: a
+/// consumer transferring inside it sees every sampled change of that turn
+/// (`sample(+, s, s)` with `s = signal(watch(x))` yields 2, 4, 6 as x goes
+/// 1, 2, 3). Outside a turn, and during spawn, it is immediate.
 ///
 /// **Ordering / thread-safety**: inputs may notify from any thread; `f` runs
 /// inside transfer, on the consumer's thread.
