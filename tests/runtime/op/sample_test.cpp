@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
+#include <braid/op/reduce.hpp>
 #include <braid/op/sample.hpp>
+#include <braid/op/signal.hpp>
 #include <braid/op/watch.hpp>
 #include <braid/ref.hpp>
 
@@ -15,6 +17,7 @@ using namespace braid;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::logged_consumer;
+using braid::testing::run_logged;
 using braid::testing::scripted_flow;
 
 namespace {
@@ -252,5 +255,63 @@ TEST_SUITE("sample") {
     std::thread t2([&] { tick.terminate(); });
     t2.join();
     CHECK(ended.load());
+  }
+}
+
+TEST_SUITE("sample glitch-freedom") {
+  TEST_CASE("bare diamond: reduce over sample(+, s, s), s sampled and sampler, sees 2, 4, 6, never 3") {
+    event_log log;
+    ref<int> x(1);
+    auto s = signal(watch(x));
+    auto seen = [&](int acc, int v) {
+      log("v " + std::to_string(v));
+      return acc;
+    };
+    auto c = run_logged(reduce(seen, 0, sample(std::plus<>{}, s, s)), log);
+    CHECK(log.take() == events{"v 2"});
+    x.reset(2);
+    CHECK(log.take() == events{"v 4"});
+    x.reset(3);
+    CHECK(log.take() == events{"v 6"});
+    c();
+    CHECK(log.take() == events{"err cancelled: braid: signal subscription cancelled"});
+  }
+
+  TEST_CASE("scripted: the sampler's notification waits for the sampled subscription of the same turn") {
+    event_log log;
+    scripted_flow<int> in(log, "in");
+    auto s = signal(in.get([&](std::size_t) {
+      in.then_value(1);
+      in.notify();
+    }));
+    logged_consumer<int> c(log, "c", true);
+    c.spawn(sample([&](int a, int b) {
+      log("f " + std::to_string(a) + " " + std::to_string(b));
+      return a * 10 + b;
+    }, s, s));
+    CHECK(log.take() == events{"in spawn", "c notify", "in transfer", "f 1 1", "c got 11"});
+    in.then_value(2);
+    in.notify();
+    CHECK(log.take() == events{"c notify", "in transfer", "f 2 2", "c got 22"});
+    c.it.cancel();
+    in.then_cancelled();
+    in.notify();
+    in.terminate();
+    CHECK(c.terminations == 1);
+    log.take();
+  }
+
+  TEST_CASE("a continuous sampler's notification at spawn is not deferred: signal(sample(+, s, s)) is ready") {
+    ref<int> x(1);
+    auto s = signal(watch(x));
+    auto y = signal(sample(std::plus<>{}, s, s));
+    event_log log;
+    logged_consumer<int> c(log, "c", true);
+    c.spawn(y);
+    x.reset(2);
+    x.reset(3);
+    CHECK(c.values == std::vector<int>{2, 4, 6});
+    c.it.cancel();
+    CHECK(c.terminations == 1);
   }
 }
