@@ -490,8 +490,9 @@ void FunctionLowering::lowerVerbatim(const Stmt *S) {
   const Stmt *Last = S;
   if (const auto *EWC = dyn_cast<ExprWithCleanups>(Last))
     Last = EWC->getSubExpr();
-  if (isa<ReturnStmt>(Last) || isa<CXXThrowExpr>(Last))
-    E->terminate("", true); // the user's own return/throw ends the partition
+  if (isa<ReturnStmt>(Last) || isa<CXXThrowExpr>(Last) || isa<BreakStmt>(Last) ||
+      isa<ContinueStmt>(Last))
+    E->terminate("", true); // the user's own jump ends the partition
 }
 
 // `{ a; b; }` -> the statements in sequence, then (if control reaches the
@@ -878,7 +879,8 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   // The labels, in body order; every SwitchCase must be found here.
   std::map<const SwitchCase *, int> Labels;
   for (const Stmt *Child : Body->body())
-    for (const Stmt *X = Child; const auto *SC = dyn_cast<SwitchCase>(X); X = SC->getSubStmt())
+    for (const auto *SC = dyn_cast<SwitchCase>(Child); SC;
+         SC = dyn_cast<SwitchCase>(SC->getSubStmt()))
       Labels[SC] = E->newLabel();
   for (const SwitchCase *SC = S->getSwitchCaseList(); SC; SC = SC->getNextSwitchCase())
     if (!Labels.count(SC)) {
@@ -891,7 +893,8 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   std::string Dispatch = "switch (" + C + ") {";
   bool HasDefault = false;
   for (const Stmt *Child : Body->body())
-    for (const Stmt *X = Child; const auto *SC = dyn_cast<SwitchCase>(X); X = SC->getSubStmt()) {
+    for (const auto *SC = dyn_cast<SwitchCase>(Child); SC;
+         SC = dyn_cast<SwitchCase>(SC->getSubStmt())) {
       if (const auto *CS = dyn_cast<CaseStmt>(SC)) {
         Dispatch += " case " + Rewriter.text(CS->getLHS());
         if (CS->getRHS())
