@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
+#include <braid/op/latest.hpp>
 #include <braid/op/none.hpp>
 #include <braid/op/reduce.hpp>
 #include <braid/op/seed.hpp>
+#include <braid/op/signal.hpp>
+#include <braid/op/watch.hpp>
 #include <braid/op/zip.hpp>
+#include <braid/ref.hpp>
 #include <braid/run_blocking.hpp>
 
 #include <manual_flow.hpp>
@@ -16,35 +20,17 @@
 #include <vector>
 
 using namespace braid;
+using braid::testing::collect;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::manual_flow;
+using braid::testing::run_logged;
 using braid::testing::spawn_logged;
+using braid::testing::tracked;
 using braid::testing::transfer_shown;
 
 namespace {
-template <class T>
-std::vector<T> collect(const flow<T>& f) {
-  return run_blocking(reduce(
-      [](std::vector<T> acc, T v) {
-        acc.push_back(std::move(v));
-        return acc;
-      },
-      std::vector<T>{}, f));
-}
 auto join2 = [](int a, std::string b) { return std::to_string(a) + b; };
-}  // namespace
-
-namespace {
-// Counts live instances: checks that a process releases what it owns.
-struct tracked {
-  static inline int live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  ~tracked() { --live; }
-};
 }  // namespace
 
 TEST_SUITE("zip") {
@@ -270,5 +256,37 @@ TEST_SUITE("zip") {
       CHECK(tracked::live == recipe);
     }
     CHECK(tracked::live == 0);
+  }
+}
+
+TEST_SUITE("zip glitch-freedom") {
+  TEST_CASE("an input holding a value of a publisher the same change invalidates again is refreshed first") {
+    // t = x + y through a signal. After y changes, zip's subscription of t
+    // holds x + y (refreshed by another subscriber) while zip waits for s.
+    // Then x changes: s completes the zip inside the turn in which t is
+    // invalidated again; the transfer must see t's new value, not the held one.
+    event_log log;
+    ref<int> x(1), y(10);
+    auto s = signal(watch(x));
+    auto t = signal(latest(std::plus<>{}, s, watch(y)));
+    int other_notes = 0;
+    auto other = t.spawn([&] { ++other_notes; }, [] {});
+    CHECK(other.transfer() == 11);
+    auto seen = [&](int acc, std::pair<int, int> v) {
+      log(std::to_string(v.first) + " " + std::to_string(v.second));
+      return acc;
+    };
+    auto c = run_logged(reduce(seen, 0, zip([](int a, int b) { return std::pair{a, b}; }, s, t)), log);
+    CHECK(log.take() == events{"1 11"});
+    y.reset(20);
+    CHECK(log.take().empty());  // zip waits for s
+    CHECK(other_notes == 2);  // at spawn, then this change
+    CHECK(other.transfer() == 21);  // t refreshed: zip's subscription now holds 21
+    x.reset(2);
+    CHECK(log.take() == events{"2 22"});
+    c();
+    CHECK(log.take() == events{"err cancelled: braid: signal subscription cancelled"});
+    other.cancel();
+    CHECK_THROWS_AS((void)other.transfer(), braid::cancelled);
   }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <braid/detail/flow_util.hpp>
+#include <braid/detail/propagator.hpp>
 #include <braid/flow.hpp>
 
 #include <array>
@@ -28,6 +29,14 @@ namespace detail {
 // notification, which is drained and discarded until all have terminated.
 // During spawn pending_ only goes down (the N inputs are added at the end),
 // so no one acts before every iterator is stored.
+//
+// [spec.flow.publishers] A notification due inside a propagation turn on
+// this thread is deferred into the turn at this recipe's rank
+// (prop::deferred_notify): an input holding a value from an earlier change
+// of a publisher that this turn invalidates again (ranked below this zip)
+// is refreshed before the consumer transfers. pending_ stays 0 until the
+// consumer's transfer, so nothing else acts meanwhile. The notification at
+// spawn is immediate (continuous inputs make a zip ready at spawn).
 template <class F, class Out, class... Ts>
 class zip_process final : public flow_node<Out> {
   static constexpr std::size_t n = sizeof...(Ts);
@@ -39,13 +48,14 @@ class zip_process final : public flow_node<Out> {
   };
 
  public:
-  zip_process(flow_listener l, F f) : flow_node<Out>(l), f_(std::move(f)) {}
+  zip_process(flow_listener l, F f, std::shared_ptr<const prop::rank_vector> rank)
+      : flow_node<Out>(l), f_(std::move(f)), rank_(std::move(rank)), notify_(*rank_, *this, l) {}
 
   void start(const std::tuple<flow<Ts>...>& inputs) noexcept {
     spawn_all(inputs, seq{});
     const int p = pending_.fetch_add(static_cast<int>(n), std::memory_order_acq_rel) + static_cast<int>(n);
     if (stop_.load(std::memory_order_acquire)) cancel_all();
-    if (p == 0) ready();
+    if (p == 0) ready(true);
   }
 
   void cancel() noexcept override { cancel_all(); }
@@ -120,9 +130,12 @@ class zip_process final : public flow_node<Out> {
 
   // Called with pending_ == 0 by whoever brought it there; loops (never
   // recurses) while draining inputs that re-notify synchronously.
-  void ready() noexcept {
+  void ready(bool at_spawn = false) noexcept {
     for (;;) {
-      if (!stop_.load(std::memory_order_acquire)) return this->notify_out();
+      if (!stop_.load(std::memory_order_acquire)) {
+        if (at_spawn || !notify_.defer()) this->notify_out();
+        return;
+      }
       const int c = discard_live(seq{});
       if (c == 0) return this->terminate_out();
       if (pending_.fetch_add(c, std::memory_order_acq_rel) + c != 0) return;
@@ -135,6 +148,8 @@ class zip_process final : public flow_node<Out> {
   std::array<std::atomic<bool>, n> ended_{};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
+  std::shared_ptr<const prop::rank_vector> rank_;  // the recipe's
+  prop::deferred_notify notify_;
 };
 
 template <class F, class Out, class... Ts>
@@ -142,12 +157,13 @@ class zip_flow final : public flow_impl<Out> {
   using proc = zip_process<F, Out, Ts...>;
 
  public:
-  zip_flow(F f, std::tuple<flow<Ts>...> inputs) : f_(std::move(f)), inputs_(std::move(inputs)) {}
+  zip_flow(F f, std::tuple<flow<Ts>...> inputs)
+      : f_(std::move(f)), inputs_(std::move(inputs)), rank_(prop::deferred_notify::make_rank()) {}
 
   flow_process<Out>* spawn(flow_listener l) const noexcept override {
     proc* p;
     try {
-      p = new proc(l, f_);
+      p = new proc(l, f_, rank_);
     } catch (...) {
       return failing_flow<Out>(std::current_exception())->spawn(l);
     }
@@ -158,6 +174,7 @@ class zip_flow final : public flow_impl<Out> {
  private:
   F f_;
   std::tuple<flow<Ts>...> inputs_;
+  std::shared_ptr<const prop::rank_vector> rank_;  // build order: after every input's
 };
 
 }  // namespace detail
@@ -177,6 +194,13 @@ class zip_flow final : public flow_impl<Out> {
 /// **Failure**: if an input's transfer or f throws, that transfer throws the
 /// error, every input is cancelled and drained, and the flow terminates once
 /// all have.
+///
+/// **Glitch-freedom**: a notification due inside a propagation turn (inputs
+/// that are publisher subscriptions) is deferred within the turn until every
+/// publisher and combinator built before this zip has been ticked, so an
+/// input holding a value of a publisher that the same change invalidates
+/// again is refreshed before the consumer's transfer. Outside a turn, and at
+/// spawn, the notification is immediate.
 ///
 /// Ordering / thread-safety: inputs may notify from any thread; f is called
 /// in the consumer's transfer, one tuple at a time. Synchronous inputs run
