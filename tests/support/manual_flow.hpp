@@ -19,6 +19,8 @@
 #pragma once
 
 #include <braid/flow.hpp>
+#include <braid/op/reduce.hpp>
+#include <braid/run_blocking.hpp>
 
 #include <script.hpp>
 
@@ -258,6 +260,33 @@ std::string transfer_shown(const flow_iterator<T>& it) {
     return "err " + message(std::current_exception());
   }
 }
+
+/// A task gathering every value of `f`, in order, into a vector.
+template <class T>
+task<std::vector<T>> collect_task(const flow<T>& f) {
+  return reduce(
+      [](std::vector<T> acc, T v) {
+        acc.push_back(std::move(v));
+        return acc;
+      },
+      std::vector<T>{}, f);
+}
+
+/// Runs collect_task(f) on this thread and returns the values.
+template <class T>
+std::vector<T> collect(const flow<T>& f) {
+  return run_blocking(collect_task(f));
+}
+
+/// Counts live instances: checks that a process releases what it owns.
+struct tracked {
+  static inline int live = 0;
+  tracked() { ++live; }
+  tracked(const tracked&) { ++live; }
+  tracked(tracked&&) noexcept { ++live; }
+  tracked& operator=(const tracked&) = default;
+  ~tracked() { --live; }
+};
 
 }  // namespace braid::testing
 

@@ -14,23 +14,13 @@
 #include <vector>
 
 using namespace braid;
+using braid::testing::collect;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::manual_flow;
 using braid::testing::spawn_logged;
+using braid::testing::tracked;
 using braid::testing::transfer_shown;
-
-namespace {
-// Counts live instances: checks that a process releases what it owns.
-struct tracked {
-  static inline int live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  ~tracked() { --live; }
-};
-}  // namespace
 
 TEST_SUITE("buffer") {
   TEST_CASE("transfers the input eagerly until n values are held, then waits for the consumer") {
@@ -208,13 +198,7 @@ TEST_SUITE("buffer") {
       std::vector<int> v(rng() % 30);
       for (auto& x : v) x = static_cast<int>(rng() % 100);
       const std::size_t n = rng() % 8 + 1;
-      auto got = run_blocking(reduce(
-          [](std::vector<int> acc, int x) {
-            acc.push_back(x);
-            return acc;
-          },
-          std::vector<int>{}, buffer(n, seed(v))));
-      CHECK(got == v);
+      CHECK(collect(buffer(n, seed(v))) == v);
     }
   }
 }

@@ -16,10 +16,12 @@
 #include <vector>
 
 using namespace braid;
+using braid::testing::collect_task;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::manual_flow;
 using braid::testing::spawn_logged;
+using braid::testing::tracked;
 using braid::testing::transfer_shown;
 
 namespace braid {
@@ -41,8 +43,7 @@ task<int> consume_groups(flow<std::pair<K, flow<T>>> f, std::map<K, std::vector<
   return reduce(
       [&out, &m](int n, std::pair<K, flow<T>> kv) {
         K k = kv.first;
-        reduce([](std::vector<T> acc, T v) { acc.push_back(std::move(v)); return acc; }, std::vector<T>{},
-               kv.second)
+        collect_task(kv.second)
             .run(
                 [&out, &m, k](std::vector<T> vs) {
                   std::lock_guard<std::mutex> g(m);
@@ -54,18 +55,6 @@ task<int> consume_groups(flow<std::pair<K, flow<T>>> f, std::map<K, std::vector<
       },
       0, std::move(f));
 }
-}  // namespace
-
-namespace {
-// Counts live instances: checks that a process releases what it owns.
-struct tracked {
-  static inline int live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  ~tracked() { --live; }
-};
 }  // namespace
 
 TEST_SUITE("group_by") {

@@ -20,6 +20,7 @@ using namespace braid;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::spawn_logged;
+using braid::testing::tracked;
 using braid::testing::transfer_shown;
 
 namespace {
@@ -34,18 +35,6 @@ struct subject {
       return [this] { (*log)("unsubscribe"); };
     });
   }
-};
-}  // namespace
-
-namespace {
-// Counts live instances: checks that a process releases what it owns.
-struct tracked {
-  static inline int live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  ~tracked() { --live; }
 };
 }  // namespace
 

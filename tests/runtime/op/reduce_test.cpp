@@ -17,6 +17,7 @@ using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::manual_flow;
 using braid::testing::run_logged;
+using braid::testing::tracked;
 
 namespace {
 struct thrower {
@@ -34,18 +35,6 @@ std::vector<int> push(std::vector<int> acc, int v) {
   acc.push_back(v);
   return acc;
 }
-}  // namespace
-
-namespace {
-// Counts live instances: checks that a process releases what it owns.
-struct tracked {
-  static inline int live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  ~tracked() { --live; }
-};
 }  // namespace
 
 TEST_SUITE("reduce") {

@@ -12,37 +12,18 @@
 #include <vector>
 
 using namespace braid;
+using braid::testing::collect;
 using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::manual_flow;
 using braid::testing::spawn_logged;
+using braid::testing::tracked;
 using braid::testing::transfer_shown;
 
 namespace {
-template <class T>
-std::vector<T> collect(const flow<T>& f) {
-  return run_blocking(reduce(
-      [](std::vector<T> acc, T v) {
-        acc.push_back(std::move(v));
-        return acc;
-      },
-      std::vector<T>{}, f));
-}
 struct plus_from_100 {
   int operator()() const { return 100; }
   int operator()(int a, int b) const { return a + b; }
-};
-}  // namespace
-
-namespace {
-// Counts live instances: checks that a process releases what it owns.
-struct tracked {
-  static inline int live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  ~tracked() { --live; }
 };
 }  // namespace
 

@@ -18,19 +18,8 @@ using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::manual_flow;
 using braid::testing::spawn_logged;
+using braid::testing::tracked;
 using braid::testing::transfer_shown;
-
-namespace {
-// Counts live instances: checks that a process releases what it owns.
-struct tracked {
-  static inline int live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  ~tracked() { --live; }
-};
-}  // namespace
 
 TEST_SUITE("relieve") {
   TEST_CASE("values the consumer has not taken are merged with the semigroup") {
