@@ -391,6 +391,20 @@ TEST_SUITE("latest glitch-freedom") {
     CHECK(k.terminations == 1);
   }
 
+  TEST_CASE("a latest over two bare latests of one signal: notified by the first, it still waits for the second") {
+    ref<int> x(1);
+    auto s = signal(watch(x));
+    auto a = latest([](int v) { return v * 10; }, s);
+    auto b = latest([](int v) { return v * 100; }, s);
+    event_log log;
+    logged_consumer<int> k(log, "k", true);
+    k.spawn(latest(std::plus<>{}, a, b));
+    for (int g = 2; g <= 4; ++g) x.reset(g);
+    CHECK(k.values == std::vector<int>{110, 220, 330, 440});
+    k.it.cancel();
+    CHECK(k.terminations == 1);
+  }
+
   TEST_CASE("two independent watches of one ref stay outside any turn: an eager consumer still sees 2, 3, 4") {
     event_log log;
     ref<int> x(1);

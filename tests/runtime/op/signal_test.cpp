@@ -354,11 +354,14 @@ TEST_SUITE("signal glitch-freedom") {
                                "c err cancelled: braid: signal subscription cancelled", "c terminate"});
   }
 
-  TEST_CASE("random DAGs of 50 signals: no node ever computes from inputs of different generations") {
+  TEST_CASE("random DAGs of 50 signals and bare latests: no node or eager leaf ever computes from a mix") {
     // Node 0 watches x; every other node is signal(latest(combine, parents))
-    // over 1 to 3 earlier nodes. A value is (generation, checksum); combine
-    // fails the test if its inputs carry different generations. Every node
-    // has an eager consumer that checks what it observes.
+    // over 1 to 3 earlier nodes, or (one in four) a bare latest over earlier
+    // signal nodes (bare over bare is covered by latest's own tests; here it
+    // would multiply the runs). Then 20 leaves: bare latests over any earlier
+    // nodes. A value is (generation, checksum); combine counts inputs of
+    // different generations. Every node and leaf has an eager consumer that
+    // transfers inside each notification and checks what it observes.
     struct val {
       int gen = 0;
       long sum = 0;
@@ -368,10 +371,14 @@ TEST_SUITE("signal glitch-freedom") {
     for (int round = 0; round < 5; ++round) {
       ref<int> x(0);
       std::vector<flow<val>> nodes;
+      std::vector<int> signals;  // indexes of the signal nodes
       std::atomic<int> mixes{0};
       nodes.push_back(signal(latest([](int g) { return val{g, g}; }, watch(x))));
-      for (int i = 1; i < 50; ++i) {
-        std::uniform_int_distribution<int> pick(0, i - 1);
+      signals.push_back(0);
+      auto make_node = [&](int i, bool bare, bool shared) {
+        std::uniform_int_distribution<int> any(0, i - 1);
+        std::uniform_int_distribution<int> sig(0, int(signals.size()) - 1);
+        auto pick = [&] { return bare ? nodes[signals[sig(rng)]] : nodes[any(rng)]; };
         int arity = 1 + int(rng() % 3);
         auto combine2 = [&mixes, i](const val& a, const val& b) {
           if (a.gen != b.gen) mixes.fetch_add(1);
@@ -383,13 +390,19 @@ TEST_SUITE("signal glitch-freedom") {
         };
         flow<val> n;
         if (arity == 1)
-          n = signal(latest([i](const val& a) { return val{a.gen, a.sum + i}; }, nodes[pick(rng)]));
+          n = latest([i](const val& a) { return val{a.gen, a.sum + i}; }, pick());
         else if (arity == 2)
-          n = signal(latest(combine2, nodes[pick(rng)], nodes[pick(rng)]));
+          n = latest(combine2, pick(), pick());
         else
-          n = signal(latest(combine3, nodes[pick(rng)], nodes[pick(rng)], nodes[pick(rng)]));
-        nodes.push_back(std::move(n));
+          n = latest(combine3, pick(), pick(), pick());
+        return shared ? signal(std::move(n)) : n;
+      };
+      for (int i = 1; i < 50; ++i) {
+        bool bare = rng() % 4 == 0;
+        nodes.push_back(make_node(i, bare, !bare));
+        if (!bare) signals.push_back(i);
       }
+      for (int i = 50; i < 70; ++i) nodes.push_back(make_node(i, false, false));
       // An eager consumer with a trampoline. It listens through a raw
       // flow_listener: its terminator may run inside its own notifier (the
       // last transfer happens there), so no callback object may be freed
