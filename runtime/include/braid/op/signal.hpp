@@ -194,7 +194,11 @@ class signal_publisher final : public publisher {
 /// publishers in rank order, so a publisher derived from others (e.g.
 /// `signal(latest(f, a, b))` over signals `a`, `b` sharing a source)
 /// notifies only after all of them were invalidated: it never computes from
-/// a mix of old and new inputs.
+/// a mix of old and new inputs. Bare `latest`, `sample` and `zip` are ranked
+/// the same way and queue a notification due inside a turn at their rank, so
+/// an eager consumer of a bare `latest(+, s, s)` also sees 2, 4, 6. Sources
+/// outside the propagator (two watches of one ref) are separate events and
+/// may be seen one at a time; ranks follow build order.
 ///
 /// **Cancellation**: cancelling a subscription unsubscribes it (its pending
 /// or next transfer throws braid::cancelled). Cancelling the last one
