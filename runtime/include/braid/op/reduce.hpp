@@ -21,12 +21,47 @@ namespace detail {
 
 enum class reduce_init { given, nullary, first_value };
 
+/// How reduce(f, input) and reductions(f, input) start without an initial
+/// value: from f() when f takes no arguments, else from the first value.
+template <class F>
+inline constexpr reduce_init reduce_init_without =
+    std::is_invocable_v<F&> ? reduce_init::nullary : reduce_init::first_value;
+
 inline std::exception_ptr reduce_empty_error(const char* op) {
   return std::make_exception_ptr(std::logic_error(
       std::string("braid::") + op +
       ": the flow ended without a value and f cannot be called without arguments to give "
       "an initial value; pass one: " + op + "(f, init, flow)"));
 }
+
+// [spec.flow.reduce] The fold that reduce and reductions share: f and the
+// accumulated value. Without an initial value the accumulator is empty until
+// start_nullary() has called f() or the first value has been stepped in.
+template <class R, class T, class F>
+class accumulator {
+ public:
+  accumulator(F f, std::optional<R> init) : f_(std::move(f)), acc_(std::move(init)) {}
+
+  /// Missionary's `(rf)`: the initial value from f() (nullary mode only).
+  void start_nullary() {
+    if constexpr (std::is_invocable_v<F&>) acc_.emplace(std::invoke(f_));
+  }
+  /// acc = f(std::move(acc), v); the first value itself when acc is empty.
+  void step(T&& v) {
+    if (!acc_) {
+      if constexpr (std::is_constructible_v<R, T&&>) acc_.emplace(std::move(v));
+    } else {
+      R next = std::invoke(f_, std::move(*acc_), std::move(v));
+      acc_.emplace(std::move(next));
+    }
+  }
+  bool empty() const noexcept { return !acc_; }
+  R& value() noexcept { return *acc_; }
+
+ private:
+  F f_;
+  std::optional<R> acc_;
+};
 
 // [spec.flow.reduce] One process per run: the input's iterator, the
 // accumulator, and a drain_counter that serializes the reactions to the
@@ -53,7 +88,7 @@ class reduce_process final : public process {
       // After the spawn, as Missionary does: a throwing f() cancels the
       // input, and the task fails once the input has terminated.
       try {
-        if constexpr (std::is_invocable_v<F&>) p->acc_.emplace(p->f_());
+        p->acc_.start_nullary();
       } catch (...) {
         p->fail(std::current_exception());
       }
@@ -66,7 +101,7 @@ class reduce_process final : public process {
 
  private:
   reduce_process(sink<R> out, F f, std::optional<R> init, reduce_init mode)
-      : process(2), out_(out), f_(std::move(f)), acc_(std::move(init)), mode_(mode) {}
+      : process(2), out_(out), acc_(std::move(f), std::move(init)), mode_(mode) {}
 
   void on_notify() noexcept {
     if (events_.arrive()) drive();
@@ -85,21 +120,12 @@ class reduce_process final : public process {
         discard(in_);
       } else {
         try {
-          step(in_.transfer());
+          acc_.step(in_.transfer());
         } catch (...) {
           fail(std::current_exception());
         }
       }
     } while (events_.depart());
-  }
-
-  void step(T&& v) {
-    if (!acc_) {
-      if constexpr (std::is_constructible_v<R, T&&>) acc_.emplace(std::move(v));
-    } else {
-      R next = std::invoke(f_, std::move(*acc_), std::move(v));
-      acc_.emplace(std::move(next));
-    }
   }
 
   // The first error wins; the input is cancelled and drained, and the task
@@ -113,7 +139,7 @@ class reduce_process final : public process {
 
   void finish() noexcept {
     sink<R> out = out_;
-    if (!failed_ && !acc_) {  // the input has ended: nothing to cancel
+    if (!failed_ && acc_.empty()) {  // the input has ended: nothing to cancel
       failed_ = true;
       error_ = reduce_empty_error("reduce");
     }
@@ -124,7 +150,7 @@ class reduce_process final : public process {
     } else {
       std::optional<R> r;
       try {
-        r.emplace(std::move(*acc_));
+        r.emplace(std::move(acc_.value()));
       } catch (...) {
         release();
         out.error(std::current_exception());
@@ -136,8 +162,7 @@ class reduce_process final : public process {
   }
 
   sink<R> out_;
-  F f_;
-  std::optional<R> acc_;
+  accumulator<R, T, F> acc_;
   reduce_init mode_;
   flow_iterator<T> in_;
   drain_counter events_{1};  // held by start()
@@ -229,10 +254,8 @@ template <class F, class T>
 task<typename detail::reduce_result<std::decay_t<F>, T>::type> reduce(F f, flow<T> input) {
   using G = std::decay_t<F>;
   using R = typename detail::reduce_result<G, T>::type;
-  constexpr auto mode =
-      std::is_invocable_v<G&> ? detail::reduce_init::nullary : detail::reduce_init::first_value;
   return task<R>(std::make_shared<const detail::reduce_task<R, T, G>>(
-      std::move(f), std::nullopt, mode, std::move(input)));
+      std::move(f), std::nullopt, detail::reduce_init_without<G>, std::move(input)));
 }
 
 }  // namespace braid

@@ -25,7 +25,7 @@ template <class R, class T, class F>
 class reductions_process final : public flow_node<R> {
  public:
   reductions_process(flow_listener l, F f, std::optional<R> init, reduce_init mode)
-      : flow_node<R>(l), f_(std::move(f)), acc_(std::move(init)), mode_(mode) {}
+      : flow_node<R>(l), acc_(std::move(f), std::move(init)), mode_(mode) {}
 
   void start(const flow<T>& input) noexcept {
     in_ = input.spawn(member_listener<reductions_process, &reductions_process::on_notify,
@@ -49,14 +49,12 @@ class reductions_process final : public flow_node<R> {
     try {
       if (!started_) {
         started_ = true;
-        if (mode_ == reduce_init::nullary) {
-          if constexpr (std::is_invocable_v<F&>) acc_.emplace(std::invoke(f_));
-        }
-        if (mode_ == reduce_init::first_value) step(in_.transfer());
+        if (mode_ == reduce_init::nullary) acc_.start_nullary();
+        if (mode_ == reduce_init::first_value) acc_.step(in_.transfer());
       } else {
-        step(in_.transfer());
+        acc_.step(in_.transfer());
       }
-      out.emplace(*acc_);  // the consumer gets a copy; we keep accumulating
+      out.emplace(acc_.value());  // the consumer gets a copy; we keep accumulating
     } catch (...) {
       e = std::current_exception();
       dead_ = true;
@@ -68,15 +66,6 @@ class reductions_process final : public flow_node<R> {
   }
 
  private:
-  void step(T&& v) {
-    if (!acc_) {
-      if constexpr (std::is_constructible_v<R, T&&>) acc_.emplace(std::move(v));
-    } else {
-      R next = std::invoke(f_, std::move(*acc_), std::move(v));
-      acc_.emplace(std::move(next));
-    }
-  }
-
   void on_notify() noexcept {
     if (events_.arrive()) react();
   }
@@ -89,7 +78,7 @@ class reductions_process final : public flow_node<R> {
   void react() noexcept {
     for (;;) {
       if (done_) {
-        if (!dead_ && !acc_) {  // first-value mode, empty input: fail once
+        if (!dead_ && acc_.empty()) {  // first-value mode, empty input: fail once
           empty_ = true;
           return this->notify_out();
         }
@@ -101,8 +90,7 @@ class reductions_process final : public flow_node<R> {
     }
   }
 
-  F f_;
-  std::optional<R> acc_;
+  accumulator<R, T, F> acc_;
   reduce_init mode_;
   flow_iterator<T> in_;
   drain_counter events_{1};
@@ -177,10 +165,8 @@ template <class F, class T>
 flow<typename detail::reduce_result<std::decay_t<F>, T>::type> reductions(F f, flow<T> input) {
   using G = std::decay_t<F>;
   using R = typename detail::reduce_result<G, T>::type;
-  constexpr auto mode =
-      std::is_invocable_v<G&> ? detail::reduce_init::nullary : detail::reduce_init::first_value;
   return flow<R>(std::make_shared<const detail::reductions_flow<R, T, G>>(
-      std::move(f), std::nullopt, mode, std::move(input)));
+      std::move(f), std::nullopt, detail::reduce_init_without<G>, std::move(input)));
 }
 
 }  // namespace braid
