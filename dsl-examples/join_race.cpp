@@ -33,19 +33,19 @@ BRAID_SP braid::task<std::string> lookup(std::string name, int ms) {
 }
 
 BRAID_SP braid::task<int> both() {
-  auto start = std::chrono::steady_clock::now();
+  auto began = std::chrono::steady_clock::now();
   int sum = braid::park(braid::join(add, braid::sleep(30, 1), braid::sleep(50, 2)));
   std::printf("join_race: join of 30 ms and 50 ms gave %d after >= 50 ms: %s\n", sum,
-              elapsed_ms(start) >= 50 ? "yes" : "no");
+              elapsed_ms(began) >= 50 ? "yes" : "no");
   return sum;
 }
 
 BRAID_SP braid::task<std::string> fastest() {
-  auto start = std::chrono::steady_clock::now();
+  auto began = std::chrono::steady_clock::now();
   std::string winner =
       braid::park(braid::race(lookup("mirror-a (40 ms)", 40), lookup("mirror-b (10 ms)", 10)));
   std::printf("join_race: race won by %s, before 40 ms: %s\n", winner.c_str(),
-              elapsed_ms(start) < 40 ? "yes" : "no");
+              elapsed_ms(began) < 40 ? "yes" : "no");
   return winner;
 }
 
