@@ -2,9 +2,9 @@
 #pragma once
 
 /// Small pieces shared by flow operators ([spec.flow]): a base for
-/// processes that report to one consumer, a listener that forwards to member
-/// functions, and the event counter that serializes a process's reactions
-/// without a lock and without recursion.
+/// processes that report to one consumer, the spawn of such a process, a
+/// listener that forwards to member functions, and the event counter that
+/// serializes a process's reactions without a lock and without recursion.
 
 #include <braid/flow.hpp>
 
@@ -47,6 +47,9 @@ class drain_counter {
 /// references: the run's and the iterator's.
 template <class T>
 class flow_node : public flow_process<T> {
+ public:
+  using value_type = T;
+
  protected:
   explicit flow_node(flow_listener out) noexcept : flow_process<T>(2), out_(out) {}
 
@@ -62,6 +65,23 @@ class flow_node : public flow_process<T> {
 
   flow_listener out_;
 };
+
+/// An operator's spawn: makes `new P(l, a...)` and starts it with
+/// `p->start(source)` (the input flow, or whatever P starts from). If making
+/// the process throws (allocation, a copy of a user function), the consumer
+/// gets a run failing with that error instead: a spawn never throws.
+template <class P, class S, class... A>
+flow_process<typename P::value_type>* spawn_started(flow_listener l, const S& source,
+                                                    const A&... a) noexcept {
+  P* p;
+  try {
+    p = new P(l, a...);
+  } catch (...) {
+    return failing_flow<typename P::value_type>(std::current_exception())->spawn(l);
+  }
+  p->start(source);
+  return p;
+}
 
 /// A listener calling `(p->*N)()` on notification and `(p->*D)()` on
 /// termination.

@@ -151,14 +151,7 @@ class buffer_flow final : public flow_impl<T> {
   buffer_flow(std::size_t n, flow<T> input) : n_(n), input_(std::move(input)) {}
 
   flow_process<T>* spawn(flow_listener l) const noexcept override {
-    buffer_process<T>* p;
-    try {
-      p = new buffer_process<T>(l, n_);
-    } catch (...) {
-      return failing_flow<T>(std::current_exception())->spawn(l);
-    }
-    p->start(input_);
-    return p;
+    return spawn_started<buffer_process<T>>(l, input_, n_);
   }
 
  private:

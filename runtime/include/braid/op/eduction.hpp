@@ -176,14 +176,7 @@ class eduction_flow final
   eduction_flow(flow<T> input, std::tuple<X...> xs) : input_(std::move(input)), xs_(std::move(xs)) {}
 
   flow_process<Out>* spawn(flow_listener l) const noexcept override {
-    proc* p;
-    try {
-      p = new proc(l, xs_);
-    } catch (...) {
-      return failing_flow<Out>(std::current_exception())->spawn(l);
-    }
-    p->start(input_);
-    return p;
+    return spawn_started<proc>(l, input_, xs_);
   }
 
  private:

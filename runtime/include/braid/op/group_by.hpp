@@ -255,14 +255,7 @@ class group_by_flow final : public flow_impl<std::pair<K, flow<T>>> {
   group_by_flow(KF kf, flow<T> input) : kf_(std::move(kf)), input_(std::move(input)) {}
 
   flow_process<std::pair<K, flow<T>>>* spawn(flow_listener l) const noexcept override {
-    proc* p;
-    try {
-      p = new proc(l, kf_);
-    } catch (...) {
-      return failing_flow<std::pair<K, flow<T>>>(std::current_exception())->spawn(l);
-    }
-    p->start(input_);
-    return p;
+    return spawn_started<proc>(l, input_, kf_);
   }
 
  private:

@@ -201,14 +201,7 @@ class observe_flow final : public flow_impl<T> {
   explicit observe_flow(S s) : subscribe_(std::move(s)) {}
 
   flow_process<T>* spawn(flow_listener l) const noexcept override {
-    observe_process<T>* p;
-    try {
-      p = new observe_process<T>(l);
-    } catch (...) {
-      return failing_flow<T>(std::current_exception())->spawn(l);
-    }
-    p->start(subscribe_);
-    return p;
+    return spawn_started<observe_process<T>>(l, subscribe_);
   }
 
  private:

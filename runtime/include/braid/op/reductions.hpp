@@ -109,14 +109,7 @@ class reductions_flow final : public flow_impl<R> {
       : f_(std::move(f)), init_(std::move(init)), mode_(mode), input_(std::move(input)) {}
 
   flow_process<R>* spawn(flow_listener l) const noexcept override {
-    proc* p;
-    try {
-      p = new proc(l, f_, init_, mode_);
-    } catch (...) {
-      return failing_flow<R>(std::current_exception())->spawn(l);
-    }
-    p->start(input_);
-    return p;
+    return spawn_started<proc>(l, input_, f_, init_, mode_);
   }
 
  private:

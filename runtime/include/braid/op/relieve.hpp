@@ -224,14 +224,7 @@ class relieve_flow final : public flow_impl<T> {
   relieve_flow(SG sg, flow<T> input) : sg_(std::move(sg)), input_(std::move(input)) {}
 
   flow_process<T>* spawn(flow_listener l) const noexcept override {
-    proc* p;
-    try {
-      p = new proc(l, sg_);
-    } catch (...) {
-      return failing_flow<T>(std::current_exception())->spawn(l);
-    }
-    p->start(input_);
-    return p;
+    return spawn_started<proc>(l, input_, sg_);
   }
 
  private:
