@@ -386,21 +386,14 @@ template <class Frame, class T, bool WithTable, class... Args>
 class ap_flow final : public flow_impl<T> {
  public:
   template <class... A>
-  explicit ap_flow(const ap_table* t, A&&... a) : table_(t), args_(arg_box<Args>(std::forward<A>(a))...) {}
+  explicit ap_flow(const ap_table* t, A&&... a) : args_(t, std::forward<A>(a)...) {}
 
   flow_process<T>* spawn(flow_listener l) const noexcept override {
     Frame* f = nullptr;
     ap_process<T>* p = nullptr;
     try {
       p = new ap_process<T>(l);
-      f = std::apply(
-          [&](const arg_box<Args>&... a) {
-            if constexpr (WithTable)
-              return new Frame(*table_, a.get()...);
-            else
-              return new Frame(a.get()...);
-          },
-          args_);
+      f = args_.make();
     } catch (...) {
       delete p;
       return failing_flow<T>(std::current_exception())->spawn(l);
@@ -410,8 +403,7 @@ class ap_flow final : public flow_impl<T> {
   }
 
  private:
-  const ap_table* table_;
-  std::tuple<arg_box<Args>...> args_;
+  frame_args<Frame, ap_table, WithTable, Args...> args_;
 };
 
 /// `make_ap<Frame, T>(args...)`: the flow returned by a BRAID_AP function

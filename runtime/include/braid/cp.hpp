@@ -309,19 +309,12 @@ template <class Frame, class T, bool WithTable, class... Args>
 class cp_flow final : public flow_impl<T> {
  public:
   template <class... A>
-  explicit cp_flow(const cp_table* t, A&&... a) : table_(t), args_(arg_box<Args>(std::forward<A>(a))...) {}
+  explicit cp_flow(const cp_table* t, A&&... a) : args_(t, std::forward<A>(a)...) {}
 
   flow_process<T>* spawn(flow_listener l) const noexcept override {
     Frame* f;
     try {
-      f = std::apply(
-          [&](const arg_box<Args>&... a) {
-            if constexpr (WithTable)
-              return new Frame(*table_, a.get()...);
-            else
-              return new Frame(a.get()...);
-          },
-          args_);
+      f = args_.make();
     } catch (...) {
       return failing_flow<T>(std::current_exception())->spawn(l);
     }
@@ -337,8 +330,7 @@ class cp_flow final : public flow_impl<T> {
   }
 
  private:
-  const cp_table* table_;
-  std::tuple<arg_box<Args>...> args_;
+  frame_args<Frame, cp_table, WithTable, Args...> args_;
 };
 
 /// `make_cp<Frame, T>(args...)`: the flow returned by a BRAID_CP function.

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-/// The continuation table and the partition loop shared by the ap and cp
-/// drivers ([design.3]): the same table shape as sp's frame_table
-/// (docs/driver.md), over the driver's own frame base, and the same routing
-/// of exceptions to try-region handlers.
+/// The continuation table, the partition loop and the spawn arguments shared
+/// by the ap and cp drivers ([design.3]): the same table shape as sp's
+/// frame_table (docs/driver.md), over the driver's own frame base, and the
+/// same routing of exceptions to try-region handlers.
 
 #include <braid/sp.hpp>
 
 #include <cstdint>
 #include <exception>
+#include <tuple>
+#include <utility>
 
 namespace braid::detail {
 
@@ -36,6 +38,33 @@ struct basic_frame_table {
   /// Destroys, in reverse declaration order, the constructed kept locals
   /// declared inside `region` (-1: all of them). Idempotent.
   void (*unwind)(Core*, std::int32_t region) noexcept;
+};
+
+/// The arguments of a BRAID_AP or BRAID_CP function, kept by its flow and
+/// given to a new root frame at each spawn (see arg_box in sp.hpp). With a
+/// table, make() is `new Frame(table, args...)`, otherwise
+/// `new Frame(args...)` (a frame that knows its own table).
+template <class Frame, class Table, bool WithTable, class... Args>
+class frame_args {
+ public:
+  template <class... A>
+  explicit frame_args(const Table* t, A&&... a) : table_(t), args_(arg_box<Args>(std::forward<A>(a))...) {}
+
+  /// A new root frame; throws what the allocation or a copy throws.
+  Frame* make() const {
+    return std::apply(
+        [this](const arg_box<Args>&... a) {
+          if constexpr (WithTable)
+            return new Frame(*table_, a.get()...);
+          else
+            return new Frame(a.get()...);
+        },
+        args_);
+  }
+
+ private:
+  const Table* table_;
+  std::tuple<arg_box<Args>...> args_;
 };
 
 /// What run_partitions ends with besides the partition steps.
