@@ -29,9 +29,10 @@ task<int> sync_value(int v) {
 // partition and any later one (the frame is gone when the test reads it).
 std::uintptr_t g_depth = 0;
 
-std::uintptr_t stack_address() {
-  volatile char probe = 0;
-  return reinterpret_cast<std::uintptr_t>(&probe);
+// The real stack position (a local's address would do, but ASan moves
+// locals to a fake stack of its own).
+[[gnu::noinline]] std::uintptr_t stack_address() {
+  return reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
 }
 
 // BRAID_SP task<long> total(int n, bool immediate) {
