@@ -174,6 +174,14 @@ class scripted_flow {
       return v;
     });
   }
+  /// Scripts: terminate inside the transfer and throw braid::cancelled (how
+  /// a cancelled upstream ends).
+  void then_cancelled_last(std::size_t i = 0) const {
+    push(i, [this, i]() -> T {
+      terminate(i);
+      throw braid::cancelled("scripted flow cancelled");
+    });
+  }
   /// Scripts: return v and notify again inside the transfer.
   void then_renotify(T v, std::size_t i = 0) const {
     push(i, [this, v, i]() -> T {

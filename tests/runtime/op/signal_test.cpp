@@ -59,10 +59,7 @@ TEST_SUITE("signal") {
     CHECK(log.take() == events{"a terminate", "a err cancelled: braid: signal subscription cancelled"});
     b.it.cancel();  // the last one: the upstream is cancelled, b follows it to its end
     CHECK(log.take() == events{"in cancel"});
-    in.then([&]() -> int {
-      in.terminate();
-      throw braid::cancelled("scripted flow cancelled");
-    });
+    in.then_cancelled_last();
     in.notify();
     CHECK(log.take() == events{"b notify"});
     b.step();

@@ -80,10 +80,7 @@ TEST_SUITE("stream") {
     CHECK(log.take() == events{"in transfer", "a got 1"});
     a.it.cancel();  // the last one: the upstream is cancelled, a follows it to its end
     CHECK(log.take() == events{"in cancel"});
-    in.then([&]() -> int {
-      in.terminate();
-      throw braid::cancelled("scripted flow cancelled");
-    });
+    in.then_cancelled_last();
     in.notify();
     CHECK(log.take() == events{"a notify"});
     a.step();
