@@ -61,8 +61,10 @@ const DiagText DiagTable[] = {
     {DiagnosticsEngine::Error, "%0 is not supported in a BRAID_SP function that parks; %1"},
     {DiagnosticsEngine::Note, "function marked BRAID_SP here"},
     {DiagnosticsEngine::Note, "park here"},
-    {DiagnosticsEngine::Note, "'%0' declared here"},
 };
+static_assert(sizeof(DiagTable) / sizeof(DiagTable[0]) ==
+                  static_cast<unsigned>(Diag::NoteParkHere) + 1,
+              "one message per braidc::Diag");
 
 } // namespace
 

@@ -37,7 +37,6 @@ enum class Diag {
   Unsupported,            ///< anything else that cannot be transformed faithfully
   NoteAnnotation,         ///< note: the BRAID_SP annotation
   NoteParkHere,           ///< note: the park
-  NoteDeclaredHere,       ///< note: the declaration
 };
 
 /// Reports braidc's diagnostics through a DiagnosticsEngine.

@@ -129,18 +129,59 @@ bool FunctionLowering::prepare() {
   std::optional<QualType> VT = taskValueType(FD->getReturnType());
   if (!VT) {
     Diags.report(Diag::SpNotTask, FD->getLocation()) << FD << FD->getReturnType();
+    for (const auto *A : FD->specific_attrs<AnnotateAttr>())
+      Diags.report(Diag::NoteAnnotation, A->getLocation());
     return false;
   }
   VoidResult = (*VT)->isVoidType();
   ResultType = spell(*VT);
   if (const auto *MD = dyn_cast<CXXMethodDecl>(FD))
     IsMethod = MD->isInstance();
+  collectBaseNames();
   if (isa<CXXConstructorDecl>(FD) || isa<CXXDestructorDecl>(FD)) {
     Diags.report(Diag::Unsupported, FD->getLocation())
         << "BRAID_SP on a constructor or destructor" << "annotate a function returning braid::task<T>";
     return false;
   }
   return true;
+}
+
+void FunctionLowering::collectBaseNames() {
+  if (!BaseNames.empty())
+    return;
+  // braid::detail::{sp_frame, sp_core} and their bases, from the AST (the
+  // namespaces are reopened many times: look at every block).
+  std::vector<const CXXRecordDecl *> Work;
+  auto Named = [](const Decl *D, StringRef Name) {
+    const auto *ND = dyn_cast<NamedDecl>(D);
+    return ND && ND->getIdentifier() && ND->getName() == Name;
+  };
+  for (const Decl *B : Ctx.getTranslationUnitDecl()->decls()) {
+    if (!isa<NamespaceDecl>(B) || !Named(B, "braid"))
+      continue;
+    for (const Decl *D : cast<NamespaceDecl>(B)->decls()) {
+      if (!isa<NamespaceDecl>(D) || !Named(D, "detail"))
+        continue;
+      for (const Decl *C : cast<NamespaceDecl>(D)->decls()) {
+        if (const auto *RD = dyn_cast<CXXRecordDecl>(C); RD && Named(RD, "sp_core"))
+          Work.push_back(RD->getDefinition());
+        if (const auto *TD = dyn_cast<ClassTemplateDecl>(C); TD && Named(TD, "sp_frame"))
+          Work.push_back(TD->getTemplatedDecl()->getDefinition());
+      }
+    }
+  }
+  while (!Work.empty()) {
+    const CXXRecordDecl *RD = Work.back();
+    Work.pop_back();
+    if (!RD)
+      continue;
+    for (const Decl *D : RD->decls())
+      if (const auto *ND = dyn_cast<NamedDecl>(D); ND && ND->getIdentifier())
+        BaseNames.insert(ND->getName().str());
+    for (const CXXBaseSpecifier &B : RD->bases())
+      if (const CXXRecordDecl *BD = B.getType()->getAsCXXRecordDecl())
+        Work.push_back(BD->getDefinition());
+  }
 }
 
 void FunctionLowering::reset() {
@@ -217,6 +258,28 @@ std::optional<std::string> FunctionLowering::keptAccess(const VarDecl *VD) {
     return std::nullopt;
   const KeptVar &K = Kept[It->second];
   return K.Pointer ? "(*this->" + K.Member + ")" : "this->" + K.Member;
+}
+
+// Inside a partition (a member function of the frame), unqualified lookup
+// finds the driver's members (release, cancel, state, start...) before a
+// namespace-scope function or variable of the same name; such a use is
+// qualified with its namespace.
+std::optional<std::string> FunctionLowering::hiddenGlobal(const NamedDecl *D) {
+  if (!D->getIdentifier() || !BaseNames.count(D->getName().str()))
+    return std::nullopt;
+  const DeclContext *DC = D->getDeclContext()->getRedeclContext();
+  if (!DC->isFileContext())
+    return std::nullopt;
+  // Named, non-inline namespaces only: members of anonymous and inline
+  // namespaces are found through their enclosing namespace.
+  std::string Q = "::";
+  std::vector<std::string> Parts;
+  for (; DC && !DC->isTranslationUnit(); DC = DC->getParent())
+    if (const auto *NS = dyn_cast<NamespaceDecl>(DC); NS && !NS->isAnonymousNamespace() && !NS->isInline())
+      Parts.push_back(NS->getNameAsString());
+  for (auto It = Parts.rbegin(); It != Parts.rend(); ++It)
+    Q += *It + "::";
+  return Q;
 }
 
 std::string FunctionLowering::accessText(const VarDecl *VD) {
@@ -386,12 +449,22 @@ void FunctionLowering::popScope() {
   Scopes.pop_back();
 }
 
-int FunctionLowering::parkLine(SourceLocation After) const {
+const CallExpr *FunctionLowering::parkAfter(SourceLocation After) const {
   unsigned Off = SM.getFileOffset(SM.getExpansionLoc(After));
   for (const CallExpr *P : F.Parks)
     if (SM.getFileOffset(SM.getExpansionLoc(P->getBeginLoc())) > Off)
-      return static_cast<int>(lineOf(P->getBeginLoc()));
-  return F.Parks.empty() ? 0 : static_cast<int>(lineOf(F.Parks.back()->getBeginLoc()));
+      return P;
+  return F.Parks.empty() ? nullptr : F.Parks.back();
+}
+
+int FunctionLowering::parkLine(SourceLocation After) const {
+  const CallExpr *P = parkAfter(After);
+  return P ? static_cast<int>(lineOf(P->getBeginLoc())) : 0;
+}
+
+void FunctionLowering::noteParkAfter(SourceLocation After) {
+  if (const CallExpr *P = parkAfter(After))
+    Diags.report(Diag::NoteParkHere, P->getBeginLoc()) << P->getSourceRange();
 }
 
 /// A kept local needs a type the frame can spell (design.md 3).
@@ -408,17 +481,20 @@ bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T) {
   QualType Base = T.getNonReferenceType();
   if (Base->isArrayType()) {
     Diags.report(Diag::ArrayKept, VD->getLocation()) << VD->getName() << parkLine(VD->getLocation());
+    noteParkAfter(VD->getLocation());
     return false;
   }
   if (const CXXRecordDecl *RD = Base->getAsCXXRecordDecl()) {
     if (RD->isLambda()) {
       Diags.report(Diag::ClosureKept, VD->getLocation())
           << VD->getName() << parkLine(VD->getLocation());
+      noteParkAfter(VD->getLocation());
       return false;
     }
     if (RD->isLocalClass() || (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl())) {
       Diags.report(Diag::UnspellableKept, VD->getLocation())
           << VD->getName() << Base << parkLine(VD->getLocation());
+      noteParkAfter(VD->getLocation());
       return false;
     }
   }

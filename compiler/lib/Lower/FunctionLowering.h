@@ -60,6 +60,7 @@ public:
   std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
                                     bool Escapes) override;
   std::optional<std::string> keptAccess(const clang::VarDecl *VD) override;
+  std::optional<std::string> hiddenGlobal(const clang::NamedDecl *D) override;
   std::optional<std::string> parkValue(const clang::CallExpr *Park) override;
   ReturnEdit returnEdit(const clang::ReturnStmt *R) override;
   std::string jumpOut(const clang::Stmt *BreakOrContinue) override;
@@ -84,6 +85,7 @@ private:
   };
 
   void reset();
+  void collectBaseNames();
   bool prepare();
   void lowerBody();
   std::string assemble();
@@ -134,6 +136,8 @@ private:
   unsigned colOf(clang::SourceLocation Loc) const;
   std::string accessText(const clang::VarDecl *VD);
   int parkLine(clang::SourceLocation After) const;
+  const clang::CallExpr *parkAfter(clang::SourceLocation After) const;
+  void noteParkAfter(clang::SourceLocation After);
 
   clang::ASTContext &Ctx;
   const clang::SourceManager &SM;
@@ -148,6 +152,8 @@ private:
   bool VoidResult = false;
   bool IsMethod = false;
   std::string FunctionName;
+  /// Names declared by the frame's base classes (sp_frame, sp_core, process).
+  std::set<std::string> BaseNames;
 
   // Per pass.
   bool FirstPass = true;

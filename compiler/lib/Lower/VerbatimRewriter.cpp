@@ -63,6 +63,10 @@ public:
   }
 
   bool VisitDeclRefExpr(DeclRefExpr *E) {
+    if (!E->hasQualifier() && !E->getDecl()->getDeclContext()->isFunctionOrMethod() &&
+        !E->getDecl()->isCXXClassMember())
+      if (std::optional<std::string> Q = RC.hiddenGlobal(E->getDecl()))
+        insertBefore(E->getLocation(), *Q, "a name hidden in the frame");
     const auto *VD = dyn_cast<VarDecl>(E->getDecl());
     if (!VD || !VD->isLocalVarDeclOrParm() || InitCaptured.count(VD))
       return true;

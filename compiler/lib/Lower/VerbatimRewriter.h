@@ -35,6 +35,9 @@ public:
   /// \p Escapes: the use does more than read or assign the value.
   virtual std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
                                             bool Escapes) = 0;
+  /// A qualifier for an unqualified use of a namespace-scope name that a
+  /// member of the frame's base classes would hide (nothing otherwise).
+  virtual std::optional<std::string> hiddenGlobal(const clang::NamedDecl *D) = 0;
   /// How code reaches a local kept in the frame (nothing when not kept).
   virtual std::optional<std::string> keptAccess(const clang::VarDecl *VD) = 0;
   /// The value of an already lowered park.

@@ -74,6 +74,15 @@ BRAID_SP task<std::string> lambdas(task<int> t) {
   return out + std::to_string(total) + "," + std::to_string(copy());
 }
 
+// Namespace-scope names that the frame's driver base also declares
+// (state, release, cancel) still name the user's functions.
+int state(int x) { return x + 1; }
+int release(int x) { return x * 2; }
+BRAID_SP task<int> driver_names(task<int> t) {
+  int v = park(t);
+  return release(state(v));
+}
+
 }  // namespace
 
 TEST_SUITE("frames") {
@@ -111,6 +120,12 @@ TEST_SUITE("frames") {
     run_logged(acc.deposit(t), log);
     t.succeed(5);
     CHECK(log.take() == events{"t start", "ok 1501"});
+  }
+
+  TEST_CASE("names the driver's base classes also declare still find the user's functions") {
+    event_log log;
+    run_logged(driver_names(task<int>(5)), log);
+    CHECK(log.take() == events{"ok 12"});
   }
 
   TEST_CASE("lambdas capture frame locals by reference and by copy, per iteration") {
