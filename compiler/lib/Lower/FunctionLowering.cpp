@@ -288,7 +288,7 @@ std::string FunctionLowering::accessText(const VarDecl *VD) {
   return VD->getNameAsString();
 }
 
-std::optional<std::string> FunctionLowering::parkValue(const CallExpr *Park) {
+std::optional<std::string> FunctionLowering::parkValue(const Expr *Park) {
   auto It = ParkValues.find(Park);
   if (It == ParkValues.end())
     return std::nullopt;
@@ -1109,7 +1109,7 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
 // ([expr.ass]); otherwise left to right (braid's choice where C++ leaves the
 // order unspecified). Parks under &&, ||, ?: and the right of a comma need
 // control flow inside the expression: diagnosed for now.
-void FunctionLowering::collectParks(const Stmt *S, std::vector<const CallExpr *> &Out) {
+void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Out) {
   if (!S || !F.contains(S))
     return;
   if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
@@ -1118,12 +1118,14 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const CallExpr *>
       collectParks(BO->getLHS(), Out);
       return;
     }
-    if ((BO->isLogicalOp() || BO->isCommaOp()) && F.contains(BO->getRHS())) {
+    if (BO->isLogicalOp() && F.contains(BO->getRHS())) {
+      Out.push_back(BO); // a step of its own: lowerShortCircuit
+      return;
+    }
+    if (BO->isCommaOp() && F.contains(BO->getRHS())) {
       if (FirstPass)
         Diags.report(Diag::ParkInShortCircuit, BO->getRHS()->getBeginLoc())
-            << (BO->isCommaOp() ? "the right operand of ','"
-                                : BO->getOpcode() == BO_LAnd ? "the right operand of '&&'"
-                                                             : "the right operand of '||'");
+            << "the right operand of ','";
       return;
     }
   }
@@ -1217,10 +1219,19 @@ FunctionLowering::FullExpr FunctionLowering::lowerParks(const Expr *Ex) {
   FullExpr FE;
   if (!Ex || !F.contains(Ex))
     return FE;
-  std::vector<const CallExpr *> Parks;
-  collectParks(Ex, Parks);
-  for (size_t I = 0; I < Parks.size(); ++I) {
-    const CallExpr *P = Parks[I];
+  std::vector<const Expr *> Steps;
+  collectParks(Ex, Steps);
+  lowerSteps(Steps, FE);
+  return FE;
+}
+
+void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullExpr &FE) {
+  for (size_t I = 0; I < Steps.size(); ++I) {
+    if (const auto *BO = dyn_cast<BinaryOperator>(Steps[I])) {
+      lowerShortCircuit(BO, FE);
+      continue;
+    }
+    const auto *P = cast<CallExpr>(Steps[I]);
     QualType VT = P->getType().getNonReferenceType().getUnqualifiedType();
     std::string U = spell(VT);
     std::string Slot = "__braid_slot_" + std::to_string(Counter++);
@@ -1233,7 +1244,7 @@ FunctionLowering::FullExpr FunctionLowering::lowerParks(const Expr *Ex) {
     E->terminate("", true);
     markHere(L, P->getBeginLoc(), "resume");
     std::string Take = "this->" + Slot + ".take()";
-    if (I + 1 == Parks.size()) {
+    if (I + 1 == Steps.size()) {
       ParkValues[P] = Take;
       continue;
     }
@@ -1252,7 +1263,31 @@ FunctionLowering::FullExpr FunctionLowering::lowerParks(const Expr *Ex) {
     E->tool(constructText(K, Take, VarDecl::CInit, true));
     ParkValues[P] = "static_cast<" + U + "&&>(this->" + Kept[K].Member + ")";
   }
-  return FE;
+}
+
+// a && b (or a || b) where b parks  ->
+//   [parks of a]  v = bool(a);  if (!v) jump Lskip;     (|| : if (v))
+//   [parks of b]  v = bool(b);  Lskip:
+// and the expression reads v. A short-circuited b never starts its tasks.
+void FunctionLowering::lowerShortCircuit(const BinaryOperator *BO, FullExpr &FE) {
+  std::vector<const Expr *> L;
+  collectParks(BO->getLHS(), L);
+  lowerSteps(L, FE);
+  KeptVar V;
+  V.Member = memberNameFor("cond");
+  V.Type = "bool";
+  int K = addKept(V);
+  std::string Var = "this->" + Kept[K].Member;
+  user(BO->getLHS()->getBeginLoc(), Var + " = static_cast<bool>(" + Rewriter.text(BO->getLHS()) + ");");
+  int Skip = E->newLabel();
+  user(BO->getOperatorLoc(), std::string("if (") + (BO->getOpcode() == BO_LAnd ? "!" : "") + Var +
+                                 ") { " + E->jumpText(Skip) + " }");
+  std::vector<const Expr *> R;
+  collectParks(BO->getRHS(), R);
+  lowerSteps(R, FE);
+  user(BO->getRHS()->getBeginLoc(), Var + " = static_cast<bool>(" + Rewriter.text(BO->getRHS()) + ");");
+  markHere(Skip, BO->getOperatorLoc(), "label");
+  ParkValues[BO] = Var;
 }
 
 void FunctionLowering::endFullExpr(const FullExpr &FE) {

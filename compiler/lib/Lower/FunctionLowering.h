@@ -61,7 +61,7 @@ public:
                                     bool Escapes) override;
   std::optional<std::string> keptAccess(const clang::VarDecl *VD) override;
   std::optional<std::string> hiddenGlobal(const clang::NamedDecl *D) override;
-  std::optional<std::string> parkValue(const clang::CallExpr *Park) override;
+  std::optional<std::string> parkValue(const clang::Expr *Park) override;
   ReturnEdit returnEdit(const clang::ReturnStmt *R) override;
   std::string jumpOut(const clang::Stmt *BreakOrContinue) override;
   std::optional<std::string> rethrow() override;
@@ -110,7 +110,9 @@ private:
 
   // Expressions.
   FullExpr lowerParks(const clang::Expr *E);
-  void collectParks(const clang::Stmt *S, std::vector<const clang::CallExpr *> &Out);
+  void collectParks(const clang::Stmt *S, std::vector<const clang::Expr *> &Out);
+  void lowerSteps(const std::vector<const clang::Expr *> &Steps, FullExpr &FE);
+  void lowerShortCircuit(const clang::BinaryOperator *BO, FullExpr &FE);
   void endFullExpr(const FullExpr &FE);
   bool isInertOperand(const clang::Stmt *S) const;
   /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.
@@ -166,7 +168,7 @@ private:
   std::vector<Leap> Leaps;
   std::vector<std::string> Handlers; // exception holders of exploded handlers
   int CurRegion = -1;
-  llvm::DenseMap<const clang::CallExpr *, std::string> ParkValues;
+  llvm::DenseMap<const clang::Expr *, std::string> ParkValues;
   unsigned Counter = 0;
 
   // Carried from the first pass to the second: locals that can stay plain

@@ -62,6 +62,15 @@ public:
     return Base::TraverseCallExpr(CE);
   }
 
+  bool TraverseBinaryOperator(BinaryOperator *BO) {
+    if (BO->isLogicalOp())
+      if (std::optional<std::string> V = RC.parkValue(BO)) {
+        replaceRange(BO->getBeginLoc(), BO->getEndLoc(), *V, "an operator with a park");
+        return true;
+      }
+    return Base::TraverseBinaryOperator(BO);
+  }
+
   bool VisitDeclRefExpr(DeclRefExpr *E) {
     if (!E->hasQualifier() && !E->getDecl()->getDeclContext()->isFunctionOrMethod() &&
         !E->getDecl()->isCXXClassMember())

@@ -40,8 +40,8 @@ public:
   virtual std::optional<std::string> hiddenGlobal(const clang::NamedDecl *D) = 0;
   /// How code reaches a local kept in the frame (nothing when not kept).
   virtual std::optional<std::string> keptAccess(const clang::VarDecl *VD) = 0;
-  /// The value of an already lowered park.
-  virtual std::optional<std::string> parkValue(const clang::CallExpr *Park) = 0;
+  /// The value of an already lowered park (or short-circuit operator).
+  virtual std::optional<std::string> parkValue(const clang::Expr *Park) = 0;
   /// How to rewrite `return e;`: the text replacing the keyword and the
   /// text after e; with DropValue, both replace the keyword and e.
   struct ReturnEdit {

@@ -74,6 +74,15 @@ BRAID_SP task<void> void_task(event_log& log, task<int> t, bool stop) {
   log("after");
 }
 
+// [case 24] a short-circuited operand never starts its task.
+BRAID_SP task<std::string> short_circuit(bool first, task<int> t, task<int> u) {
+  std::string out;
+  if (first && park(t) > 0) out += "and";
+  bool either = first || park(u) > 0;
+  out += either ? "|or" : "|nor";
+  return out;
+}
+
 }  // namespace
 
 TEST_SUITE("control flow") {
@@ -143,6 +152,20 @@ TEST_SUITE("control flow") {
     run_logged(void_task(log, t, true), log);
     t.succeed(2);
     CHECK(log.take() == events{"t start", "before 2", "ok"});
+  }
+
+  TEST_CASE("&& and || with a park on the right: a short-circuited park never starts") {
+    event_log log;
+    manual_task<int> t(log, "t"), u(log, "u");
+    run_logged(short_circuit(false, t, u), log);
+    CHECK(log.take() == events{"u start"});
+    u.succeed(0);
+    CHECK(log.take() == events{"ok |nor"});
+    run_logged(short_circuit(true, t, u), log);
+    CHECK(log.take() == events{"t start"});
+    t.succeed(1);
+    CHECK(log.take() == events{"ok and|or"});
+    CHECK(u.runs() == 1);
   }
 
   TEST_CASE("a failing child's error ends the function with that error") {
