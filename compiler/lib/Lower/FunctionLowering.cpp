@@ -1129,10 +1129,16 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
       return;
     }
   }
-  if (const auto *CO = dyn_cast<AbstractConditionalOperator>(S)) {
+  if (const auto *CO = dyn_cast<ConditionalOperator>(S)) {
     if (F.contains(CO->getTrueExpr()) || F.contains(CO->getFalseExpr())) {
+      Out.push_back(CO); // a step of its own: lowerConditional
+      return;
+    }
+  }
+  if (const auto *CO = dyn_cast<BinaryConditionalOperator>(S)) {
+    if (F.contains(CO->getFalseExpr())) {
       if (FirstPass)
-        Diags.report(Diag::ParkInShortCircuit, CO->getBeginLoc()) << "a branch of '?:'";
+        Diags.report(Diag::ParkInShortCircuit, CO->getBeginLoc()) << "the right operand of '?:'";
       return;
     }
   }
@@ -1231,6 +1237,10 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
       lowerShortCircuit(BO, FE);
       continue;
     }
+    if (const auto *CO = dyn_cast<ConditionalOperator>(Steps[I])) {
+      lowerConditional(CO, FE);
+      continue;
+    }
     const auto *P = cast<CallExpr>(Steps[I]);
     QualType VT = P->getType().getNonReferenceType().getUnqualifiedType();
     std::string U = spell(VT);
@@ -1288,6 +1298,49 @@ void FunctionLowering::lowerShortCircuit(const BinaryOperator *BO, FullExpr &FE)
   user(BO->getRHS()->getBeginLoc(), Var + " = static_cast<bool>(" + Rewriter.text(BO->getRHS()) + ");");
   markHere(Skip, BO->getOperatorLoc(), "label");
   ParkValues[BO] = Var;
+}
+
+// c ? a : b where a branch parks  ->
+//   [parks of c]  if (c) {} else jump Lelse;
+//   [parks of a]  r = a; jump Lend;  Lelse: [parks of b]  r = b;  Lend:
+// r is a kept temporary of the result type (a pointer for an lvalue
+// result), destroyed at the end of the full-expression; only the chosen
+// branch runs.
+void FunctionLowering::lowerConditional(const ConditionalOperator *CO, FullExpr &FE) {
+  std::vector<const Expr *> C;
+  collectParks(CO->getCond(), C);
+  lowerSteps(C, FE);
+  QualType T = CO->getType();
+  bool LValue = CO->isGLValue();
+  KeptVar V;
+  V.Member = memberNameFor("");
+  V.Pointer = LValue;
+  V.Type = spell(LValue ? T : T.getUnqualifiedType());
+  V.NeedsDestroy = !LValue && T.isDestructedType() != QualType::DK_none;
+  if (T->isVoidType()) {
+    if (FirstPass)
+      Diags.report(Diag::ParkInShortCircuit, CO->getBeginLoc()) << "a '?:' of type void";
+    return;
+  }
+  int K = addKept(V);
+  Scopes.back().Vars.push_back(K);
+  FE.Temps.push_back(K);
+  int Else = E->newLabel(), End = E->newLabel();
+  user(CO->getCond()->getBeginLoc(), "if (" + Rewriter.text(CO->getCond()) + ") {} else { " +
+                                         E->jumpText(Else) + " }");
+  auto Branch = [&](const Expr *B) {
+    std::vector<const Expr *> Steps;
+    collectParks(B, Steps);
+    lowerSteps(Steps, FE);
+    user(B->getBeginLoc(), constructText(K, Rewriter.text(B), VarDecl::CInit, true));
+  };
+  Branch(CO->getTrueExpr());
+  E->jump(End);
+  markHere(Else, CO->getFalseExpr()->getBeginLoc(), "label");
+  Branch(CO->getFalseExpr());
+  markHere(End, CO->getEndLoc(), "label");
+  const std::string M = "this->" + Kept[K].Member;
+  ParkValues[CO] = LValue ? "(*" + M + ")" : "static_cast<" + V.Type + "&&>(" + M + ")";
 }
 
 void FunctionLowering::endFullExpr(const FullExpr &FE) {

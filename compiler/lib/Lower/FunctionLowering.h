@@ -113,6 +113,7 @@ private:
   void collectParks(const clang::Stmt *S, std::vector<const clang::Expr *> &Out);
   void lowerSteps(const std::vector<const clang::Expr *> &Steps, FullExpr &FE);
   void lowerShortCircuit(const clang::BinaryOperator *BO, FullExpr &FE);
+  void lowerConditional(const clang::ConditionalOperator *CO, FullExpr &FE);
   void endFullExpr(const FullExpr &FE);
   bool isInertOperand(const clang::Stmt *S) const;
   /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.

@@ -71,6 +71,14 @@ public:
     return Base::TraverseBinaryOperator(BO);
   }
 
+  bool TraverseConditionalOperator(ConditionalOperator *CO) {
+    if (std::optional<std::string> V = RC.parkValue(CO)) {
+      replaceRange(CO->getBeginLoc(), CO->getEndLoc(), *V, "an operator with a park");
+      return true;
+    }
+    return Base::TraverseConditionalOperator(CO);
+  }
+
   bool VisitDeclRefExpr(DeclRefExpr *E) {
     if (!E->hasQualifier() && !E->getDecl()->getDeclContext()->isFunctionOrMethod() &&
         !E->getDecl()->isCXXClassMember())

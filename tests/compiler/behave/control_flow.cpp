@@ -83,6 +83,14 @@ BRAID_SP task<std::string> short_circuit(bool first, task<int> t, task<int> u) {
   return out;
 }
 
+// [case 24] ?: evaluates only the chosen branch; its result (here a
+// std::string temporary) lives to the end of the full-expression.
+BRAID_SP task<std::string> choose(bool c, task<std::string> a, task<std::string> b) {
+  std::string s = (c ? park(a) : park(b)) + "!";
+  int n = c ? 1 : park(task<int>(2));
+  return s + std::to_string(n);
+}
+
 }  // namespace
 
 TEST_SUITE("control flow") {
@@ -166,6 +174,21 @@ TEST_SUITE("control flow") {
     t.succeed(1);
     CHECK(log.take() == events{"ok and|or"});
     CHECK(u.runs() == 1);
+  }
+
+  TEST_CASE("?: with parks in its branches starts only the chosen branch's task") {
+    event_log log;
+    manual_task<std::string> a(log, "a"), b(log, "b");
+    run_logged(choose(true, a, b), log);
+    CHECK(log.take() == events{"a start"});
+    a.succeed("A");
+    CHECK(log.take() == events{"ok A!1"});
+    run_logged(choose(false, a, b), log);
+    CHECK(log.take() == events{"b start"});
+    b.succeed("B");
+    CHECK(log.take() == events{"ok B!2"});
+    CHECK(a.runs() == 1);
+    CHECK(b.runs() == 1);
   }
 
   TEST_CASE("a failing child's error ends the function with that error") {
