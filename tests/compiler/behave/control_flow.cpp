@@ -46,6 +46,24 @@ BRAID_SP task<std::string> nested(std::vector<int> plan, task<int> more) {
   return trace + std::to_string(round);
 }
 
+// The same body in plain C++, parking by blocking (differential reference).
+std::string nested_direct(std::vector<int> plan, task<int> more) {
+  std::string trace;
+  int round = 0;
+  do {
+    ++round;
+    for (int i = 0; i < 10; ++i) {
+      int v = braid::run_blocking(task<int>(plan[i % plan.size()]));
+      if (v < 0) break;
+      trace += std::to_string(v);
+    }
+    trace += "|";
+    if (round == 1) continue;
+    trace += "r";
+  } while (braid::run_blocking(more) > round);
+  return trace + std::to_string(round);
+}
+
 // while with a park in the condition, return from inside the loop.
 BRAID_SP task<int> find_first(std::vector<task<int>> ts, int wanted) {
   unsigned i = 0;
@@ -122,6 +140,14 @@ TEST_SUITE("control flow") {
     CHECK(log.take() == events{"more start"});
     more.succeed(2);  // 2 > 2 is false: done
     CHECK(log.take() == events{"ok 12|12|r2"});
+  }
+
+  TEST_CASE("differential: the transformed loops give what the plain C++ body gives") {
+    for (int stop : {1, 2, 3}) {
+      for (std::vector<int> plan : {std::vector<int>{1, 2, -1}, std::vector<int>{3}, std::vector<int>{-1, 4}}) {
+        CHECK(braid::run_blocking(nested(plan, task<int>(stop))) == nested_direct(plan, task<int>(stop)));
+      }
+    }
   }
 
   TEST_CASE("while: a return inside the loop ends the function at once") {
