@@ -354,7 +354,8 @@ class sp_task final : public task_impl<T> {
       s.error(std::move(e));
       return {};
     }
-    return f->start(s);
+    // Through the base: a kept local named `start` in the frame must not hide it.
+    return static_cast<sp_frame<T>*>(f)->start(s);
   }
 
  private:
@@ -391,7 +392,8 @@ class sp_table_task final : public task_impl<T> {
       s.error(std::move(e));
       return {};
     }
-    return f->start(s);
+    // Through the base: a kept local named `start` in the frame must not hide it.
+    return static_cast<sp_frame<T>*>(f)->start(s);
   }
 
  private:
