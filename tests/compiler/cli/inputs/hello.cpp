@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A valid annotated source: builtin headers (<stddef.h>), the standard
 // library (<cstdint>), a header next to it, and one BRAID_SP function.
-#include <braid/braid.hpp>
+#include <braid/dsl.hpp>
+#include <braid/sp.hpp>
 
 #include <cstdint>
 #include <stddef.h>
