@@ -195,6 +195,7 @@ void FunctionLowering::reset() {
   Handlers.clear();
   CurRegion = -1;
   ParkValues.clear();
+  Spilled.clear();
   Counter = 0;
   if (FirstPass) {
     DeclRun.clear();
@@ -1162,26 +1163,56 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
     Out.push_back(cast<CallExpr>(S));
     return;
   }
-  // Operands left to right. Only park values are carried across a park
-  // (in temporaries); any other operand is evaluated when the whole
-  // expression is, after the last park. That is the C++ order only when
-  // every operand before a park is free of effects (a variable, a literal,
-  // a member of one) or is itself a park: anything else is diagnosed
-  // rather than silently reordered.
-  const Stmt *Effectful = nullptr;
+  // Operands left to right. Park values are carried across a park in
+  // temporaries; so are call arguments evaluated before a park ("spilled":
+  // `f(a(), park(t))` evaluates a() into a frame temporary, then parks).
+  // Any other operand is evaluated with the whole expression, after the
+  // last park, which is the C++ order only when it has no effects (a
+  // variable, a literal, a member of one): anything else before a park is
+  // diagnosed rather than silently reordered.
+  const auto *Call = dyn_cast<CallExpr>(S);
+  std::vector<const Expr *> Pending;
   for (const Stmt *C : S->children()) {
     if (!C)
       continue;
-    if (F.contains(C) && Effectful) {
-      if (FirstPass)
-        Diags.report(Diag::ParkAfterOperand, C->getBeginLoc())
-            << Effectful->getSourceRange();
-      return;
+    if (F.contains(C) && !Pending.empty()) {
+      for (const Expr *P : Pending) {
+        bool IsArg = Call && P != Call->getCallee();
+        if (!IsArg || !isSpillable(P)) {
+          if (FirstPass)
+            Diags.report(Diag::ParkAfterOperand, C->getBeginLoc()) << P->getSourceRange();
+          return;
+        }
+        Spilled.insert(P);
+        Out.push_back(P);
+      }
+      Pending.clear();
     }
     collectParks(C, Out);
-    if (!Effectful && !isInertOperand(C))
-      Effectful = C;
+    if (!isInertOperand(C) && !Spilled.count(dyn_cast<Expr>(C)))
+      Pending.push_back(cast<Expr>(C));
   }
+}
+
+/// A call argument that can be evaluated early into a frame temporary: a
+/// non-void value with no temporary inside it (whose life would then end
+/// before the full-expression does).
+bool FunctionLowering::isSpillable(const Expr *E) const {
+  if (E->getType()->isVoidType() || E->isTypeDependent())
+    return false;
+  const Expr *W = E->IgnoreImplicit();
+  std::vector<const Stmt *> Work{W};
+  while (!Work.empty()) {
+    const Stmt *N = Work.back();
+    Work.pop_back();
+    if (!N || isa<LambdaExpr>(N))
+      continue;
+    if (N != W && (isa<MaterializeTemporaryExpr>(N) || isa<CXXBindTemporaryExpr>(N)))
+      return false;
+    for (const Stmt *Ch : N->children())
+      Work.push_back(Ch);
+  }
+  return true;
 }
 
 /// An operand whose evaluation has no effect that order could reveal, or a
@@ -1239,6 +1270,10 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
     }
     if (const auto *CO = dyn_cast<ConditionalOperator>(Steps[I])) {
       lowerConditional(CO, FE);
+      continue;
+    }
+    if (Spilled.count(Steps[I])) {
+      lowerSpill(Steps[I], FE);
       continue;
     }
     const auto *P = cast<CallExpr>(Steps[I]);
@@ -1341,6 +1376,33 @@ void FunctionLowering::lowerConditional(const ConditionalOperator *CO, FullExpr 
   markHere(End, CO->getEndLoc(), "label");
   const std::string M = "this->" + Kept[K].Member;
   ParkValues[CO] = LValue ? "(*" + M + ")" : "static_cast<" + V.Type + "&&>(" + M + ")";
+}
+
+// A call argument evaluated before a later park: into a kept temporary
+// (a pointer for an lvalue or xvalue) that dies with the full-expression;
+// the call then reads it (a class prvalue is then moved into a by-value
+// parameter instead of being constructed there directly).
+void FunctionLowering::lowerSpill(const Expr *A, FullExpr &FE) {
+  QualType T = A->getType();
+  // A materialized temporary (a prvalue bound to a reference parameter) is
+  // kept by value: the frame temporary is that temporary.
+  bool Materialized = isa<MaterializeTemporaryExpr>(A->IgnoreImpCasts());
+  KeptVar V;
+  V.Member = memberNameFor("");
+  V.Pointer = A->isGLValue() && !Materialized;
+  V.Type = spell(V.Pointer ? T : T.getUnqualifiedType());
+  V.NeedsDestroy = !V.Pointer && T.isDestructedType() != QualType::DK_none;
+  int K = addKept(V);
+  Scopes.back().Vars.push_back(K);
+  FE.Temps.push_back(K);
+  user(A->getBeginLoc(), constructText(K, Rewriter.text(A), VarDecl::CInit, true));
+  const std::string M = "this->" + Kept[K].Member;
+  if (!V.Pointer)
+    ParkValues[A] = "static_cast<" + V.Type + "&&>(" + M + ")";
+  else if (A->isXValue())
+    ParkValues[A] = "static_cast<" + V.Type + "&&>(*" + M + ")";
+  else
+    ParkValues[A] = "(*" + M + ")";
 }
 
 void FunctionLowering::endFullExpr(const FullExpr &FE) {

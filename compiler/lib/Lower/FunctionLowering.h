@@ -114,6 +114,8 @@ private:
   void lowerSteps(const std::vector<const clang::Expr *> &Steps, FullExpr &FE);
   void lowerShortCircuit(const clang::BinaryOperator *BO, FullExpr &FE);
   void lowerConditional(const clang::ConditionalOperator *CO, FullExpr &FE);
+  void lowerSpill(const clang::Expr *A, FullExpr &FE);
+  bool isSpillable(const clang::Expr *E) const;
   void endFullExpr(const FullExpr &FE);
   bool isInertOperand(const clang::Stmt *S) const;
   /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.
@@ -170,6 +172,7 @@ private:
   std::vector<std::string> Handlers; // exception holders of exploded handlers
   int CurRegion = -1;
   llvm::DenseMap<const clang::Expr *, std::string> ParkValues;
+  llvm::DenseSet<const clang::Expr *> Spilled;
   unsigned Counter = 0;
 
   // Carried from the first pass to the second: locals that can stay plain

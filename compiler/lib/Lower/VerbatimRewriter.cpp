@@ -52,6 +52,17 @@ public:
   bool shouldVisitImplicitCode() const { return false; }
   bool shouldVisitLambdaBody() const { return true; }
 
+  // Any expression the lowering already evaluated: a park, a short-circuit
+  // operator or ?: with parks, a spilled argument.
+  bool TraverseStmt(Stmt *S) {
+    if (const auto *E = dyn_cast_or_null<Expr>(S))
+      if (std::optional<std::string> V = RC.parkValue(E)) {
+        replaceRange(E->getBeginLoc(), E->getEndLoc(), *V, "an evaluated operand");
+        return true;
+      }
+    return Base::TraverseStmt(S);
+  }
+
   bool TraverseCallExpr(CallExpr *CE) {
     if (isParkCall(CE)) {
       if (std::optional<std::string> V = RC.parkValue(CE)) {

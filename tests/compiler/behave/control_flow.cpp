@@ -109,6 +109,17 @@ BRAID_SP task<std::string> choose(bool c, task<std::string> a, task<std::string>
   return s + std::to_string(n);
 }
 
+// [cases 21, 23] arguments left to right: a() is evaluated (and kept)
+// before the park, c() after it.
+std::string note(event_log& log, const char* s) {
+  log(s);
+  return s;
+}
+std::string join3(const std::string& a, int b, std::string c) { return a + std::to_string(b) + c; }
+BRAID_SP task<std::string> argument_order(event_log& log, task<int> t, task<int> u) {
+  return join3(note(log, "a"), park(t) + park(u), note(log, "c"));
+}
+
 }  // namespace
 
 TEST_SUITE("control flow") {
@@ -215,6 +226,18 @@ TEST_SUITE("control flow") {
     CHECK(log.take() == events{"ok B!2"});
     CHECK(a.runs() == 1);
     CHECK(b.runs() == 1);
+  }
+
+  TEST_CASE("call arguments run left to right: earlier ones before the park, kept across it") {
+    counted c;
+    event_log log;
+    manual_task<int> t(log, "t"), u(log, "u");
+    run_logged(argument_order(log, t, u), log);
+    CHECK(log.take() == events{"a", "t start"});
+    t.succeed(2);
+    CHECK(log.take() == events{"u start"});
+    u.succeed(3);
+    CHECK(log.take() == events{"c", "ok a5c"});
   }
 
   TEST_CASE("a failing child's error ends the function with that error") {
