@@ -133,6 +133,7 @@ void cp_driver::reached(cp_choice* c, void* target) noexcept {
 
 void cp_driver::on_notify(cp_choice* c) noexcept {
   bool notify = false;
+  bool drop = false;  // decided under the lock: prune may detach c right after it
   {
     std::lock_guard<std::mutex> g(m_);
     if (c->detached) {
@@ -141,6 +142,7 @@ void cp_driver::on_notify(cp_choice* c) noexcept {
         return;
       }
       c->discarding = true;
+      drop = true;
     } else {
       c->ready = true;
       if (!in_transfer_ && !notified_) notify = notified_ = true;
@@ -150,7 +152,9 @@ void cp_driver::on_notify(cp_choice* c) noexcept {
     out_.notify();
     return;
   }
-  if (c->detached) discard(c);  // detached never goes back: safe to read here
+  // A choice detached after the lock was released had its value taken over
+  // by prune (ready -> drop_now): it is not ours to drop.
+  if (drop) discard(c);
 }
 
 void cp_driver::discard(cp_choice* c) noexcept {
