@@ -73,7 +73,6 @@ std::exception_ptr empty_flow_error() {
       "flow before spawning it"));
 }
 
-void throw_empty_task() { std::rethrow_exception(empty_task_error()); }
 
 }  // namespace detail
 }  // namespace braid

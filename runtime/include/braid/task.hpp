@@ -78,7 +78,6 @@ struct is_task : std::false_type {};
 template <class T>
 struct is_task<task<T>> : std::true_type {};
 
-[[noreturn]] void throw_empty_task();
 std::exception_ptr empty_task_error();
 
 /// Called when a user callback given to task::run throws.
