@@ -64,6 +64,22 @@ struct sink {
   void error(std::exception_ptr e) const noexcept { on_error(ctx, std::move(e)); }
 };
 
+/// `new P(args...)`; if that throws, the failure goes to `out` (after the
+/// catch block has ended: the exception may travel on to another thread)
+/// and the result is null. How a process start reports that it could not
+/// even make its state.
+template <class P, class Sink, class... A>
+P* new_or_fail(const Sink& out, A&&... a) noexcept {
+  std::exception_ptr failed;
+  try {
+    return new P(std::forward<A>(a)...);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  out.error(std::move(failed));
+  return nullptr;
+}
+
 /// A task recipe: immutable, shared by all copies of a task.
 template <class T>
 class task_impl {
@@ -309,17 +325,9 @@ class callback_task final : public task_impl<T> {
   explicit callback_task(F f) : f_(std::move(f)) {}
 
   canceller start(sink<T> s) const noexcept override {
-    proc* p = nullptr;
+    proc* p = new_or_fail<proc>(s, s);
+    if (!p) return {};
     std::exception_ptr e;
-    try {
-      p = new proc(s);
-    } catch (...) {
-      e = std::current_exception();
-    }
-    if (!p) {
-      s.error(std::move(e));
-      return {};
-    }
     canceller c(p);  // adopts the canceller's reference
     p->retain();
     process_ref keep(p);

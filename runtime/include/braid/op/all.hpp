@@ -33,17 +33,8 @@ class all_process final : private gather_array<std::tuple<std::optional<outcome<
   template <std::size_t... I>
   static canceller run(const std::tuple<task<T>...>& ts, sink<R> out, const F& f,
                        std::index_sequence<I...>) noexcept {
-    all_process* p = nullptr;
-    std::exception_ptr failed;
-    try {
-      p = new all_process(out, f);
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (failed) {  // delivered outside the handler: see detail::deliver_call
-      out.error(std::move(failed));
-      return {};
-    }
+    auto* p = new_or_fail<all_process>(out, out, f);
+    if (!p) return {};
     (p->started(I, std::get<I>(ts).start(sink<child_t<I>>{p, &on_value<I>, &on_error<I>})), ...);
     p->all_started();
     return canceller(static_cast<process*>(p));
@@ -117,17 +108,8 @@ class all_vector_process final : private gather_slots<all_slot<T>>, public gathe
   }
 
   static canceller run(const std::vector<task<T>>& ts, sink<result> out) noexcept {
-    all_vector_process* p = nullptr;
-    std::exception_ptr failed;
-    try {
-      p = new all_vector_process(out, ts.size());
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (failed) {  // delivered outside the handler: see detail::deliver_call
-      out.error(std::move(failed));
-      return {};
-    }
+    auto* p = new_or_fail<all_vector_process>(out, out, ts.size());
+    if (!p) return {};
     for (std::size_t i = 0; i < ts.size(); ++i)
       p->started(i, ts[i].start(sink<T>{&p->slots[i], &on_value, &on_error}));
     p->all_started();

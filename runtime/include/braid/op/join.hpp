@@ -33,17 +33,8 @@ class join_process final : private gather_array<std::tuple<std::optional<stored_
   template <std::size_t... I>
   static canceller run(const std::tuple<task<T>...>& ts, sink<R> out, const F& f,
                        std::index_sequence<I...>) noexcept {
-    join_process* p = nullptr;
-    std::exception_ptr failed;
-    try {
-      p = new join_process(out, f);
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (failed) {  // delivered outside the handler: see detail::deliver_call
-      out.error(std::move(failed));
-      return {};
-    }
+    auto* p = new_or_fail<join_process>(out, out, f);
+    if (!p) return {};
     // A fold over the comma operator is sequenced left to right: children
     // start in argument order.
     (p->started(I, std::get<I>(ts).start(sink<child_t<I>>{p, &on_value<I>, &on_error<I>})), ...);
@@ -122,17 +113,8 @@ class join_all_process final : private gather_slots<join_all_slot<T>>, public ga
   }
 
   static canceller run(const std::vector<task<T>>& ts, sink<result> out) noexcept {
-    join_all_process* p = nullptr;
-    std::exception_ptr failed;
-    try {
-      p = new join_all_process(out, ts.size());
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (failed) {  // delivered outside the handler: see detail::deliver_call
-      out.error(std::move(failed));
-      return {};
-    }
+    auto* p = new_or_fail<join_all_process>(out, out, ts.size());
+    if (!p) return {};
     for (std::size_t i = 0; i < ts.size(); ++i)
       p->started(i, ts[i].start(sink<T>{&p->slots[i], &on_value, &on_error}));
     p->all_started();

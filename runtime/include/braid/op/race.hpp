@@ -63,17 +63,8 @@ class first_process final : private Storage, public gather_process {
 
   template <class Range>
   static canceller run(const Range& ts, sink<T> out) noexcept {
-    first_process* p = nullptr;
-    std::exception_ptr failed;
-    try {
-      p = new first_process(out, ts.size());
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (failed) {  // delivered outside the handler: see detail::deliver_call
-      out.error(std::move(failed));
-      return {};
-    }
+    auto* p = new_or_fail<first_process>(out, out, ts.size());
+    if (!p) return {};
     for (std::size_t i = 0; i < ts.size(); ++i)
       p->started(i, ts[i].start(sink<T>{&p->slots[i], &on_value, &on_error}));
     p->all_started();

@@ -73,19 +73,10 @@ class sleep_task final : public task_impl<T> {
  public:
   sleep_task(std::int64_t ms, stored v) : ms_(ms), value_(std::move(v)) {}
   canceller start(sink<T> s) const noexcept override {
-    sleep_process<T>* p = nullptr;
-    std::exception_ptr failed;
-    try {
-      // Resolved now, when the task runs: a sim scheduler driving this
-      // thread virtualizes the sleep wherever the task was built.
-      p = new sleep_process<T>(s, current_env(), value_);
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (failed) {  // delivered outside the handler: see detail::deliver_call
-      s.error(std::move(failed));
-      return {};
-    }
+    // Resolved now, when the task runs: a sim scheduler driving this
+    // thread virtualizes the sleep wherever the task was built.
+    auto* p = new_or_fail<sleep_process<T>>(s, s, current_env(), value_);
+    if (!p) return {};
     canceller c(static_cast<process*>(p));
     p->arm(ms_);
     return c;

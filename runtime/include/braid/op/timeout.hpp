@@ -51,17 +51,8 @@ class timeout_process final : public process, private timer_node {
   }
 
   static canceller run(const task<T>& t, sink<T> out, std::int64_t ms, const std::optional<stored>& fallback) noexcept {
-    timeout_process* p = nullptr;
-    std::exception_ptr failed;
-    try {
-      p = new timeout_process(out, current_env(), ms, fallback);
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (failed) {  // delivered outside the handler: see detail::deliver_call
-      out.error(std::move(failed));
-      return {};
-    }
+    auto* p = new_or_fail<timeout_process>(out, out, current_env(), ms, fallback);
+    if (!p) return {};
     canceller c(static_cast<process*>(p));
     p->child_ = t.start(sink<T>{p, &on_value, &on_error}).release();
     if (p->state_.load(std::memory_order_acquire) == starting) {

@@ -80,17 +80,8 @@ class via_task final : public task_impl<T> {
  public:
   via_task(executor& e, F f) : e_(&e), f_(std::move(f)) {}
   canceller start(sink<T> s) const noexcept override {
-    via_process<T, F>* p = nullptr;
-    std::exception_ptr failed;
-    try {
-      p = new via_process<T, F>(s, f_);
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    if (failed) {  // delivered outside the handler: see detail::deliver_call
-      s.error(std::move(failed));
-      return {};
-    }
+    auto* p = new_or_fail<via_process<T, F>>(s, s, f_);
+    if (!p) return {};
     canceller c(static_cast<process*>(p));
     p->post(*e_);  // braid::cpu()/blk() resolve the environment now, when the task runs
     return c;
