@@ -62,6 +62,13 @@ BRAID_SP task<std::string> temp_ctor_throws(event_log& log, bool fail, task<int>
   return out;
 }
 
+// In a return statement: the temporary dies after the value is built,
+// before the function's locals.
+BRAID_SP task<std::string> temp_in_return(event_log& log, task<int> t) {
+  tracer local(log, "local");
+  return use(log, make_tmp(log, "r").ref(), park(t));
+}
+
 // An error from the park: the full-expression ends by the exception, the
 // temporary dies before the handler runs.
 BRAID_SP task<std::string> temp_error(event_log& log, task<int> t) {
@@ -250,6 +257,17 @@ TEST_SUITE("expressions") {
     CHECK(log.take() == events{"+tmp a", "+th", "t start"});
     t.succeed(2);
     CHECK(log.take() == events{"use2 ath 2", "~th", "~tmp a", "after", "ok ath2"});
+    CHECK(c.balanced());
+  }
+
+  TEST_CASE("a temporary of a return statement dies after the value is built, before the locals") {
+    counted c;
+    event_log log;
+    manual_task<int> t(log, "t");
+    run_logged(temp_in_return(log, t), log);
+    CHECK(log.take() == events{"+local", "+tmp r", "t start"});
+    t.succeed(3);
+    CHECK(log.take() == events{"use r 3", "~tmp r", "~local", "ok r3"});
     CHECK(c.balanced());
   }
 
