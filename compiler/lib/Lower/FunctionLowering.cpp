@@ -1701,9 +1701,17 @@ void FunctionLowering::hoistTemporaries(const Stmt *S, FullExpr &FE) {
     }
     return;
   }
+  if (const auto *CE = dyn_cast<CastExpr>(S); CE && CE->getCastKind() == CK_ToVoid) {
+    // `(void)make()`: a discarded temporary, destroyed at the end of the
+    // full-expression like a materialized one.
+    if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(CE->getSubExpr()->IgnoreParens())) {
+      hoistTemporary(B, FE, false);
+      return;
+    }
+  }
   if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(S)) {
     // A class prvalue neither materialized nor a parameter: its value is
-    // discarded in a way the frame cannot hold.
+    // used in a way the frame cannot hold.
     if (FirstPass)
       Diags.report(Diag::Unsupported, B->getBeginLoc())
           << ("a temporary of type '" + B->getType().getAsString() + "' created before a park")
@@ -1734,11 +1742,11 @@ void FunctionLowering::hoistChildren(const Stmt *S, FullExpr &FE) {
   }
 }
 
-/// One materialized temporary (see hoistTemporaries); returns its kept
+/// One materialized (or discarded, \p M a CXXBindTemporaryExpr) temporary
+/// (see hoistTemporaries); returns its kept
 /// index (-1 when it cannot be kept). \p AsStatement: \p M is the whole
 /// part, so it is constructed by a statement of its own.
-int FunctionLowering::hoistTemporary(const MaterializeTemporaryExpr *M, FullExpr &FE,
-                                     bool AsStatement) {
+int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStatement) {
   std::vector<const Expr *> Chain = tempChain(M);
   for (const Expr *N : Chain)
     if (ParkValues.count(N) || CommaValues.count(N))
@@ -1751,7 +1759,10 @@ int FunctionLowering::hoistTemporary(const MaterializeTemporaryExpr *M, FullExpr
   V.Member = memberNameFor("");
   V.Type = spell(T.getUnqualifiedType());
   V.NeedsDestroy = T.isDestructedType() != QualType::DK_none;
-  std::string Init = initFrom(M->getSubExpr(), V.Type);
+  const Expr *Sub = isa<MaterializeTemporaryExpr>(M)
+                        ? cast<MaterializeTemporaryExpr>(M)->getSubExpr()
+                        : cast<CXXBindTemporaryExpr>(M)->getSubExpr();
+  std::string Init = initFrom(Sub, V.Type);
   int K = addKept(V);
   Scopes.back().Vars.push_back(K);
   FE.Temps.push_back(K);

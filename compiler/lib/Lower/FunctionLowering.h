@@ -128,7 +128,7 @@ private:
   void hoistTemporaries(const clang::Stmt *S, FullExpr &FE);
   void hoistInside(const clang::Expr *Prvalue, FullExpr &FE);
   void hoistChildren(const clang::Stmt *S, FullExpr &FE);
-  int hoistTemporary(const clang::MaterializeTemporaryExpr *M, FullExpr &FE, bool AsStatement);
+  int hoistTemporary(const clang::Expr *M, FullExpr &FE, bool AsStatement);
   std::string initFrom(const clang::Expr *Prvalue, const std::string &Type);
   const clang::Expr *spillTarget(const clang::Stmt *Parent, const clang::Stmt *Operand) const;
   bool keepableTemp(clang::QualType T, clang::SourceLocation Loc);

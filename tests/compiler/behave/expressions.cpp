@@ -116,7 +116,9 @@ BRAID_SP task<int> comma(event_log& log, task<int> t) {
   int v = (log("left"), park(t));
   int w = (make_tmp(log, "c").ref().size(), park(t) + 1);
   log("w " + std::to_string(w));
-  return v + w;
+  int x = ((void)make_tmp(log, "d"), park(t));
+  log("x " + std::to_string(x));
+  return v + w + x;
 }
 
 // Overloaded &&, || and , are calls: both operands are evaluated, the left
@@ -327,7 +329,9 @@ TEST_SUITE("expressions") {
     t.succeed(1);
     CHECK(log.take() == events{"+tmp c", "t start"});
     t.succeed(2);
-    CHECK(log.take() == events{"~tmp c", "w 3", "ok 4"});
+    CHECK(log.take() == events{"~tmp c", "w 3", "+tmp d", "t start"});
+    t.succeed(5);
+    CHECK(log.take() == events{"~tmp d", "x 5", "ok 9"});
     CHECK(c.balanced());
   }
 
