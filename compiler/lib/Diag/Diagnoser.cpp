@@ -54,8 +54,6 @@ const DiagText DiagTable[] = {
      "case label inside a nested statement of a switch that parks is not supported; move "
      "the label to the switch body"},
     {DiagnosticsEngine::Error,
-     "braid::park in %0 is not supported yet; evaluate it in a separate statement before"},
-    {DiagnosticsEngine::Error,
      "braid::park after an operand that C++ evaluates first is not supported yet; store that "
      "operand in a local in a statement before"},
     {DiagnosticsEngine::Error, "%0 is not supported in a BRAID_SP function that parks; %1"},

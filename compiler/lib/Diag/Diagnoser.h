@@ -32,8 +32,7 @@ enum class Diag {
   ParkInMacro,            ///< a construct braidc must rewrite comes from a macro
   ReturnTask,             ///< `return t;` with t a task
   CaseNotTopLevel,        ///< case label nested inside a statement of the switch
-  ParkInShortCircuit,     ///< park in an operand that is not always evaluated
-  ParkAfterOperand,       ///< park after an operand with effects (no spilling yet)
+  ParkAfterOperand,       ///< park after an operand with effects that cannot be kept
   Unsupported,            ///< anything else that cannot be transformed faithfully
   NoteAnnotation,         ///< note: the BRAID_SP annotation
   NoteParkHere,           ///< note: the park

@@ -196,6 +196,7 @@ void FunctionLowering::reset() {
   CurRegion = -1;
   ParkValues.clear();
   Spilled.clear();
+  CommaValues.clear();
   Counter = 0;
   if (FirstPass) {
     DeclRun.clear();
@@ -290,6 +291,10 @@ std::string FunctionLowering::accessText(const VarDecl *VD) {
 }
 
 std::optional<std::string> FunctionLowering::parkValue(const Expr *Park) {
+  // A comma whose left operand was evaluated as a step reads as its right
+  // operand (same type and value category, [expr.comma]).
+  if (CommaValues.count(Park))
+    return "(" + Rewriter.text(cast<BinaryOperator>(Park)->getRHS()) + ")";
   auto It = ParkValues.find(Park);
   if (It == ParkValues.end())
     return std::nullopt;
@@ -1108,8 +1113,11 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
 // The parks of a full-expression in C++ evaluation order: operands before
 // the operation; the right operand of an assignment before its left
 // ([expr.ass]); otherwise left to right (braid's choice where C++ leaves the
-// order unspecified). Parks under &&, ||, ?: and the right of a comma need
-// control flow inside the expression: diagnosed for now.
+// order unspecified). &&, ||, ?: and GNU ?: whose later operands park need
+// control flow inside the expression, and a built-in comma whose right
+// operand parks evaluates its left operand first: each is a step of its own.
+// Overloaded &&, || and , are calls: both operands are always evaluated, the
+// left one first ([over.match.oper]/2, [expr.call]/8), as for any call.
 void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Out) {
   if (!S || !F.contains(S))
     return;
@@ -1124,9 +1132,9 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
       return;
     }
     if (BO->isCommaOp() && F.contains(BO->getRHS())) {
-      if (FirstPass)
-        Diags.report(Diag::ParkInShortCircuit, BO->getRHS()->getBeginLoc())
-            << "the right operand of ','";
+      collectParks(BO->getLHS(), Out);
+      Out.push_back(BO); // the left operand, discarded: lowerCommaLeft
+      collectParks(BO->getRHS(), Out);
       return;
     }
   }
@@ -1138,23 +1146,18 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
   }
   if (const auto *CO = dyn_cast<BinaryConditionalOperator>(S)) {
     if (F.contains(CO->getFalseExpr())) {
-      if (FirstPass)
-        Diags.report(Diag::ParkInShortCircuit, CO->getBeginLoc()) << "the right operand of '?:'";
+      Out.push_back(CO); // a step of its own: lowerBinaryConditional
       return;
     }
+    // Only the common operand parks; the condition and the true branch are
+    // that same value (evaluated once).
+    collectParks(CO->getCommon(), Out);
+    return;
   }
   if (const auto *OC = dyn_cast<CXXOperatorCallExpr>(S)) {
     if (OC->isAssignmentOp() && OC->getNumArgs() == 2) {
       collectParks(OC->getArg(1), Out);
       collectParks(OC->getArg(0), Out);
-      return;
-    }
-    OverloadedOperatorKind K = OC->getOperator();
-    if ((K == OO_AmpAmp || K == OO_PipePipe || K == OO_Comma) && OC->getNumArgs() == 2 &&
-        F.contains(OC->getArg(1))) {
-      if (FirstPass)
-        Diags.report(Diag::ParkInShortCircuit, OC->getArg(1)->getBeginLoc())
-            << "an operand of an overloaded '&&', '||' or ','";
       return;
     }
   }
@@ -1164,55 +1167,140 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
     return;
   }
   // Operands left to right. Park values are carried across a park in
-  // temporaries; so are call arguments evaluated before a park ("spilled":
-  // `f(a(), park(t))` evaluates a() into a frame temporary, then parks).
-  // Any other operand is evaluated with the whole expression, after the
-  // last park, which is the C++ order only when it has no effects (a
-  // variable, a literal, a member of one): anything else before a park is
-  // diagnosed rather than silently reordered.
-  const auto *Call = dyn_cast<CallExpr>(S);
-  std::vector<const Expr *> Pending;
+  // temporaries; so are the operands evaluated before a park that have
+  // effects ("spilled": `f(a(), park(t))` evaluates a() into a frame
+  // temporary, then parks; see spillTarget for which operands can be).
+  // An inert operand (a variable, a literal, a member of one) is evaluated
+  // with the whole expression, after the last park, which is a C++ order
+  // because it has no effects. Anything else before a park is diagnosed
+  // rather than silently reordered.
+  std::vector<const Stmt *> Pending;
   for (const Stmt *C : S->children()) {
     if (!C)
       continue;
     if (F.contains(C) && !Pending.empty()) {
-      for (const Expr *P : Pending) {
-        bool IsArg = Call && P != Call->getCallee();
-        if (!IsArg || !isSpillable(P)) {
+      for (const Stmt *P : Pending) {
+        const Expr *Target = spillTarget(S, P);
+        if (!Target || !isSpillable(Target)) {
           if (FirstPass)
             Diags.report(Diag::ParkAfterOperand, C->getBeginLoc()) << P->getSourceRange();
           return;
         }
-        Spilled.insert(P);
-        Out.push_back(P);
+        Spilled.insert(Target);
+        Out.push_back(Target);
       }
       Pending.clear();
     }
     collectParks(C, Out);
     if (!isInertOperand(C) && !Spilled.count(dyn_cast<Expr>(C)))
-      Pending.push_back(cast<Expr>(C));
+      Pending.push_back(C);
   }
 }
 
-/// A call argument that can be evaluated early into a frame temporary: a
-/// non-void value with no temporary inside it (whose life would then end
-/// before the full-expression does).
-bool FunctionLowering::isSpillable(const Expr *E) const {
-  if (E->getType()->isVoidType() || E->isTypeDependent())
-    return false;
-  const Expr *W = E->IgnoreImplicit();
-  std::vector<const Stmt *> Work{W};
-  while (!Work.empty()) {
-    const Stmt *N = Work.back();
-    Work.pop_back();
-    if (!N || isa<LambdaExpr>(N))
-      continue;
-    if (N != W && (isa<MaterializeTemporaryExpr>(N) || isa<CXXBindTemporaryExpr>(N)))
-      return false;
-    for (const Stmt *Ch : N->children())
-      Work.push_back(Ch);
+/// What to evaluate early when \p Operand of \p Parent has effects and a
+/// later operand parks, or null when that would change the meaning:
+///  - a call argument (also of an overloaded operator, whose operands are
+///    sequenced as the built-in operator's, or left to right);
+///  - the callee of a call, evaluated before the arguments ([expr.call]/8):
+///    the object of a member call (`obj().m(park(t))`), a function pointer;
+///  - an operand of a binary operator, a subscript, a constructor call or a
+///    braced list (left to right; for `a[b]`, `a << b` that is C++'s order).
+const Expr *FunctionLowering::spillTarget(const Stmt *Parent, const Stmt *Operand) const {
+  const auto *Op = dyn_cast<Expr>(Operand);
+  if (!Op)
+    return nullptr;
+  if (const auto *Call = dyn_cast<CallExpr>(Parent)) {
+    if (Operand != Call->getCallee())
+      return Op;
+    if (const auto *ME = dyn_cast<MemberExpr>(Op->IgnoreParenImpCasts()))
+      return ME->isImplicitAccess() ? nullptr : ME->getBase();
+    if (Op->getType()->isFunctionPointerType())
+      return Op;
+    return nullptr;
   }
+  if (isa<BinaryOperator>(Parent) || isa<ArraySubscriptExpr>(Parent) ||
+      isa<CXXConstructExpr>(Parent) || isa<InitListExpr>(Parent))
+    return Op;
+  return nullptr;
+}
+
+namespace {
+
+/// A type a frame temporary can be declared with (spell() names it, a union
+/// can hold it): not a closure, a local or unnamed class, an array.
+bool tempTypeKeepable(QualType T) {
+  T = T.getNonReferenceType();
+  if (T->isArrayType() || T->isFunctionType() || T->isVoidType())
+    return false;
+  if (const CXXRecordDecl *RD = T->getAsCXXRecordDecl())
+    if (RD->isLambda() || RD->isLocalClass() ||
+        (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl()))
+      return false;
   return true;
+}
+
+/// The nodes of a temporary's chain: the expression and what it wraps
+/// without making another object (materialization, binding, parentheses,
+/// no-op and constructor casts such as `std::string("x")`). The last one
+/// produces the object.
+std::vector<const Expr *> tempChain(const Expr *E) {
+  std::vector<const Expr *> Chain{E};
+  for (;;) {
+    const Expr *N = E;
+    if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(N))
+      N = M->getSubExpr();
+    else if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(N))
+      N = B->getSubExpr();
+    else if (const auto *P = dyn_cast<ParenExpr>(N))
+      N = P->getSubExpr();
+    else if (const auto *FE = dyn_cast<clang::FullExpr>(N))
+      N = FE->getSubExpr();
+    else if (const auto *CE = dyn_cast<CastExpr>(N);
+             CE && (CE->getCastKind() == CK_NoOp || CE->getCastKind() == CK_ConstructorConversion ||
+                    CE->getCastKind() == CK_UserDefinedConversion))
+      N = CE->getSubExpr();
+    if (N == E)
+      return Chain;
+    E = N;
+    Chain.push_back(E);
+  }
+}
+
+/// A temporary with a non-trivial destructor created by a default argument
+/// or default member initializer (invisible in the source), if any.
+const MaterializeTemporaryExpr *hiddenTemporary(const Stmt *S) {
+  if (!S || isa<LambdaExpr>(S))
+    return nullptr;
+  if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(S))
+    if (M->getType().isDestructedType() != QualType::DK_none)
+      return M;
+  for (const Stmt *C : S->children())
+    if (const MaterializeTemporaryExpr *M = hiddenTemporary(C))
+      return M;
+  return nullptr;
+}
+
+} // namespace
+
+/// An operand that can be evaluated early into a frame temporary: a value,
+/// or a glvalue whose address can be kept (not a bit-field, a function or an
+/// array), of a type the frame can declare.
+bool FunctionLowering::isSpillable(const Expr *E) const {
+  if (E->getType()->isVoidType() || E->isTypeDependent() || E->isValueDependent())
+    return false;
+  if (E->isGLValue() && E->refersToBitField())
+    return false;
+  return tempTypeKeepable(E->getType());
+}
+
+bool FunctionLowering::keepableTemp(QualType T, SourceLocation Loc) {
+  if (tempTypeKeepable(T))
+    return true;
+  if (FirstPass)
+    Diags.report(Diag::Unsupported, Loc)
+        << ("a temporary of type '" + T.getAsString() + "' that must live across a park")
+        << "store the value in a local declared in a statement before";
+  return false;
 }
 
 /// An operand whose evaluation has no effect that order could reveal, or a
@@ -1244,6 +1332,18 @@ bool FunctionLowering::isInertOperand(const Stmt *S) const {
   if (const auto *UO = dyn_cast<UnaryOperator>(Ex))
     return (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref) &&
            isInertOperand(UO->getSubExpr());
+  // A closure whose captures copy nothing observable (references, `this`,
+  // trivially copyable values) can be made after the park.
+  if (const auto *LE = dyn_cast<LambdaExpr>(Ex)) {
+    for (const LambdaCapture &C : LE->captures()) {
+      if (C.capturesThis() || C.getCaptureKind() == LCK_ByRef)
+        continue;
+      const auto *VD = dyn_cast_or_null<VarDecl>(C.capturesVariable() ? C.getCapturedVar() : nullptr);
+      if (!VD || VD->isInitCapture() || !VD->getType().isTriviallyCopyableType(Ctx))
+        return false;
+    }
+    return true;
+  }
   return false;
 }
 
@@ -1264,16 +1364,24 @@ FunctionLowering::FullExpr FunctionLowering::lowerParks(const Expr *Ex) {
 
 void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullExpr &FE) {
   for (size_t I = 0; I < Steps.size(); ++I) {
+    // A spilled operand may itself be an operator: test it first.
+    if (Spilled.count(Steps[I])) {
+      lowerSpill(Steps[I], FE);
+      continue;
+    }
     if (const auto *BO = dyn_cast<BinaryOperator>(Steps[I])) {
-      lowerShortCircuit(BO, FE);
+      if (BO->isCommaOp())
+        lowerCommaLeft(BO, FE);
+      else
+        lowerShortCircuit(BO, FE);
       continue;
     }
     if (const auto *CO = dyn_cast<ConditionalOperator>(Steps[I])) {
       lowerConditional(CO, FE);
       continue;
     }
-    if (Spilled.count(Steps[I])) {
-      lowerSpill(Steps[I], FE);
+    if (const auto *CO = dyn_cast<BinaryConditionalOperator>(Steps[I])) {
+      lowerBinaryConditional(CO, FE);
       continue;
     }
     const auto *P = cast<CallExpr>(Steps[I]);
@@ -1281,7 +1389,9 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
     std::string U = spell(VT);
     std::string Slot = "__braid_slot_" + std::to_string(Counter++);
     Members.push_back("::braid::detail::slot<" + U + "> " + Slot + ";");
-    std::string Operand = Rewriter.text(P->getArg(0));
+    // The operand initializes park's by-value task parameter; temporaries
+    // inside it live to the end of the full-expression, past the park.
+    std::string Operand = partText(P->getArg(0), FE, /*SkipTop=*/true);
     int L = E->newLabel();
     E->edge(L);
     user(P->getBeginLoc(), "return " + std::string(ParkCall) + Operand + ", " + std::to_string(L) +
@@ -1314,6 +1424,7 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
 //   [parks of a]  v = bool(a);  if (!v) jump Lskip;     (|| : if (v))
 //   [parks of b]  v = bool(b);  Lskip:
 // and the expression reads v. A short-circuited b never starts its tasks.
+// Temporaries of a and b live in the frame to the end of the full-expression.
 void FunctionLowering::lowerShortCircuit(const BinaryOperator *BO, FullExpr &FE) {
   std::vector<const Expr *> L;
   collectParks(BO->getLHS(), L);
@@ -1323,14 +1434,16 @@ void FunctionLowering::lowerShortCircuit(const BinaryOperator *BO, FullExpr &FE)
   V.Type = "bool";
   int K = addKept(V);
   std::string Var = "this->" + Kept[K].Member;
-  user(BO->getLHS()->getBeginLoc(), Var + " = static_cast<bool>(" + Rewriter.text(BO->getLHS()) + ");");
+  user(BO->getLHS()->getBeginLoc(),
+       Var + " = static_cast<bool>(" + partText(BO->getLHS(), FE, false) + ");");
   int Skip = E->newLabel();
   user(BO->getOperatorLoc(), std::string("if (") + (BO->getOpcode() == BO_LAnd ? "!" : "") + Var +
                                  ") { " + E->jumpText(Skip) + " }");
   std::vector<const Expr *> R;
   collectParks(BO->getRHS(), R);
   lowerSteps(R, FE);
-  user(BO->getRHS()->getBeginLoc(), Var + " = static_cast<bool>(" + Rewriter.text(BO->getRHS()) + ");");
+  user(BO->getRHS()->getBeginLoc(),
+       Var + " = static_cast<bool>(" + partText(BO->getRHS(), FE, false) + ");");
   markHere(Skip, BO->getOperatorLoc(), "label");
   ParkValues[BO] = Var;
 }
@@ -1340,69 +1453,367 @@ void FunctionLowering::lowerShortCircuit(const BinaryOperator *BO, FullExpr &FE)
 //   [parks of a]  r = a; jump Lend;  Lelse: [parks of b]  r = b;  Lend:
 // r is a kept temporary of the result type (a pointer for an lvalue
 // result), destroyed at the end of the full-expression; only the chosen
-// branch runs.
+// branch runs. A void ?: has no r: each branch is evaluated as a statement
+// (so is a branch that is a throw-expression).
 void FunctionLowering::lowerConditional(const ConditionalOperator *CO, FullExpr &FE) {
   std::vector<const Expr *> C;
   collectParks(CO->getCond(), C);
   lowerSteps(C, FE);
   QualType T = CO->getType();
+  bool Void = T->isVoidType();
   bool LValue = CO->isGLValue();
-  KeptVar V;
-  V.Member = memberNameFor("");
-  V.Pointer = LValue;
-  V.Type = spell(LValue ? T : T.getUnqualifiedType());
-  V.NeedsDestroy = !LValue && T.isDestructedType() != QualType::DK_none;
-  if (T->isVoidType()) {
-    if (FirstPass)
-      Diags.report(Diag::ParkInShortCircuit, CO->getBeginLoc()) << "a '?:' of type void";
-    return;
+  int K = -1;
+  if (!Void) {
+    if (!keepableTemp(T, CO->getBeginLoc()))
+      return;
+    KeptVar V;
+    V.Member = memberNameFor("");
+    V.Pointer = LValue;
+    V.Type = spell(LValue ? T : T.getUnqualifiedType());
+    V.NeedsDestroy = !LValue && T.isDestructedType() != QualType::DK_none;
+    K = addKept(V);
+    Scopes.back().Vars.push_back(K);
+    FE.Temps.push_back(K);
   }
-  int K = addKept(V);
-  Scopes.back().Vars.push_back(K);
-  FE.Temps.push_back(K);
   int Else = E->newLabel(), End = E->newLabel();
-  user(CO->getCond()->getBeginLoc(), "if (" + Rewriter.text(CO->getCond()) + ") {} else { " +
+  user(CO->getCond()->getBeginLoc(), "if (" + partText(CO->getCond(), FE, false) + ") {} else { " +
                                          E->jumpText(Else) + " }");
   auto Branch = [&](const Expr *B) {
     std::vector<const Expr *> Steps;
     collectParks(B, Steps);
     lowerSteps(Steps, FE);
-    user(B->getBeginLoc(), constructText(K, Rewriter.text(B), VarDecl::CInit, true));
+    if (Void || B->getType()->isVoidType()) {
+      user(B->getBeginLoc(), "static_cast<void>(" + partText(B, FE, false) + ");");
+      return;
+    }
+    if (LValue) {
+      user(B->getBeginLoc(), constructText(K, partText(B, FE, false), VarDecl::CInit, true));
+      return;
+    }
+    // The branch's prvalue initializes r in place.
+    partText(B, FE, true);
+    user(B->getBeginLoc(), constructText(K, initFrom(B, Kept[K].Type), VarDecl::CInit, true));
   };
   Branch(CO->getTrueExpr());
   E->jump(End);
   markHere(Else, CO->getFalseExpr()->getBeginLoc(), "label");
   Branch(CO->getFalseExpr());
   markHere(End, CO->getEndLoc(), "label");
+  if (Void) {
+    ParkValues[CO] = "static_cast<void>(0)";
+    return;
+  }
+  const std::string M = "this->" + Kept[K].Member;
+  ParkValues[CO] = LValue ? "(*" + M + ")" : "static_cast<" + Kept[K].Type + "&&>(" + M + ")";
+}
+
+// a ?: b (GNU) where b parks  ->
+//   [parks of a]  c = a;  if (c) {} else jump Lelse;  r = c; jump Lend;
+//   Lelse: [parks of b]  r = b;  Lend:
+// a is evaluated once, into the kept temporary c (a pointer for a glvalue);
+// r is kept as for ?:. Both die at the end of the full-expression.
+void FunctionLowering::lowerBinaryConditional(const BinaryConditionalOperator *CO, FullExpr &FE) {
+  const Expr *Common = CO->getCommon();
+  std::vector<const Expr *> C;
+  collectParks(Common, C);
+  lowerSteps(C, FE);
+  QualType CT = Common->getType(), T = CO->getType();
+  if (!keepableTemp(CT, Common->getBeginLoc()) || !keepableTemp(T, CO->getBeginLoc()))
+    return;
+  bool CommonRef = Common->isGLValue();
+  KeptVar CV;
+  CV.Member = memberNameFor("");
+  CV.Pointer = CommonRef;
+  CV.Type = spell(CommonRef ? CT : CT.getUnqualifiedType());
+  CV.NeedsDestroy = !CommonRef && CT.isDestructedType() != QualType::DK_none;
+  int CK = addKept(CV);
+  Scopes.back().Vars.push_back(CK);
+  FE.Temps.push_back(CK);
+  std::string CText = partText(Common, FE, !CommonRef);
+  user(Common->getBeginLoc(),
+       constructText(CK, CommonRef ? CText : initFrom(Common, CV.Type), VarDecl::CInit, true));
+  std::string CVal = (CommonRef ? "(*this->" : "(this->") + Kept[CK].Member + ")";
+
+  bool LValue = CO->isGLValue();
+  KeptVar V;
+  V.Member = memberNameFor("");
+  V.Pointer = LValue;
+  V.Type = spell(LValue ? T : T.getUnqualifiedType());
+  V.NeedsDestroy = !LValue && T.isDestructedType() != QualType::DK_none;
+  int K = addKept(V);
+  Scopes.back().Vars.push_back(K);
+  FE.Temps.push_back(K);
+  int Else = E->newLabel(), End = E->newLabel();
+  user(Common->getBeginLoc(), "if (" + CVal + ") {} else { " + E->jumpText(Else) + " }");
+  user(Common->getBeginLoc(), constructText(K, CVal, VarDecl::CInit, true));
+  E->jump(End);
+  const Expr *B = CO->getFalseExpr();
+  markHere(Else, B->getBeginLoc(), "label");
+  std::vector<const Expr *> Steps;
+  collectParks(B, Steps);
+  lowerSteps(Steps, FE);
+  if (B->getType()->isVoidType()) {
+    user(B->getBeginLoc(), "static_cast<void>(" + partText(B, FE, false) + ");");
+  } else if (LValue) {
+    user(B->getBeginLoc(), constructText(K, partText(B, FE, false), VarDecl::CInit, true));
+  } else {
+    partText(B, FE, true);
+    user(B->getBeginLoc(), constructText(K, initFrom(B, V.Type), VarDecl::CInit, true));
+  }
+  markHere(End, CO->getEndLoc(), "label");
   const std::string M = "this->" + Kept[K].Member;
   ParkValues[CO] = LValue ? "(*" + M + ")" : "static_cast<" + V.Type + "&&>(" + M + ")";
 }
 
-// A call argument evaluated before a later park: into a kept temporary
-// (a pointer for an lvalue or xvalue) that dies with the full-expression;
-// the call then reads it (a class prvalue is then moved into a by-value
-// parameter instead of being constructed there directly).
+// (a, b) where b parks  ->  [parks of a]  static_cast<void>(a);  [parks of b]
+// and the expression reads as (b). a's temporaries live in the frame until
+// the end of the full-expression, as C++ keeps them ([class.temporary]/4).
+void FunctionLowering::lowerCommaLeft(const BinaryOperator *BO, FullExpr &FE) {
+  const Expr *L = BO->getLHS();
+  user(L->getBeginLoc(), "static_cast<void>(" + partText(L, FE, false) + ");");
+  CommaValues.insert(BO);
+}
+
+// An operand evaluated before a later park (see spillTarget): into a kept
+// temporary that dies with the full-expression; the operation then reads it.
+//  - a materialized temporary (a prvalue bound to a reference parameter, the
+//    object of a member call): that temporary, constructed in the frame;
+//  - another glvalue: its address (a pointer member);
+//  - another prvalue: its value, which the operation reads as an xvalue. A
+//    class prvalue is then moved into a by-value parameter where C++ would
+//    initialize the parameter from it directly: one more move construction
+//    and destruction (the type must be movable: a static_assert says so).
 void FunctionLowering::lowerSpill(const Expr *A, FullExpr &FE) {
   QualType T = A->getType();
-  // A materialized temporary (a prvalue bound to a reference parameter) is
-  // kept by value: the frame temporary is that temporary.
-  bool Materialized = isa<MaterializeTemporaryExpr>(A->IgnoreImpCasts());
+  const Expr *Inner = A;
+  for (;;) {
+    const Expr *N = Inner->IgnoreParens();
+    if (const auto *IC = dyn_cast<ImplicitCastExpr>(N); IC && IC->getCastKind() == CK_NoOp)
+      N = IC->getSubExpr();
+    if (N == Inner)
+      break;
+    Inner = N;
+  }
+  if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(Inner)) {
+    int K = hoistTemporary(M, FE, /*AsStatement=*/true);
+    if (K >= 0)
+      ParkValues[A] = "static_cast<" + spell(T) + (A->isLValue() ? "&" : "&&") + ">(this->" +
+                      Kept[K].Member + ")";
+    return;
+  }
+  if (!keepableTemp(T, A->getBeginLoc()))
+    return;
   KeptVar V;
   V.Member = memberNameFor("");
-  V.Pointer = A->isGLValue() && !Materialized;
+  V.Pointer = A->isGLValue();
   V.Type = spell(V.Pointer ? T : T.getUnqualifiedType());
   V.NeedsDestroy = !V.Pointer && T.isDestructedType() != QualType::DK_none;
   int K = addKept(V);
   Scopes.back().Vars.push_back(K);
   FE.Temps.push_back(K);
-  user(A->getBeginLoc(), constructText(K, Rewriter.text(A), VarDecl::CInit, true));
   const std::string M = "this->" + Kept[K].Member;
-  if (!V.Pointer)
-    ParkValues[A] = "static_cast<" + V.Type + "&&>(" + M + ")";
-  else if (A->isXValue())
-    ParkValues[A] = "static_cast<" + V.Type + "&&>(*" + M + ")";
+  if (V.Pointer) {
+    user(A->getBeginLoc(), constructText(K, partText(A, FE, false), VarDecl::CInit, true));
+    ParkValues[A] = A->isXValue() ? "static_cast<" + V.Type + "&&>(*" + M + ")" : "(*" + M + ")";
+    return;
+  }
+  partText(A, FE, true);
+  std::string Check;
+  if (T->isRecordType())
+    Check = " static_assert(::std::is_move_constructible_v<" + V.Type +
+            ">, \"braid: this operand is evaluated before the park into the frame, then moved "
+            "into its parameter: its type must be movable; store it in a local before\");";
+  user(A->getBeginLoc(), constructText(K, initFrom(A, V.Type), VarDecl::CInit, true) + Check);
+  ParkValues[A] = "static_cast<" + V.Type + "&&>(" + M + ")";
+}
+
+// The text of \p Part, a piece of a full-expression that is evaluated as a
+// statement of its own before a park (a spilled operand, a park's operand,
+// an operand of && || ?: ,). C++ destroys the temporaries it creates at the
+// end of the whole full-expression, after the park ([class.temporary]/4):
+// each one becomes a kept temporary (hoistTemporaries). \p SkipTop: Part is a
+// prvalue whose own object the caller constructs (or a parameter's).
+std::string FunctionLowering::partText(const Expr *Part, FullExpr &FE, bool SkipTop) {
+  if (SkipTop)
+    hoistInside(Part, FE);
   else
-    ParkValues[A] = "(*" + M + ")";
+    hoistTemporaries(Part, FE);
+  return Rewriter.text(Part);
+}
+
+/// The temporaries inside \p Prvalue, whose own object is made elsewhere.
+void FunctionLowering::hoistInside(const Expr *Prvalue, FullExpr &FE) {
+  std::vector<const Expr *> Chain = tempChain(Prvalue);
+  for (const Expr *N : Chain)
+    if (ParkValues.count(N) || CommaValues.count(N))
+      return;
+  hoistChildren(Chain.back(), FE);
+}
+
+// Materialized temporaries of a part, in evaluation order (operands before
+// the temporary they make), each constructed in place into a kept member:
+//   make_tmp().ref()  ->
+//   (static_cast<void>(::new (kept_storage(tmp)) T(make_tmp())),
+//    static_cast<void>(alive_tmp = true), static_cast<T&&>(tmp)).ref()
+// so it lives, and its destructor runs, where C++ says: at the end of the
+// full-expression (endFullExpr, reverse construction order), or when an
+// exception or a cancellation unwinds the frame. Not kept (documented):
+// a by-value parameter object of a call inside the part, which the
+// generated statement destroys when it ends.
+void FunctionLowering::hoistTemporaries(const Stmt *S, FullExpr &FE) {
+  if (!S)
+    return;
+  if (const auto *Ex = dyn_cast<Expr>(S); Ex && (ParkValues.count(Ex) || CommaValues.count(Ex)))
+    return; // already lowered: its temporaries are its own lowering's
+  if (const auto *LE = dyn_cast<LambdaExpr>(S)) {
+    for (const Expr *I : LE->capture_inits()) {
+      if (I && I->isPRValue() && I->getType()->isRecordType())
+        hoistInside(I, FE); // initializes the closure's member in place
+      else
+        hoistTemporaries(I, FE);
+    }
+    return;
+  }
+  if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(S)) {
+    hoistTemporary(M, FE, false);
+    return;
+  }
+  const Expr *Hidden = nullptr;
+  SourceLocation Used;
+  if (const auto *D = dyn_cast<CXXDefaultArgExpr>(S)) {
+    Hidden = D->getExpr();
+    Used = D->getUsedLocation();
+  } else if (const auto *D = dyn_cast<CXXDefaultInitExpr>(S)) {
+    Hidden = D->getExpr();
+    Used = D->getUsedLocation();
+  }
+  if (Hidden) {
+    if (const MaterializeTemporaryExpr *M = hiddenTemporary(Hidden)) {
+      const CXXRecordDecl *RD = M->getType()->getAsCXXRecordDecl();
+      // The standard library's own default arguments (allocators) have no
+      // observable destructor; a user type's would run before the park.
+      bool Std = RD && RD->isInStdNamespace();
+      if (!Std && FirstPass)
+        Diags.report(Diag::Unsupported, Used)
+            << ("a default argument that creates a temporary of type '" +
+                M->getType().getAsString() + "' before a park")
+            << "pass the argument explicitly";
+    }
+    return;
+  }
+  if (const auto *CE = dyn_cast<CastExpr>(S); CE && CE->getCastKind() == CK_ToVoid) {
+    // `(void)make()`: a discarded temporary, destroyed at the end of the
+    // full-expression like a materialized one.
+    if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(CE->getSubExpr()->IgnoreParens())) {
+      hoistTemporary(B, FE, false);
+      return;
+    }
+  }
+  if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(S)) {
+    // A class prvalue neither materialized nor a parameter: its value is
+    // used in a way the frame cannot hold.
+    if (FirstPass)
+      Diags.report(Diag::Unsupported, B->getBeginLoc())
+          << ("a temporary of type '" + B->getType().getAsString() + "' created before a park")
+          << "store it in a local declared in a statement before";
+    return;
+  }
+  hoistChildren(S, FE);
+}
+
+/// The temporaries of the operands of \p S. A class prvalue operand that
+/// initializes an object in place (a by-value parameter, an element of a
+/// braced list, the exception object of a throw, a new-expression's object)
+/// is no temporary of this expression: only what is inside it is; nor is an
+/// operand of ?: or , that is the operator's own prvalue result.
+void FunctionLowering::hoistChildren(const Stmt *S, FullExpr &FE) {
+  bool InPlace = isa<CallExpr>(S) || isa<CXXConstructExpr>(S) || isa<InitListExpr>(S) ||
+                 isa<CXXThrowExpr>(S) || isa<CXXNewExpr>(S) || isa<CXXParenListInitExpr>(S) ||
+                 isa<LambdaExpr>(S) || isa<AbstractConditionalOperator>(S);
+  // A prvalue ?: or comma is its chosen operand's object.
+  if (const auto *BO = dyn_cast<BinaryOperator>(S))
+    InPlace = BO->isCommaOp();
+  for (const Stmt *C : S->children()) {
+    const auto *CE = dyn_cast_or_null<Expr>(C);
+    if (InPlace && CE && CE->isPRValue() && CE->getType()->isRecordType())
+      hoistInside(CE, FE);
+    else
+      hoistTemporaries(C, FE);
+  }
+}
+
+/// One materialized (or discarded, \p M a CXXBindTemporaryExpr) temporary
+/// (see hoistTemporaries); returns its kept
+/// index (-1 when it cannot be kept). \p AsStatement: \p M is the whole
+/// part, so it is constructed by a statement of its own.
+int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStatement) {
+  std::vector<const Expr *> Chain = tempChain(M);
+  for (const Expr *N : Chain)
+    if (ParkValues.count(N) || CommaValues.count(N))
+      return -1; // a park's value or a lowered operator: already kept
+  hoistChildren(Chain.back(), FE);
+  QualType T = M->getType();
+  if (!keepableTemp(T, M->getBeginLoc()))
+    return -1;
+  KeptVar V;
+  V.Member = memberNameFor("");
+  V.Type = spell(T.getUnqualifiedType());
+  V.NeedsDestroy = T.isDestructedType() != QualType::DK_none;
+  const Expr *Sub = isa<MaterializeTemporaryExpr>(M)
+                        ? cast<MaterializeTemporaryExpr>(M)->getSubExpr()
+                        : cast<CXXBindTemporaryExpr>(M)->getSubExpr();
+  std::string Init = initFrom(Sub, V.Type);
+  int K = addKept(V);
+  Scopes.back().Vars.push_back(K);
+  FE.Temps.push_back(K);
+  std::string Construct = constructText(K, Init, VarDecl::CInit, true);
+  std::string Mem = "this->" + Kept[K].Member;
+  std::string Value =
+      "static_cast<" + spell(T) + (M->isLValue() ? "&" : "&&") + ">(" + Mem + ")";
+  if (AsStatement) {
+    user(M->getBeginLoc(), Construct);
+    ParkValues[M] = Value;
+    return K;
+  }
+  std::string Out = "(static_cast<void>(::new (::braid::detail::kept_storage(" + Mem + ")) " +
+                    V.Type + "(" + Init + ")), ";
+  if (V.NeedsDestroy)
+    Out += "static_cast<void>(this->__braid_alive_" + Kept[K].Member + " = true), ";
+  ParkValues[M] = Out + Value + ")";
+  return K;
+}
+
+/// The initializer of `::new (p) Type(<here>)` from \p Prvalue, which
+/// copy-initializes an object of that type in the source: its text when it
+/// is a prvalue of that type already (the object is then made in place, as
+/// in C++17); a conversion (an implicit converting constructor or conversion
+/// function, a braced list) stays a copy-initialization, which direct
+/// initialization is not (explicit constructors): `[&]() -> Type { return
+/// text; }()`.
+std::string FunctionLowering::initFrom(const Expr *Prvalue, const std::string &Type) {
+  std::string Text = Rewriter.text(Prvalue);
+  const Expr *W = Prvalue;
+  for (;;) {
+    const Expr *N = W;
+    if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(N))
+      N = B->getSubExpr();
+    else if (const auto *IC = dyn_cast<ImplicitCastExpr>(N); IC && IC->getCastKind() == CK_NoOp)
+      N = IC->getSubExpr();
+    else if (const auto *FE = dyn_cast<clang::FullExpr>(N))
+      N = FE->getSubExpr();
+    if (N == W)
+      break;
+    W = N;
+  }
+  bool Converts = isa<InitListExpr>(W);
+  if (Prvalue->getType()->isRecordType())
+    Converts = Converts || isa<ImplicitCastExpr>(W) ||
+               (isa<CXXConstructExpr>(W) && !isa<CXXTemporaryObjectExpr>(W));
+  else if (const auto *IC = dyn_cast<ImplicitCastExpr>(W))
+    Converts = Converts || IC->getCastKind() == CK_UserDefinedConversion;
+  if (!Converts)
+    return Text;
+  return "[&]() -> " + Type + " { return " + Text + "; }()";
 }
 
 void FunctionLowering::endFullExpr(const FullExpr &FE) {

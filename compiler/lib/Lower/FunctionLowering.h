@@ -122,6 +122,18 @@ private:
   void branchUnless(const std::string &Cond, clang::SourceLocation Loc, int False, size_t Depth);
   /// The condition of if/while/for/switch: its variable or expression.
   std::string lowerCondition(const clang::VarDecl *CondVar, const clang::Expr *Cond);
+  // Parts of a full-expression evaluated before a park (case 26 and the
+  // operators of transform-cases 21-24).
+  std::string partText(const clang::Expr *Part, FullExpr &FE, bool SkipTop);
+  void hoistTemporaries(const clang::Stmt *S, FullExpr &FE);
+  void hoistInside(const clang::Expr *Prvalue, FullExpr &FE);
+  void hoistChildren(const clang::Stmt *S, FullExpr &FE);
+  int hoistTemporary(const clang::Expr *M, FullExpr &FE, bool AsStatement);
+  std::string initFrom(const clang::Expr *Prvalue, const std::string &Type);
+  const clang::Expr *spillTarget(const clang::Stmt *Parent, const clang::Stmt *Operand) const;
+  bool keepableTemp(clang::QualType T, clang::SourceLocation Loc);
+  void lowerCommaLeft(const clang::BinaryOperator *BO, FullExpr &FE);
+  void lowerBinaryConditional(const clang::BinaryConditionalOperator *CO, FullExpr &FE);
 
   // Frame storage.
   int addKept(KeptVar V);
@@ -174,6 +186,9 @@ private:
   llvm::DenseMap<const clang::Expr *, std::string> ParkValues;
   llvm::DenseSet<const clang::Expr *> Spilled;
   unsigned Counter = 0;
+  /// Built-in commas whose left operand was evaluated as a step: the
+  /// expression reads as its right operand.
+  llvm::DenseSet<const clang::Expr *> CommaValues;
 
   // Carried from the first pass to the second: locals that can stay plain
   // C++ locals (trivially destructible, never used outside their run).

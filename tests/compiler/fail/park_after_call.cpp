@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: MIT
-// f() runs before the park in C++ order, and its operand is not a call
-// argument braidc can carry across the park (a temporary inside it would
-// die early), so it says so instead of reordering.
+// Operands C++ evaluates before a park that braidc cannot carry across it:
+// it says so instead of reordering them.
 #include <braid/braid.hpp>
 
 #include <string>
 
-std::string f();
+struct S {
+  int m(int v);
+};
+S& obj();
+std::string name();
+int call(int (*f)(), int v);
+int g(const auto& f, int v) { return f().size() + v; }
 
-BRAID_SP braid::task<int> h(braid::task<int> t) {
+BRAID_SP braid::task<int> h(braid::task<int> t, int (S::*pm)(int)) {
+  // A pointer-to-member call: the bound member function is not a value.
+  // expected-error@+1:23 {{braid::park after an operand that C++ evaluates first is not supported yet}}
+  int a = (obj().*pm)(braid::park(t));
+  // A closure that copies a value (init-capture) cannot be kept in the frame.
   // expected-error@+1:41 {{braid::park after an operand that C++ evaluates first is not supported yet}}
-  return static_cast<int>(f().size()) + braid::park(t);
+  int b = g([s = name()] { return s; }, braid::park(t));
+  return a + b;
 }
