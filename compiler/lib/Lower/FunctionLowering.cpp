@@ -197,6 +197,7 @@ void FunctionLowering::reset() {
   ParkValues.clear();
   Spilled.clear();
   Counter = 0;
+  BindingText.clear();
   if (FirstPass) {
     DeclRun.clear();
     UseRuns.clear();
@@ -354,6 +355,13 @@ void FunctionLowering::unsupported(SourceLocation Loc, const std::string &What) 
   Diags.report(Diag::Unsupported, Loc) << What << "rewrite the statement without it";
 }
 
+std::optional<std::string> FunctionLowering::bindingRef(const BindingDecl *BD) {
+  auto It = BindingText.find(BD);
+  if (It == BindingText.end())
+    return std::nullopt;
+  return It->second;
+}
+
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
@@ -412,7 +420,11 @@ std::string FunctionLowering::memberNameFor(const std::string &Source) {
 int FunctionLowering::addKept(KeptVar V) {
   for (int R = CurRegion; R >= 0; R = E->regions()[R].Parent)
     V.Regions.push_back(R);
-  if (V.Pointer)
+  if (!V.Declarator.empty() && V.Pointer)
+    Members.push_back(V.Declarator + " = nullptr;");
+  else if (!V.Declarator.empty())
+    Members.push_back("union { " + V.Declarator + "; };");
+  else if (V.Pointer)
     Members.push_back(V.Type + "* " + V.Member + " = nullptr;");
   else
     Members.push_back("union { " + V.Type + " " + V.Member + "; };");
@@ -468,8 +480,23 @@ void FunctionLowering::noteParkAfter(SourceLocation After) {
     Diags.report(Diag::NoteParkHere, P->getBeginLoc()) << P->getSourceRange();
 }
 
+// C's declarator syntax: an array's bounds follow the name, so `int[2] a`
+// and `int[2]* p` must read `int a[2]` and `int (*p)[2]`.
+std::string FunctionLowering::declarator(QualType T, const std::string &Name) {
+  if (const ConstantArrayType *CAT = Ctx.getAsConstantArrayType(T)) {
+    std::string Inner = Name;
+    if (!Inner.empty() && Inner[0] == '*')
+      Inner = "(" + Inner + ")";
+    return declarator(CAT->getElementType(),
+                      Inner + "[" + std::to_string(CAT->getSize().getZExtValue()) + "]");
+  }
+  return spell(T) + " " + Name;
+}
+
 /// A kept local needs a type the frame can spell (design.md 3).
-bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T) {
+bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T, std::string Name) {
+  if (Name.empty())
+    Name = VD->getName().str();
   if (FirstPass) {
     // Pass 1 keeps everything; only what pass 2 still keeps is an error.
     return true;
@@ -481,20 +508,20 @@ bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T) {
   } R{Diags};
   QualType Base = T.getNonReferenceType();
   if (Base->isArrayType()) {
-    Diags.report(Diag::ArrayKept, VD->getLocation()) << VD->getName() << parkLine(VD->getLocation());
+    Diags.report(Diag::ArrayKept, VD->getLocation()) << Name << parkLine(VD->getLocation());
     noteParkAfter(VD->getLocation());
     return false;
   }
   if (const CXXRecordDecl *RD = Base->getAsCXXRecordDecl()) {
     if (RD->isLambda()) {
       Diags.report(Diag::ClosureKept, VD->getLocation())
-          << VD->getName() << parkLine(VD->getLocation());
+          << Name << parkLine(VD->getLocation());
       noteParkAfter(VD->getLocation());
       return false;
     }
     if (RD->isLocalClass() || (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl())) {
       Diags.report(Diag::UnspellableKept, VD->getLocation())
-          << VD->getName() << Base << parkLine(VD->getLocation());
+          << Name << Base << parkLine(VD->getLocation());
       noteParkAfter(VD->getLocation());
       return false;
     }
@@ -597,18 +624,8 @@ void FunctionLowering::lowerSubStmt(const Stmt *S) {
 void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
   bool AllVars = true;
   for (const Decl *D : S->decls())
-    AllVars = AllVars && isa<VarDecl>(D) && !isa<DecompositionDecl>(D);
+    AllVars = AllVars && isa<VarDecl>(D);
   if (!AllVars) {
-    bool HasDecomposition = false;
-    for (const Decl *D : S->decls())
-      HasDecomposition = HasDecomposition || isa<DecompositionDecl>(D);
-    if (HasDecomposition) {
-      if (FirstPass)
-        Diags.report(Diag::Unsupported, S->getBeginLoc())
-            << "a structured binding in a scope that parks"
-            << "bind a named variable and use its members";
-      return;
-    }
     if (F.contains(S)) {
       if (FirstPass)
         Diags.report(Diag::Unsupported, S->getBeginLoc())
@@ -628,6 +645,8 @@ void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
 // the value itself; any other reference is kept as a pointer, uses (*x).
 void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
                                     std::optional<std::string> InitOverride) {
+  if (const auto *DD = dyn_cast<DecompositionDecl>(VD))
+    return lowerDecomposition(DD, InitOverride);
   QualType T = VD->getType();
   bool Static = !VD->hasLocalStorage();
   bool NonTrivial = !T->isReferenceType() && T.isDestructedType() != QualType::DK_none;
@@ -1099,6 +1118,155 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
       E->jump(End);
   }
   markHere(End, S->getEndLoc(), "label");
+}
+
+// auto [a, b] = init;  ([dcl.struct.bind])  ->
+//   the hidden object e, kept like any local: by value (destroyed at the
+//   closing brace), through a pointer when it is a reference to an lvalue,
+//   the value itself when it is a reference extending a temporary;
+//   for a tuple-like type, each binding's variable
+//   `std::tuple_element_t<i, E>&& v_i = get<i>(e)` kept like any reference
+//   (a pointer, or the value when get returns a prvalue), after e, so it
+//   dies before e. Copied code names a binding `e.m`, `e[i]` or `v_i`.
+// A C array copied by value is copied element by element.
+void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
+                                          std::optional<std::string> InitOverride) {
+  QualType T = DD->getType();
+  std::string Names, Member = "__braid_bind";
+  for (const BindingDecl *B : DD->bindings()) {
+    Names += (Names.empty() ? "" : ", ") + B->getNameAsString();
+    Member += "_" + B->getNameAsString();
+  }
+  std::string Shown = "[" + Names + "]";
+  const Expr *Init = DD->getInit();
+  FullExpr FE;
+  if (Init && F.contains(Init))
+    FE = lowerParks(Init);
+  const Expr *InitW = Init;
+  if (InitW)
+    if (const auto *EWC = dyn_cast<ExprWithCleanups>(InitW))
+      InitW = EWC->getSubExpr();
+  bool Extends = T->isReferenceType() && InitW && isa<MaterializeTemporaryExpr>(InitW->IgnoreParens());
+  QualType Storage = T.getNonReferenceType();
+  bool Pointer = T->isReferenceType() && !Extends;
+  const ConstantArrayType *Arr = Ctx.getAsConstantArrayType(Storage);
+  if (Arr && !Pointer &&
+      (Arr->getElementType()->isArrayType() ||
+       Arr->getElementType().isDestructedType() != QualType::DK_none)) {
+    if (FirstPass)
+      Diags.report(Diag::Unsupported, DD->getLocation())
+          << "a structured binding that copies a C array of arrays or of objects with a destructor"
+          << "bind a reference to the array (auto& [...]) or use std::array";
+    return;
+  }
+  if (!Arr && !checkKeepable(DD, T, Shown))
+    return;
+  while (!MemberNames.insert(Member).second)
+    Member += "_" + std::to_string(Counter++);
+  KeptVar K;
+  K.SourceName = Shown;
+  K.Member = Member;
+  K.Pointer = Pointer;
+  K.Type = spell(Storage);
+  if (Arr)
+    K.Declarator = declarator(Storage, (Pointer ? "*" : "") + Member);
+  K.NeedsDestroy = !Pointer && !Arr && Storage.isDestructedType() != QualType::DK_none;
+  int Index = addKept(std::move(K));
+
+  std::string InitText;
+  VarDecl::InitializationStyle Style = DD->getInitStyle();
+  if (InitOverride) {
+    InitText = *InitOverride;
+    Style = VarDecl::CInit;
+  } else if (Init) {
+    // The text after the last binding's name and the closing ']'.
+    const BindingDecl *Last = DD->bindings().back();
+    InitText = trim(Rewriter.range(Last->getLocation(), DD->getEndLoc(), Init)
+                        .substr(Last->getName().size()));
+    if (!InitText.empty() && InitText[0] == ']')
+      InitText = trim(InitText.substr(1));
+    if (Style == VarDecl::CInit && !InitText.empty() && InitText[0] == '=')
+      InitText = trim(InitText.substr(1));
+  }
+  std::string Obj = Pointer ? "(*this->" + Member + ")" : "this->" + Member;
+  if (Arr && !Pointer) {
+    std::string Src = "__braid_src";
+    std::string N = std::to_string(Arr->getSize().getZExtValue());
+    user(DD->getBeginLoc(),
+         "{ auto&& " + Src + (Style == VarDecl::CInit ? " = " : "") + InitText +
+             "; for (::std::size_t __braid_i = 0; __braid_i < " + N +
+             "; ++__braid_i) ::new (::braid::detail::kept_storage(" + Obj + "[__braid_i])) " +
+             spell(Arr->getElementType().getUnqualifiedType()) + "(" + Src + "[__braid_i]); }");
+  } else {
+    user(DD->getBeginLoc(), constructText(Index, InitText, Style, true));
+  }
+  Scopes.back().Vars.push_back(Index);
+
+  // e is an lvalue when E is an lvalue reference, an xvalue otherwise.
+  std::string Whole = T->isLValueReferenceType() ? Obj
+                                                 : "static_cast<" + spell(Storage) + "&&>(" + Obj + ")";
+  unsigned I = 0;
+  for (const BindingDecl *B : DD->bindings()) {
+    std::string Idx = std::to_string(I++);
+    if (const VarDecl *H = B->getHoldingVar()) {
+      const Expr *HI = H->getInit();
+      const Expr *HW = HI;
+      if (const auto *EWC = dyn_cast<ExprWithCleanups>(HW))
+        HW = EWC->getSubExpr();
+      bool HExt = isa<MaterializeTemporaryExpr>(HW->IgnoreParens());
+      const auto *Call = dyn_cast<CallExpr>(HI->IgnoreImplicit());
+      if (!Call) {
+        if (FirstPass)
+          Diags.report(Diag::Unsupported, B->getLocation())
+              << "this tuple-like structured binding" << "bind a named variable and use std::get";
+        return;
+      }
+      std::string Get;
+      if (isa<CXXMemberCallExpr>(Call)) {
+        Get = Whole + ".get<" + Idx + ">()";
+      } else {
+        // get<i> is found by argument-dependent lookup only; inside the
+        // frame a member named get would hide it: name its namespace.
+        std::string Q;
+        if (const FunctionDecl *G = Call->getDirectCallee())
+          if (G->getDeclContext()->getRedeclContext()->isFileContext()) {
+            Q = "::";
+            std::vector<std::string> Parts;
+            for (const DeclContext *DC = G->getDeclContext(); DC && !DC->isTranslationUnit();
+                 DC = DC->getParent())
+              if (const auto *NS = dyn_cast<NamespaceDecl>(DC);
+                  NS && !NS->isAnonymousNamespace() && !NS->isInline())
+                Parts.push_back(NS->getNameAsString());
+            for (auto It = Parts.rbegin(); It != Parts.rend(); ++It)
+              Q += *It + "::";
+          }
+        Get = Q + "get<" + Idx + ">(" + Whole + ")";
+      }
+      KeptVar HV;
+      HV.Member = memberNameFor(B->getNameAsString());
+      HV.Pointer = !HExt;
+      QualType HT = H->getType().getNonReferenceType();
+      HV.Type = spell(HT);
+      HV.NeedsDestroy = HExt && HT.isDestructedType() != QualType::DK_none;
+      int HK = addKept(HV);
+      user(B->getLocation(), constructText(HK, Get, VarDecl::CInit, true));
+      Scopes.back().Vars.push_back(HK);
+      BindingText[B] = HExt ? "this->" + Kept[HK].Member : "(*this->" + Kept[HK].Member + ")";
+      continue;
+    }
+    const Expr *BE = B->getBinding() ? B->getBinding()->IgnoreImplicit() : nullptr;
+    if (const auto *ME = dyn_cast_or_null<MemberExpr>(BE)) {
+      BindingText[B] = Obj + "." + ME->getMemberDecl()->getNameAsString();
+    } else if (isa_and_nonnull<ArraySubscriptExpr>(BE)) {
+      BindingText[B] = Obj + "[" + Idx + "]";
+    } else {
+      if (FirstPass)
+        Diags.report(Diag::Unsupported, B->getLocation())
+            << "this structured binding" << "bind a named variable and use its members";
+      return;
+    }
+  }
+  endFullExpr(FE);
 }
 
 //===----------------------------------------------------------------------===//

@@ -38,6 +38,9 @@ struct KeptVar {
   bool Pointer = false;   ///< a kept reference, stored as a pointer
   bool NeedsDestroy = false;
   std::vector<int> Regions; ///< the try regions around its declaration
+  /// The whole member declarator when the type does not read "Type Member"
+  /// (a C array, a pointer to one); empty otherwise.
+  std::string Declarator;
 };
 
 /// The result of lowering one function.
@@ -67,6 +70,7 @@ public:
   std::optional<std::string> rethrow() override;
   std::optional<std::string> self() override;
   void unsupported(clang::SourceLocation Loc, const std::string &What) override;
+  std::optional<std::string> bindingRef(const clang::BindingDecl *BD) override;
 
 private:
   struct Scope {
@@ -107,6 +111,8 @@ private:
   void lowerRangeFor(const clang::CXXForRangeStmt *S);
   void lowerSwitch(const clang::SwitchStmt *S);
   void lowerTry(const clang::CXXTryStmt *S);
+  void lowerDecomposition(const clang::DecompositionDecl *DD,
+                          std::optional<std::string> InitOverride);
 
   // Expressions.
   FullExpr lowerParks(const clang::Expr *E);
@@ -127,7 +133,7 @@ private:
   int addKept(KeptVar V);
   std::string memberNameFor(const std::string &Source);
   std::string spell(clang::QualType T);
-  bool checkKeepable(const clang::VarDecl *VD, clang::QualType T);
+  bool checkKeepable(const clang::VarDecl *VD, clang::QualType T, std::string Name = "");
   std::string constructText(int K, const std::string &Init, clang::VarDecl::InitializationStyle Style,
                             bool HasInit);
   std::string destroyText(int K) const;
@@ -143,6 +149,8 @@ private:
   int parkLine(clang::SourceLocation After) const;
   const clang::CallExpr *parkAfter(clang::SourceLocation After) const;
   void noteParkAfter(clang::SourceLocation After);
+  /// `T Name` as a declaration, also for (pointers to) C arrays.
+  std::string declarator(clang::QualType T, const std::string &Name);
 
   clang::ASTContext &Ctx;
   const clang::SourceManager &SM;
@@ -174,6 +182,8 @@ private:
   llvm::DenseMap<const clang::Expr *, std::string> ParkValues;
   llvm::DenseSet<const clang::Expr *> Spilled;
   unsigned Counter = 0;
+  /// How copied code names each binding of a kept structured binding.
+  llvm::DenseMap<const clang::BindingDecl *, std::string> BindingText;
 
   // Carried from the first pass to the second: locals that can stay plain
   // C++ locals (trivially destructible, never used outside their run).

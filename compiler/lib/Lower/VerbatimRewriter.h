@@ -59,6 +59,9 @@ public:
   /// A construct that cannot be copied verbatim (goto out of the statement,
   /// an edit inside a macro body).
   virtual void unsupported(clang::SourceLocation Loc, const std::string &What) = 0;
+  /// A use of a structured binding whose object is kept in the frame: the
+  /// access to its member, element or tuple-like variable (nothing: keep).
+  virtual std::optional<std::string> bindingRef(const clang::BindingDecl *BD) = 0;
 };
 
 /// Produces the text of one statement or expression with the edits above.
