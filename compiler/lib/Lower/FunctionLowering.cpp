@@ -87,6 +87,11 @@ FunctionLowering::FunctionLowering(ASTContext &Ctx, Diagnoser &Diags, const SpFu
 std::optional<LoweredFunction> FunctionLowering::run() {
   if (!prepare())
     return std::nullopt;
+  HoldsLabel.clear();
+  if (const auto *CS = dyn_cast<CompoundStmt>(F.FD->getBody()); CS && F.contains(CS)) {
+    std::vector<const Stmt *> Stack;
+    findLabels(CS, Stack);
+  }
   // Pass 1: everything kept, runs recorded. Diagnostics are reported here.
   FirstPass = true;
   reset();
@@ -198,11 +203,14 @@ void FunctionLowering::reset() {
   Spilled.clear();
   Counter = 0;
   BindingText.clear();
+  Labels.clear();
+  ScopeSerial = 0;
   if (FirstPass) {
     DeclRun.clear();
     UseRuns.clear();
     Candidates.clear();
     Plain.clear();
+    LabelPaths.clear();
   }
   for (const ParmVarDecl *P : F.FD->parameters())
     if (P->getIdentifier())
@@ -352,8 +360,14 @@ std::optional<std::string> FunctionLowering::self() {
 void FunctionLowering::unsupported(SourceLocation Loc, const std::string &What) {
   if (!FirstPass)
     return;
+  if (What == "computed 'goto'") {
+    Diags.report(Diag::GotoInSp, Loc);
+    return;
+  }
   Diags.report(Diag::Unsupported, Loc) << What << "rewrite the statement without it";
 }
+
+std::string FunctionLowering::gotoOut(const GotoStmt *S) { return gotoText(S->getLabel()); }
 
 std::optional<std::string> FunctionLowering::bindingRef(const BindingDecl *BD) {
   auto It = BindingText.find(BD);
@@ -538,7 +552,16 @@ bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T, std::string 
 void FunctionLowering::lowerStmt(const Stmt *S) {
   if (const auto *DS = dyn_cast<DeclStmt>(S))
     return lowerDeclStmt(DS);
-  if (!F.contains(S))
+  if (const auto *G = dyn_cast<GotoStmt>(S))
+    return lowerGoto(G);
+  if (const auto *L = dyn_cast<LabelStmt>(S))
+    return lowerLabel(L);
+  if (isa<IndirectGotoStmt>(S)) {
+    if (FirstPass)
+      Diags.report(Diag::GotoInSp, S->getBeginLoc());
+    return;
+  }
+  if (!exploded(S))
     return lowerVerbatim(S);
   if (const auto *CS = dyn_cast<CompoundStmt>(S))
     return lowerCompound(CS);
@@ -562,11 +585,6 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
     return lowerStmt(A->getSubStmt());
   if (const auto *Ex = dyn_cast<Expr>(S))
     return lowerExprStmt(Ex);
-  if (isa<LabelStmt>(S)) {
-    if (FirstPass)
-      Diags.report(Diag::GotoInSp, S->getBeginLoc()) << "label";
-    return;
-  }
   if (isa<SwitchCase>(S)) {
     if (FirstPass)
       Diags.report(Diag::CaseNotTopLevel, S->getBeginLoc());
@@ -580,16 +598,6 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
 void FunctionLowering::lowerVerbatim(const Stmt *S) {
   if (isa<NullStmt>(S))
     return;
-  if (const auto *GS = dyn_cast<GotoStmt>(S)) {
-    if (FirstPass)
-      Diags.report(Diag::GotoInSp, GS->getGotoLoc()) << "goto";
-    return;
-  }
-  if (isa<LabelStmt>(S)) {
-    if (FirstPass)
-      Diags.report(Diag::GotoInSp, S->getBeginLoc()) << "label";
-    return;
-  }
   user(S->getBeginLoc(), Rewriter.statement(S));
   const Stmt *Last = S;
   if (const auto *EWC = dyn_cast<ExprWithCleanups>(Last))
@@ -1104,7 +1112,7 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
   }
   E->terminate(E->jumpText(End), true);
   for (const Exploded &X : Parked) {
-    Scopes.emplace_back();
+    pushScope();
     Scopes.back().Vars.push_back(X.Holder);
     if (X.Param >= 0)
       Scopes.back().Vars.push_back(X.Param);
@@ -1267,6 +1275,81 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
     }
   }
   endFullExpr(FE);
+}
+
+// L: S  ->  a partition starts at L (the scopes around it are recorded for
+// the gotos that jump to it), then S.
+void FunctionLowering::lowerLabel(const LabelStmt *S) {
+  const LabelDecl *LD = S->getDecl();
+  int L = labelFor(LD);
+  LabelAt &A = Labels[LD];
+  A.Marked = true;
+  A.Path.clear();
+  A.Counts.clear();
+  for (const Scope &Sc : Scopes) {
+    A.Path.push_back(Sc.Id);
+    A.Counts.push_back(Sc.Vars.size());
+  }
+  if (FirstPass)
+    LabelPaths[LD] = A.Path;
+  markHere(L, S->getBeginLoc(), "label");
+  lowerStmt(S->getSubStmt());
+}
+
+// goto L;  ->  { destroy the kept locals of the scopes the jump leaves; jump L }
+void FunctionLowering::lowerGoto(const GotoStmt *S) {
+  user(S->getGotoLoc(), gotoText(S->getLabel()));
+  E->terminate("", true); // the user's own jump ends the partition
+}
+
+// [stmt.jump]: a jump out of a scope destroys its locals; a jump back past
+// a declaration destroys that local too. The scopes left are those of the
+// goto that are not around the label (the common ancestor rule), innermost
+// first; then, jumping backward, the locals of the common innermost scopes
+// declared after the label. A jump forward never passes an initialized
+// local of a common scope (Sema rejects that), and a jump into a scope may
+// only pass trivially destructible locals without initializer: their
+// storage is there, with no alive flag to set.
+std::string FunctionLowering::gotoText(const LabelDecl *LD) {
+  int L = labelFor(LD);
+  const LabelAt &A = Labels[LD];
+  const std::vector<int> *Path = nullptr;
+  if (A.Marked)
+    Path = &A.Path;
+  else if (auto It = LabelPaths.find(LD); It != LabelPaths.end())
+    Path = &It->second; // forward: where pass 1 found the label
+  size_t D = 0;
+  while (Path && D < Scopes.size() && D < Path->size() && Scopes[D].Id == (*Path)[D])
+    ++D;
+  std::string Out = leaveScopes(D);
+  if (A.Marked)
+    for (size_t I = D; I-- > 0;) {
+      const std::vector<int> &V = Scopes[I].Vars;
+      for (size_t J = V.size(); J-- > A.Counts[I];) {
+        std::string T = destroyText(V[J]);
+        if (!T.empty())
+          Out += T + " ";
+      }
+    }
+  return "{ " + Out + E->jumpText(L) + " }";
+}
+
+int FunctionLowering::labelFor(const LabelDecl *LD) {
+  LabelAt &A = Labels[LD];
+  if (A.Label < 0)
+    A.Label = E->newLabel();
+  return A.Label;
+}
+
+void FunctionLowering::findLabels(const Stmt *S, std::vector<const Stmt *> &Stack) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return;
+  if (isa<LabelStmt>(S))
+    HoldsLabel.insert(Stack.begin(), Stack.end());
+  Stack.push_back(S);
+  for (const Stmt *C : S->children())
+    findLabels(C, Stack);
+  Stack.pop_back();
 }
 
 //===----------------------------------------------------------------------===//

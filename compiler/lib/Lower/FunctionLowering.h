@@ -71,10 +71,12 @@ public:
   std::optional<std::string> self() override;
   void unsupported(clang::SourceLocation Loc, const std::string &What) override;
   std::optional<std::string> bindingRef(const clang::BindingDecl *BD) override;
+  std::string gotoOut(const clang::GotoStmt *S) override;
 
 private:
   struct Scope {
     std::vector<int> Vars; // indexes into Kept, in declaration order
+    int Id = -1;           // serial number in the pass (goto's common ancestor)
   };
   struct Leap {
     bool IsLoop;
@@ -113,6 +115,14 @@ private:
   void lowerTry(const clang::CXXTryStmt *S);
   void lowerDecomposition(const clang::DecompositionDecl *DD,
                           std::optional<std::string> InitOverride);
+  void lowerLabel(const clang::LabelStmt *S);
+  void lowerGoto(const clang::GotoStmt *S);
+  /// `{ <destroy what the jump leaves> return __braid_step{L}; }`.
+  std::string gotoText(const clang::LabelDecl *LD);
+  int labelFor(const clang::LabelDecl *LD);
+  /// Statements around a label: lowered (not copied) so the label starts a partition.
+  void findLabels(const clang::Stmt *S, std::vector<const clang::Stmt *> &Stack);
+  bool exploded(const clang::Stmt *S) const { return F.contains(S) || HoldsLabel.count(S); }
 
   // Expressions.
   FullExpr lowerParks(const clang::Expr *E);
@@ -138,7 +148,10 @@ private:
                             bool HasInit);
   std::string destroyText(int K) const;
   std::string leaveScopes(size_t Depth) const;
-  void pushScope() { Scopes.emplace_back(); }
+  void pushScope() {
+    Scopes.emplace_back();
+    Scopes.back().Id = ScopeSerial++;
+  }
   void popScope();
   std::vector<std::string> liveNames() const;
   void markHere(int L, clang::SourceLocation Loc, const char *Kind);
@@ -184,6 +197,16 @@ private:
   unsigned Counter = 0;
   /// How copied code names each binding of a kept structured binding.
   llvm::DenseMap<const clang::BindingDecl *, std::string> BindingText;
+  /// Labels of the source: their partition and, once marked in this pass,
+  /// the scopes around them and how many kept locals each had then.
+  struct LabelAt {
+    int Label = -1;
+    bool Marked = false;
+    std::vector<int> Path;
+    std::vector<size_t> Counts;
+  };
+  std::map<const clang::LabelDecl *, LabelAt> Labels;
+  int ScopeSerial = 0;
 
   // Carried from the first pass to the second: locals that can stay plain
   // C++ locals (trivially destructible, never used outside their run).
@@ -191,6 +214,10 @@ private:
   llvm::DenseMap<const clang::VarDecl *, std::vector<int>> UseRuns;
   llvm::DenseSet<const clang::VarDecl *> Candidates;
   llvm::DenseSet<const clang::VarDecl *> Plain;
+  /// The scopes around each label (pass 1), for forward gotos in pass 2.
+  std::map<const clang::LabelDecl *, std::vector<int>> LabelPaths;
+  /// Statements that contain a label (settled once, before the passes).
+  llvm::DenseSet<const clang::Stmt *> HoldsLabel;
 
 };
 

@@ -169,8 +169,8 @@ public:
   bool VisitGotoStmt(GotoStmt *S) {
     SourceLocation L = SM.getExpansionLoc(S->getLabel()->getLocation());
     unsigned Off = SM.getFileOffset(L);
-    if (SM.getFileID(L) != File || Off < RootBegin || Off >= RootEnd)
-      RC.unsupported(S->getGotoLoc(), "'goto' out of a statement");
+    if ((SM.getFileID(L) != File || Off < RootBegin || Off >= RootEnd) && LambdaDepth == 0)
+      replaceRange(S->getGotoLoc(), S->getLabelLoc(), RC.gotoOut(S), "'goto'");
     return true;
   }
   bool VisitIndirectGotoStmt(IndirectGotoStmt *S) {

@@ -62,6 +62,8 @@ public:
   /// A use of a structured binding whose object is kept in the frame: the
   /// access to its member, element or tuple-like variable (nothing: keep).
   virtual std::optional<std::string> bindingRef(const clang::BindingDecl *BD) = 0;
+  /// `goto L;` whose label is outside the verbatim statement: destroy + jump.
+  virtual std::string gotoOut(const clang::GotoStmt *S) = 0;
 };
 
 /// Produces the text of one statement or expression with the edits above.
