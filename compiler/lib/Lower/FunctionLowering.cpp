@@ -800,12 +800,8 @@ void FunctionLowering::branchUnless(const std::string &Cond, SourceLocation Loc,
 //   [if scope] init; cond;  if (c) {} else jump Lelse;  A; jump Lend;
 //   Lelse: B;  Lend: [destroy if scope]
 void FunctionLowering::lowerIf(const IfStmt *S) {
-  if (S->isConstexpr() || S->isConsteval()) {
-    if (FirstPass)
-      Diags.report(Diag::Unsupported, S->getIfLoc())
-          << "'if constexpr' or 'if consteval'" << "use a plain if";
-    return;
-  }
+  if (S->isConstexpr() || S->isConsteval())
+    return lowerConstantIf(S);
   E->closeRun();
   pushScope();
   if (S->getInit())
@@ -1350,6 +1346,38 @@ void FunctionLowering::findLabels(const Stmt *S, std::vector<const Stmt *> &Stac
   for (const Stmt *C : S->children())
     findLabels(C, Stack);
   Stack.pop_back();
+}
+
+// if constexpr (c) A else B with a constant c, and if consteval (false in a
+// BRAID_SP function, which runs at run time): [init;] the taken branch in
+// the if's scope. The discarded branch never runs, so it is left out (it
+// may park: lowering it would only add unreachable partitions). A
+// condition that depends on a template parameter is known only per
+// instantiation, while braidc lowers the template once: diagnosed.
+void FunctionLowering::lowerConstantIf(const IfStmt *S) {
+  const Stmt *Taken = nullptr;
+  if (S->isConsteval()) {
+    Taken = S->isNegatedConsteval() ? S->getThen() : S->getElse();
+  } else {
+    std::optional<const Stmt *> Case = S->getNondiscardedCase(Ctx);
+    if (!Case) {
+      if (FirstPass)
+        Diags.report(Diag::Unsupported, S->getIfLoc())
+            << "'if constexpr' whose condition depends on a template parameter"
+            << "park in separate BRAID_SP functions called from each branch, or make the "
+               "condition independent of the template parameters";
+      return;
+    }
+    Taken = *Case;
+  }
+  E->closeRun();
+  pushScope();
+  if (S->getInit())
+    lowerStmt(S->getInit());
+  if (Taken)
+    lowerSubStmt(Taken);
+  E->closeRun();
+  popScope();
 }
 
 //===----------------------------------------------------------------------===//

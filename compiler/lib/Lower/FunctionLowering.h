@@ -123,6 +123,7 @@ private:
   /// Statements around a label: lowered (not copied) so the label starts a partition.
   void findLabels(const clang::Stmt *S, std::vector<const clang::Stmt *> &Stack);
   bool exploded(const clang::Stmt *S) const { return F.contains(S) || HoldsLabel.count(S); }
+  void lowerConstantIf(const clang::IfStmt *S);
 
   // Expressions.
   FullExpr lowerParks(const clang::Expr *E);
