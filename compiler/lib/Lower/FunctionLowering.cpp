@@ -23,6 +23,8 @@
 #include "clang/Basic/SourceManager.h"
 #include "clang/Lex/Lexer.h"
 
+#include <functional>
+
 using namespace clang;
 
 namespace braidc {
@@ -88,10 +90,8 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   if (!prepare())
     return std::nullopt;
   HoldsLabel.clear();
-  if (const auto *CS = dyn_cast<CompoundStmt>(F.FD->getBody()); CS && F.contains(CS)) {
-    std::vector<const Stmt *> Stack;
-    findLabels(CS, Stack);
-  }
+  if (const auto *CS = dyn_cast<CompoundStmt>(F.FD->getBody()); CS && F.contains(CS))
+    findLabels(CS);
   // Pass 1: everything kept, runs recorded. Diagnostics are reported here.
   FirstPass = true;
   reset();
@@ -1142,6 +1142,13 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
     Member += "_" + B->getNameAsString();
   }
   std::string Shown = "[" + Names + "]";
+  if (!DD->hasLocalStorage()) {
+    if (FirstPass)
+      Diags.report(Diag::Unsupported, DD->getLocation())
+          << "a static or thread_local structured binding"
+          << "declare it outside the function";
+    return;
+  }
   const Expr *Init = DD->getInit();
   FullExpr FE;
   if (Init && F.contains(Init))
@@ -1337,15 +1344,34 @@ int FunctionLowering::labelFor(const LabelDecl *LD) {
   return A.Label;
 }
 
-void FunctionLowering::findLabels(const Stmt *S, std::vector<const Stmt *> &Stack) {
-  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
-    return;
-  if (isa<LabelStmt>(S))
-    HoldsLabel.insert(Stack.begin(), Stack.end());
-  Stack.push_back(S);
-  for (const Stmt *C : S->children())
-    findLabels(C, Stack);
-  Stack.pop_back();
+// A statement that holds a label some goto outside it jumps to cannot be
+// copied: the label must start a partition. The statements around both the
+// goto and its label can be copied (the goto stays a goto) unless they park.
+void FunctionLowering::findLabels(const Stmt *Body) {
+  std::map<const Stmt *, std::vector<const Stmt *>> LabelAround;
+  std::vector<std::pair<const GotoStmt *, std::set<const Stmt *>>> Gotos;
+  std::vector<const Stmt *> Stack;
+  std::function<void(const Stmt *)> Walk = [&](const Stmt *S) {
+    if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+      return;
+    if (isa<LabelStmt>(S))
+      LabelAround[S] = Stack;
+    if (const auto *G = dyn_cast<GotoStmt>(S))
+      Gotos.emplace_back(G, std::set<const Stmt *>(Stack.begin(), Stack.end()));
+    Stack.push_back(S);
+    for (const Stmt *C : S->children())
+      Walk(C);
+    Stack.pop_back();
+  };
+  Walk(Body);
+  for (const auto &[G, Around] : Gotos) {
+    auto It = LabelAround.find(G->getLabel()->getStmt());
+    if (It == LabelAround.end())
+      continue;
+    for (const Stmt *S : It->second)
+      if (!Around.count(S))
+        HoldsLabel.insert(S);
+  }
 }
 
 // if constexpr (c) A else B with a constant c, and if consteval (false in a

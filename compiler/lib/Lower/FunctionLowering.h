@@ -120,8 +120,9 @@ private:
   /// `{ <destroy what the jump leaves> return __braid_step{L}; }`.
   std::string gotoText(const clang::LabelDecl *LD);
   int labelFor(const clang::LabelDecl *LD);
-  /// Statements around a label: lowered (not copied) so the label starts a partition.
-  void findLabels(const clang::Stmt *S, std::vector<const clang::Stmt *> &Stack);
+  /// Statements around a label that a goto outside them jumps to: lowered
+  /// (not copied) so the label starts a partition.
+  void findLabels(const clang::Stmt *Body);
   bool exploded(const clang::Stmt *S) const { return F.contains(S) || HoldsLabel.count(S); }
   void lowerConstantIf(const clang::IfStmt *S);
 

@@ -106,6 +106,34 @@ BRAID_SP task<int> into_scope(event_log& log, bool enter, task<int> t) {
   return r;
 }
 
+// goto into a block that does not park (the block is lowered so that its
+// label starts a partition), past a trivial local without initializer.
+BRAID_SP task<int> into_block(bool enter, task<int> t) {
+  int r = park(t);
+  if (enter) goto inside;
+  if (r > 100) {
+    int y;
+    y = 7;
+    r += y;
+  inside:
+    r += 1;
+  }
+  return r;
+}
+
+// A goto and its label inside one statement that does not park: copied
+// as they are.
+BRAID_SP task<int> local_goto(task<int> t) {
+  int r = park(t);
+  {
+    int i = 0;
+  loop:
+    r += i;
+    if (++i < 4) goto loop;
+  }
+  return r;
+}
+
 // Forward and backward gotos between exploded statements in a loop-free
 // state machine (a goto at statement level, not inside an if).
 BRAID_SP task<std::string> state_machine(task<int> t) {
@@ -219,6 +247,20 @@ TEST_SUITE("goto") {
     t.succeed(5);
     CHECK(log.take() == events{"~w", "ok 21"});
     CHECK(c.balanced());
+  }
+
+  TEST_CASE("goto into a block that does not park") {
+    event_log log;
+    run_logged(into_block(true, task<int>(5)), log);
+    run_logged(into_block(false, task<int>(5)), log);
+    run_logged(into_block(false, task<int>(200)), log);
+    CHECK(log.take() == events{"ok 6", "ok 5", "ok 208"});
+  }
+
+  TEST_CASE("a goto and its label inside a statement that does not park stay as they are") {
+    event_log log;
+    run_logged(local_goto(task<int>(10)), log);
+    CHECK(log.take() == events{"ok 16"});
   }
 
   TEST_CASE("a state machine of labels and gotos") {
