@@ -8,7 +8,8 @@
 //   - a kept local with a new name or kept through a pointer -> that name
 //   - implicit/explicit `this` in a member function -> the frame's __braid_self
 //   - `return e;`                         -> finish the frame with e
-//   - break/continue leaving the verbatim statement -> destroy + jump
+//   - break/continue/goto leaving the verbatim statement -> destroy + jump
+//   - a structured binding whose object is kept -> its access on the member
 //   - `throw;` in a handler whose body was exploded -> rethrow the held exception
 //   - explicit lambda captures of kept locals -> init-captures of the member
 // The context (FunctionLowering) decides each replacement.
