@@ -7,6 +7,7 @@
 // on every exit path.
 #include "behave_support.hpp"
 
+#include <array>
 #include <cstddef>
 #include <map>
 #include <stdexcept>
@@ -44,6 +45,25 @@ struct std::tuple_element<0, duo> {
 };
 template <>
 struct std::tuple_element<1, duo> {
+  using type = int;
+};
+
+namespace geo {
+// Tuple-like through a get found by argument-dependent lookup, returning a
+// prvalue: each binding's variable extends its temporary.
+struct vec {
+  int x, y;
+};
+template <std::size_t I>
+int get(const vec& v) {
+  return I == 0 ? v.x : v.y;
+}
+}  // namespace geo
+
+template <>
+struct std::tuple_size<geo::vec> : std::integral_constant<std::size_t, 2> {};
+template <std::size_t I>
+struct std::tuple_element<I, geo::vec> {
   using type = int;
 };
 
@@ -145,6 +165,14 @@ BRAID_SP task<int> insert_once(std::map<int, int>& m, int key, task<int> t) {
     int k = park(t);
     return -it->second - k;
   }
+}
+
+// ADL get returning values; std::array (std::get) with a braced initializer.
+BRAID_SP task<int> by_adl_and_array(task<int> t) {
+  auto [x, y] = geo::vec{3, 4};
+  auto [p, q]{std::array<int, 2>{5, 6}};
+  int k = park(t);
+  return x * 1000 + y * 100 + (p + q) * k;
 }
 
 // C++20 lambda captures of bindings, after a park.
@@ -257,6 +285,12 @@ TEST_SUITE("bindings") {
     CHECK(log.take() == events{"ok 6"});
     run_logged(insert_once(m, 7, task<int>(5)), log);
     CHECK(log.take() == events{"ok -11"});
+  }
+
+  TEST_CASE("tuple-like through an ADL get returning values, and std::array") {
+    event_log log;
+    run_logged(by_adl_and_array(task<int>(2)), log);
+    CHECK(log.take() == events{"ok 3422"});
   }
 
   TEST_CASE("lambdas capture bindings by copy, by reference and by default") {

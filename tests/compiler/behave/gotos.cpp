@@ -10,6 +10,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace behave;
 using braid::canceller;
@@ -131,6 +132,44 @@ BRAID_SP task<int> local_goto(task<int> t) {
     r += i;
     if (++i < 4) goto loop;
   }
+  return r;
+}
+
+// goto out of a range-for over a temporary: the range dies with the jump.
+struct items {
+  event_log* log;
+  std::vector<int> v;
+  ~items() { (*log)("~items"); }
+  std::vector<int>::iterator begin() { return v.begin(); }
+  std::vector<int>::iterator end() { return v.end(); }
+};
+BRAID_SP task<int> out_of_range_for(event_log& log, task<int> t) {
+  int s = 0;
+  for (int x : items{&log, {1, 2, 3}}) {
+    s += x * park(t);
+    if (s > 2) goto found;
+  }
+  log("not found");
+found:
+  log("found");
+  return s;
+}
+
+// goto out of a try block that parks: the label is outside the try region,
+// so a later exception is not caught by its handler.
+BRAID_SP task<int> out_of_try(event_log& log, task<int> t) {
+  int r = 0;
+  try {
+    tracer g(log, "g");
+    r = park(t);
+    if (r == 1) goto after;
+    throw std::runtime_error("in try");
+  } catch (const std::exception& e) {
+    log(std::string("caught ") + e.what());
+  }
+after:
+  log("after");
+  if (r == 1) throw std::runtime_error("outside");
   return r;
 }
 
@@ -261,6 +300,28 @@ TEST_SUITE("goto") {
     event_log log;
     run_logged(local_goto(task<int>(10)), log);
     CHECK(log.take() == events{"ok 16"});
+  }
+
+  TEST_CASE("goto out of a range-for over a temporary destroys the range") {
+    event_log log;
+    manual_task<int> t(log, "t");
+    run_logged(out_of_range_for(log, t), log);
+    t.succeed(1);
+    t.succeed(1);
+    CHECK(log.take() == events{"t start", "t start", "~items", "found", "ok 3"});
+  }
+
+  TEST_CASE("goto out of a try block: the label is outside its region") {
+    counted c;
+    event_log log;
+    manual_task<int> t(log, "t");
+    run_logged(out_of_try(log, t), log);
+    t.succeed(1);
+    CHECK(log.take() == events{"+g", "t start", "~g", "after", "err outside"});
+    run_logged(out_of_try(log, t), log);
+    t.succeed(2);
+    CHECK(log.take() == events{"+g", "t start", "~g", "caught in try", "after", "ok 2"});
+    CHECK(c.balanced());
   }
 
   TEST_CASE("a state machine of labels and gotos") {
