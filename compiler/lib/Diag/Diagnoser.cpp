@@ -32,8 +32,8 @@ const DiagText DiagTable[] = {
     {DiagnosticsEngine::Error,
      "'%0' cannot be used in a BRAID_SP function; park on the task with braid::park"},
     {DiagnosticsEngine::Error,
-     "'%0' is not supported in a BRAID_SP function that parks; use a loop, break or "
-     "continue instead"},
+     "computed 'goto' is not supported in a BRAID_SP function that parks; jump with a "
+     "switch over an index (or an enum) to plain labels instead"},
     {DiagnosticsEngine::Error,
      "lambda stored in '%0' lives across the park at line %1; its closure type cannot be "
      "kept in the frame; store it in a std::function"},

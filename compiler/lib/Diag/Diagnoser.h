@@ -25,7 +25,7 @@ enum class Diag {
   SpNotTask,              ///< BRAID_SP function not returning braid::task<T>
   SpNoBody,               ///< BRAID_SP on a declaration without a body
   CoroutineInSp,          ///< co_await / co_return / co_yield in BRAID_SP
-  GotoInSp,               ///< goto or a label in a BRAID_SP function with parks
+  GotoInSp,               ///< computed goto in a BRAID_SP function with parks
   ClosureKept,            ///< lambda object kept across a park
   UnspellableKept,        ///< a kept local whose type cannot be spelled
   ArrayKept,              ///< a C array kept across a park

@@ -23,6 +23,8 @@
 #include "clang/Basic/SourceManager.h"
 #include "clang/Lex/Lexer.h"
 
+#include <functional>
+
 using namespace clang;
 
 namespace braidc {
@@ -87,6 +89,9 @@ FunctionLowering::FunctionLowering(ASTContext &Ctx, Diagnoser &Diags, const SpFu
 std::optional<LoweredFunction> FunctionLowering::run() {
   if (!prepare())
     return std::nullopt;
+  HoldsLabel.clear();
+  if (const auto *CS = dyn_cast<CompoundStmt>(F.FD->getBody()); CS && F.contains(CS))
+    findLabels(CS);
   // Pass 1: everything kept, runs recorded. Diagnostics are reported here.
   FirstPass = true;
   reset();
@@ -198,11 +203,15 @@ void FunctionLowering::reset() {
   Spilled.clear();
   CommaValues.clear();
   Counter = 0;
+  BindingText.clear();
+  Labels.clear();
+  ScopeSerial = 0;
   if (FirstPass) {
     DeclRun.clear();
     UseRuns.clear();
     Candidates.clear();
     Plain.clear();
+    LabelPaths.clear();
   }
   for (const ParmVarDecl *P : F.FD->parameters())
     if (P->getIdentifier())
@@ -356,7 +365,20 @@ std::optional<std::string> FunctionLowering::self() {
 void FunctionLowering::unsupported(SourceLocation Loc, const std::string &What) {
   if (!FirstPass)
     return;
+  if (What == "computed 'goto'") {
+    Diags.report(Diag::GotoInSp, Loc);
+    return;
+  }
   Diags.report(Diag::Unsupported, Loc) << What << "rewrite the statement without it";
+}
+
+std::string FunctionLowering::gotoOut(const GotoStmt *S) { return gotoText(S->getLabel()); }
+
+std::optional<std::string> FunctionLowering::bindingRef(const BindingDecl *BD) {
+  auto It = BindingText.find(BD);
+  if (It == BindingText.end())
+    return std::nullopt;
+  return It->second;
 }
 
 //===----------------------------------------------------------------------===//
@@ -417,7 +439,11 @@ std::string FunctionLowering::memberNameFor(const std::string &Source) {
 int FunctionLowering::addKept(KeptVar V) {
   for (int R = CurRegion; R >= 0; R = E->regions()[R].Parent)
     V.Regions.push_back(R);
-  if (V.Pointer)
+  if (!V.Declarator.empty() && V.Pointer)
+    Members.push_back(V.Declarator + " = nullptr;");
+  else if (!V.Declarator.empty())
+    Members.push_back("union { " + V.Declarator + "; };");
+  else if (V.Pointer)
     Members.push_back(V.Type + "* " + V.Member + " = nullptr;");
   else
     Members.push_back("union { " + V.Type + " " + V.Member + "; };");
@@ -473,8 +499,23 @@ void FunctionLowering::noteParkAfter(SourceLocation After) {
     Diags.report(Diag::NoteParkHere, P->getBeginLoc()) << P->getSourceRange();
 }
 
+// C's declarator syntax: an array's bounds follow the name, so `int[2] a`
+// and `int[2]* p` must read `int a[2]` and `int (*p)[2]`.
+std::string FunctionLowering::declarator(QualType T, const std::string &Name) {
+  if (const ConstantArrayType *CAT = Ctx.getAsConstantArrayType(T)) {
+    std::string Inner = Name;
+    if (!Inner.empty() && Inner[0] == '*')
+      Inner = "(" + Inner + ")";
+    return declarator(CAT->getElementType(),
+                      Inner + "[" + std::to_string(CAT->getSize().getZExtValue()) + "]");
+  }
+  return spell(T) + " " + Name;
+}
+
 /// A kept local needs a type the frame can spell (design.md 3).
-bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T) {
+bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T, std::string Name) {
+  if (Name.empty())
+    Name = VD->getName().str();
   if (FirstPass) {
     // Pass 1 keeps everything; only what pass 2 still keeps is an error.
     return true;
@@ -486,20 +527,20 @@ bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T) {
   } R{Diags};
   QualType Base = T.getNonReferenceType();
   if (Base->isArrayType()) {
-    Diags.report(Diag::ArrayKept, VD->getLocation()) << VD->getName() << parkLine(VD->getLocation());
+    Diags.report(Diag::ArrayKept, VD->getLocation()) << Name << parkLine(VD->getLocation());
     noteParkAfter(VD->getLocation());
     return false;
   }
   if (const CXXRecordDecl *RD = Base->getAsCXXRecordDecl()) {
     if (RD->isLambda()) {
       Diags.report(Diag::ClosureKept, VD->getLocation())
-          << VD->getName() << parkLine(VD->getLocation());
+          << Name << parkLine(VD->getLocation());
       noteParkAfter(VD->getLocation());
       return false;
     }
     if (RD->isLocalClass() || (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl())) {
       Diags.report(Diag::UnspellableKept, VD->getLocation())
-          << VD->getName() << Base << parkLine(VD->getLocation());
+          << Name << Base << parkLine(VD->getLocation());
       noteParkAfter(VD->getLocation());
       return false;
     }
@@ -516,7 +557,16 @@ bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T) {
 void FunctionLowering::lowerStmt(const Stmt *S) {
   if (const auto *DS = dyn_cast<DeclStmt>(S))
     return lowerDeclStmt(DS);
-  if (!F.contains(S))
+  if (const auto *G = dyn_cast<GotoStmt>(S))
+    return lowerGoto(G);
+  if (const auto *L = dyn_cast<LabelStmt>(S))
+    return lowerLabel(L);
+  if (isa<IndirectGotoStmt>(S)) {
+    if (FirstPass)
+      Diags.report(Diag::GotoInSp, S->getBeginLoc());
+    return;
+  }
+  if (!exploded(S))
     return lowerVerbatim(S);
   if (const auto *CS = dyn_cast<CompoundStmt>(S))
     return lowerCompound(CS);
@@ -540,11 +590,6 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
     return lowerStmt(A->getSubStmt());
   if (const auto *Ex = dyn_cast<Expr>(S))
     return lowerExprStmt(Ex);
-  if (isa<LabelStmt>(S)) {
-    if (FirstPass)
-      Diags.report(Diag::GotoInSp, S->getBeginLoc()) << "label";
-    return;
-  }
   if (isa<SwitchCase>(S)) {
     if (FirstPass)
       Diags.report(Diag::CaseNotTopLevel, S->getBeginLoc());
@@ -558,16 +603,6 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
 void FunctionLowering::lowerVerbatim(const Stmt *S) {
   if (isa<NullStmt>(S))
     return;
-  if (const auto *GS = dyn_cast<GotoStmt>(S)) {
-    if (FirstPass)
-      Diags.report(Diag::GotoInSp, GS->getGotoLoc()) << "goto";
-    return;
-  }
-  if (isa<LabelStmt>(S)) {
-    if (FirstPass)
-      Diags.report(Diag::GotoInSp, S->getBeginLoc()) << "label";
-    return;
-  }
   user(S->getBeginLoc(), Rewriter.statement(S));
   const Stmt *Last = S;
   if (const auto *EWC = dyn_cast<ExprWithCleanups>(Last))
@@ -602,18 +637,8 @@ void FunctionLowering::lowerSubStmt(const Stmt *S) {
 void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
   bool AllVars = true;
   for (const Decl *D : S->decls())
-    AllVars = AllVars && isa<VarDecl>(D) && !isa<DecompositionDecl>(D);
+    AllVars = AllVars && isa<VarDecl>(D);
   if (!AllVars) {
-    bool HasDecomposition = false;
-    for (const Decl *D : S->decls())
-      HasDecomposition = HasDecomposition || isa<DecompositionDecl>(D);
-    if (HasDecomposition) {
-      if (FirstPass)
-        Diags.report(Diag::Unsupported, S->getBeginLoc())
-            << "a structured binding in a scope that parks"
-            << "bind a named variable and use its members";
-      return;
-    }
     if (F.contains(S)) {
       if (FirstPass)
         Diags.report(Diag::Unsupported, S->getBeginLoc())
@@ -633,6 +658,8 @@ void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
 // the value itself; any other reference is kept as a pointer, uses (*x).
 void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
                                     std::optional<std::string> InitOverride) {
+  if (const auto *DD = dyn_cast<DecompositionDecl>(VD))
+    return lowerDecomposition(DD, InitOverride);
   QualType T = VD->getType();
   bool Static = !VD->hasLocalStorage();
   bool NonTrivial = !T->isReferenceType() && T.isDestructedType() != QualType::DK_none;
@@ -778,12 +805,8 @@ void FunctionLowering::branchUnless(const std::string &Cond, SourceLocation Loc,
 //   [if scope] init; cond;  if (c) {} else jump Lelse;  A; jump Lend;
 //   Lelse: B;  Lend: [destroy if scope]
 void FunctionLowering::lowerIf(const IfStmt *S) {
-  if (S->isConstexpr() || S->isConsteval()) {
-    if (FirstPass)
-      Diags.report(Diag::Unsupported, S->getIfLoc())
-          << "'if constexpr' or 'if consteval'" << "use a plain if";
-    return;
-  }
+  if (S->isConstexpr() || S->isConsteval())
+    return lowerConstantIf(S);
   E->closeRun();
   pushScope();
   if (S->getInit())
@@ -1090,7 +1113,7 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
   }
   E->terminate(E->jumpText(End), true);
   for (const Exploded &X : Parked) {
-    Scopes.emplace_back();
+    pushScope();
     Scopes.back().Vars.push_back(X.Holder);
     if (X.Param >= 0)
       Scopes.back().Vars.push_back(X.Param);
@@ -1104,6 +1127,288 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
       E->jump(End);
   }
   markHere(End, S->getEndLoc(), "label");
+}
+
+// auto [a, b] = init;  ([dcl.struct.bind])  ->
+//   the hidden object e, kept like any local: by value (destroyed at the
+//   closing brace), through a pointer when it is a reference to an lvalue,
+//   the value itself when it is a reference extending a temporary;
+//   for a tuple-like type, each binding's variable
+//   `std::tuple_element_t<i, E>&& v_i = get<i>(e)` kept like any reference
+//   (a pointer, or the value when get returns a prvalue), after e, so it
+//   dies before e. Copied code names a binding `e.m`, `e[i]` or `v_i`.
+// A C array copied by value is copied element by element.
+void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
+                                          std::optional<std::string> InitOverride) {
+  QualType T = DD->getType();
+  std::string Names, Member = "__braid_bind";
+  for (const BindingDecl *B : DD->bindings()) {
+    Names += (Names.empty() ? "" : ", ") + B->getNameAsString();
+    Member += "_" + B->getNameAsString();
+  }
+  std::string Shown = "[" + Names + "]";
+  if (!DD->hasLocalStorage()) {
+    if (FirstPass)
+      Diags.report(Diag::Unsupported, DD->getLocation())
+          << "a static or thread_local structured binding"
+          << "declare it outside the function";
+    return;
+  }
+  const Expr *Init = DD->getInit();
+  FullExpr FE;
+  if (Init && F.contains(Init))
+    FE = lowerParks(Init);
+  const Expr *InitW = Init;
+  if (InitW)
+    if (const auto *EWC = dyn_cast<ExprWithCleanups>(InitW))
+      InitW = EWC->getSubExpr();
+  bool Extends = T->isReferenceType() && InitW && isa<MaterializeTemporaryExpr>(InitW->IgnoreParens());
+  QualType Storage = T.getNonReferenceType();
+  bool Pointer = T->isReferenceType() && !Extends;
+  const ConstantArrayType *Arr = Ctx.getAsConstantArrayType(Storage);
+  if (Arr && !Pointer &&
+      (Arr->getElementType()->isArrayType() ||
+       Arr->getElementType().isDestructedType() != QualType::DK_none)) {
+    if (FirstPass)
+      Diags.report(Diag::Unsupported, DD->getLocation())
+          << "a structured binding that copies a C array of arrays or of objects with a destructor"
+          << "bind a reference to the array (auto& [...]) or use std::array";
+    return;
+  }
+  if (!Arr && !checkKeepable(DD, T, Shown))
+    return;
+  while (!MemberNames.insert(Member).second)
+    Member += "_" + std::to_string(Counter++);
+  KeptVar K;
+  K.SourceName = Shown;
+  K.Member = Member;
+  K.Pointer = Pointer;
+  K.Type = spell(Storage);
+  if (Arr)
+    K.Declarator = declarator(Storage, (Pointer ? "*" : "") + Member);
+  K.NeedsDestroy = !Pointer && !Arr && Storage.isDestructedType() != QualType::DK_none;
+  int Index = addKept(std::move(K));
+
+  std::string InitText;
+  VarDecl::InitializationStyle Style = DD->getInitStyle();
+  if (InitOverride) {
+    InitText = *InitOverride;
+    Style = VarDecl::CInit;
+  } else if (Init) {
+    // The text after the last binding's name and the closing ']'.
+    const BindingDecl *Last = DD->bindings().back();
+    InitText = trim(Rewriter.range(Last->getLocation(), DD->getEndLoc(), Init)
+                        .substr(Last->getName().size()));
+    if (!InitText.empty() && InitText[0] == ']')
+      InitText = trim(InitText.substr(1));
+    if (Style == VarDecl::CInit && !InitText.empty() && InitText[0] == '=')
+      InitText = trim(InitText.substr(1));
+  }
+  std::string Obj = Pointer ? "(*this->" + Member + ")" : "this->" + Member;
+  if (Arr && !Pointer) {
+    std::string Src = "__braid_src";
+    std::string N = std::to_string(Arr->getSize().getZExtValue());
+    user(DD->getBeginLoc(),
+         "{ auto&& " + Src + (Style == VarDecl::CInit ? " = " : "") + InitText +
+             "; for (::std::size_t __braid_i = 0; __braid_i < " + N +
+             "; ++__braid_i) ::new (::braid::detail::kept_storage(" + Obj + "[__braid_i])) " +
+             spell(Arr->getElementType().getUnqualifiedType()) + "(" + Src + "[__braid_i]); }");
+  } else {
+    user(DD->getBeginLoc(), constructText(Index, InitText, Style, true));
+  }
+  Scopes.back().Vars.push_back(Index);
+
+  // e is an lvalue when E is an lvalue reference, an xvalue otherwise.
+  std::string Whole = T->isLValueReferenceType() ? Obj
+                                                 : "static_cast<" + spell(Storage) + "&&>(" + Obj + ")";
+  unsigned I = 0;
+  for (const BindingDecl *B : DD->bindings()) {
+    std::string Idx = std::to_string(I++);
+    if (const VarDecl *H = B->getHoldingVar()) {
+      const Expr *HI = H->getInit();
+      const Expr *HW = HI;
+      if (const auto *EWC = dyn_cast<ExprWithCleanups>(HW))
+        HW = EWC->getSubExpr();
+      bool HExt = isa<MaterializeTemporaryExpr>(HW->IgnoreParens());
+      const auto *Call = dyn_cast<CallExpr>(HI->IgnoreImplicit());
+      if (!Call) {
+        if (FirstPass)
+          Diags.report(Diag::Unsupported, B->getLocation())
+              << "this tuple-like structured binding" << "bind a named variable and use std::get";
+        return;
+      }
+      std::string Get;
+      if (isa<CXXMemberCallExpr>(Call)) {
+        Get = Whole + ".get<" + Idx + ">()";
+      } else {
+        // get<i> is found by argument-dependent lookup only; inside the
+        // frame a member named get would hide it: name its namespace.
+        std::string Q;
+        if (const FunctionDecl *G = Call->getDirectCallee())
+          if (G->getDeclContext()->getRedeclContext()->isFileContext()) {
+            Q = "::";
+            std::vector<std::string> Parts;
+            for (const DeclContext *DC = G->getDeclContext(); DC && !DC->isTranslationUnit();
+                 DC = DC->getParent())
+              if (const auto *NS = dyn_cast<NamespaceDecl>(DC);
+                  NS && !NS->isAnonymousNamespace() && !NS->isInline())
+                Parts.push_back(NS->getNameAsString());
+            for (auto It = Parts.rbegin(); It != Parts.rend(); ++It)
+              Q += *It + "::";
+          }
+        Get = Q + "get<" + Idx + ">(" + Whole + ")";
+      }
+      KeptVar HV;
+      HV.Member = memberNameFor(B->getNameAsString());
+      HV.Pointer = !HExt;
+      QualType HT = H->getType().getNonReferenceType();
+      HV.Type = spell(HT);
+      HV.NeedsDestroy = HExt && HT.isDestructedType() != QualType::DK_none;
+      int HK = addKept(HV);
+      user(B->getLocation(), constructText(HK, Get, VarDecl::CInit, true));
+      Scopes.back().Vars.push_back(HK);
+      BindingText[B] = HExt ? "this->" + Kept[HK].Member : "(*this->" + Kept[HK].Member + ")";
+      continue;
+    }
+    const Expr *BE = B->getBinding() ? B->getBinding()->IgnoreImplicit() : nullptr;
+    if (const auto *ME = dyn_cast_or_null<MemberExpr>(BE)) {
+      BindingText[B] = Obj + "." + ME->getMemberDecl()->getNameAsString();
+    } else if (isa_and_nonnull<ArraySubscriptExpr>(BE)) {
+      BindingText[B] = Obj + "[" + Idx + "]";
+    } else {
+      if (FirstPass)
+        Diags.report(Diag::Unsupported, B->getLocation())
+            << "this structured binding" << "bind a named variable and use its members";
+      return;
+    }
+  }
+  endFullExpr(FE);
+}
+
+// L: S  ->  a partition starts at L (the scopes around it are recorded for
+// the gotos that jump to it), then S.
+void FunctionLowering::lowerLabel(const LabelStmt *S) {
+  const LabelDecl *LD = S->getDecl();
+  int L = labelFor(LD);
+  LabelAt &A = Labels[LD];
+  A.Marked = true;
+  A.Path.clear();
+  A.Counts.clear();
+  for (const Scope &Sc : Scopes) {
+    A.Path.push_back(Sc.Id);
+    A.Counts.push_back(Sc.Vars.size());
+  }
+  if (FirstPass)
+    LabelPaths[LD] = A.Path;
+  markHere(L, S->getBeginLoc(), "label");
+  lowerStmt(S->getSubStmt());
+}
+
+// goto L;  ->  { destroy the kept locals of the scopes the jump leaves; jump L }
+void FunctionLowering::lowerGoto(const GotoStmt *S) {
+  user(S->getGotoLoc(), gotoText(S->getLabel()));
+  E->terminate("", true); // the user's own jump ends the partition
+}
+
+// [stmt.jump]: a jump out of a scope destroys its locals; a jump back past
+// a declaration destroys that local too. The scopes left are those of the
+// goto that are not around the label (the common ancestor rule), innermost
+// first; then, jumping backward, the locals of the common innermost scopes
+// declared after the label. A jump forward never passes an initialized
+// local of a common scope (Sema rejects that), and a jump into a scope may
+// only pass trivially destructible locals without initializer: their
+// storage is there, with no alive flag to set.
+std::string FunctionLowering::gotoText(const LabelDecl *LD) {
+  int L = labelFor(LD);
+  const LabelAt &A = Labels[LD];
+  const std::vector<int> *Path = nullptr;
+  if (A.Marked)
+    Path = &A.Path;
+  else if (auto It = LabelPaths.find(LD); It != LabelPaths.end())
+    Path = &It->second; // forward: where pass 1 found the label
+  size_t D = 0;
+  while (Path && D < Scopes.size() && D < Path->size() && Scopes[D].Id == (*Path)[D])
+    ++D;
+  std::string Out = leaveScopes(D);
+  if (A.Marked)
+    for (size_t I = D; I-- > 0;) {
+      const std::vector<int> &V = Scopes[I].Vars;
+      for (size_t J = V.size(); J-- > A.Counts[I];) {
+        std::string T = destroyText(V[J]);
+        if (!T.empty())
+          Out += T + " ";
+      }
+    }
+  return "{ " + Out + E->jumpText(L) + " }";
+}
+
+int FunctionLowering::labelFor(const LabelDecl *LD) {
+  LabelAt &A = Labels[LD];
+  if (A.Label < 0)
+    A.Label = E->newLabel();
+  return A.Label;
+}
+
+// A statement that holds a label some goto outside it jumps to cannot be
+// copied: the label must start a partition. The statements around both the
+// goto and its label can be copied (the goto stays a goto) unless they park.
+void FunctionLowering::findLabels(const Stmt *Body) {
+  std::map<const Stmt *, std::vector<const Stmt *>> LabelAround;
+  std::vector<std::pair<const GotoStmt *, std::set<const Stmt *>>> Gotos;
+  std::vector<const Stmt *> Stack;
+  std::function<void(const Stmt *)> Walk = [&](const Stmt *S) {
+    if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+      return;
+    if (isa<LabelStmt>(S))
+      LabelAround[S] = Stack;
+    if (const auto *G = dyn_cast<GotoStmt>(S))
+      Gotos.emplace_back(G, std::set<const Stmt *>(Stack.begin(), Stack.end()));
+    Stack.push_back(S);
+    for (const Stmt *C : S->children())
+      Walk(C);
+    Stack.pop_back();
+  };
+  Walk(Body);
+  for (const auto &[G, Around] : Gotos) {
+    auto It = LabelAround.find(G->getLabel()->getStmt());
+    if (It == LabelAround.end())
+      continue;
+    for (const Stmt *S : It->second)
+      if (!Around.count(S))
+        HoldsLabel.insert(S);
+  }
+}
+
+// if constexpr (c) A else B with a constant c, and if consteval (false in a
+// BRAID_SP function, which runs at run time): [init;] the taken branch in
+// the if's scope. The discarded branch never runs, so it is left out (it
+// may park: lowering it would only add unreachable partitions). A
+// condition that depends on a template parameter is known only per
+// instantiation, while braidc lowers the template once: diagnosed.
+void FunctionLowering::lowerConstantIf(const IfStmt *S) {
+  const Stmt *Taken = nullptr;
+  if (S->isConsteval()) {
+    Taken = S->isNegatedConsteval() ? S->getThen() : S->getElse();
+  } else {
+    std::optional<const Stmt *> Case = S->getNondiscardedCase(Ctx);
+    if (!Case) {
+      if (FirstPass)
+        Diags.report(Diag::Unsupported, S->getIfLoc())
+            << "'if constexpr' whose condition depends on a template parameter"
+            << "park in separate BRAID_SP functions called from each branch, or make the "
+               "condition independent of the template parameters";
+      return;
+    }
+    Taken = *Case;
+  }
+  E->closeRun();
+  pushScope();
+  if (S->getInit())
+    lowerStmt(S->getInit());
+  if (Taken)
+    lowerSubStmt(Taken);
+  E->closeRun();
+  popScope();
 }
 
 //===----------------------------------------------------------------------===//

@@ -38,6 +38,9 @@ struct KeptVar {
   bool Pointer = false;   ///< a kept reference, stored as a pointer
   bool NeedsDestroy = false;
   std::vector<int> Regions; ///< the try regions around its declaration
+  /// The whole member declarator when the type does not read "Type Member"
+  /// (a C array, a pointer to one); empty otherwise.
+  std::string Declarator;
 };
 
 /// The result of lowering one function.
@@ -67,10 +70,13 @@ public:
   std::optional<std::string> rethrow() override;
   std::optional<std::string> self() override;
   void unsupported(clang::SourceLocation Loc, const std::string &What) override;
+  std::optional<std::string> bindingRef(const clang::BindingDecl *BD) override;
+  std::string gotoOut(const clang::GotoStmt *S) override;
 
 private:
   struct Scope {
     std::vector<int> Vars; // indexes into Kept, in declaration order
+    int Id = -1;           // serial number in the pass (goto's common ancestor)
   };
   struct Leap {
     bool IsLoop;
@@ -107,6 +113,18 @@ private:
   void lowerRangeFor(const clang::CXXForRangeStmt *S);
   void lowerSwitch(const clang::SwitchStmt *S);
   void lowerTry(const clang::CXXTryStmt *S);
+  void lowerDecomposition(const clang::DecompositionDecl *DD,
+                          std::optional<std::string> InitOverride);
+  void lowerLabel(const clang::LabelStmt *S);
+  void lowerGoto(const clang::GotoStmt *S);
+  /// `{ <destroy what the jump leaves> return __braid_step{L}; }`.
+  std::string gotoText(const clang::LabelDecl *LD);
+  int labelFor(const clang::LabelDecl *LD);
+  /// Statements around a label that a goto outside them jumps to: lowered
+  /// (not copied) so the label starts a partition.
+  void findLabels(const clang::Stmt *Body);
+  bool exploded(const clang::Stmt *S) const { return F.contains(S) || HoldsLabel.count(S); }
+  void lowerConstantIf(const clang::IfStmt *S);
 
   // Expressions.
   FullExpr lowerParks(const clang::Expr *E);
@@ -139,12 +157,15 @@ private:
   int addKept(KeptVar V);
   std::string memberNameFor(const std::string &Source);
   std::string spell(clang::QualType T);
-  bool checkKeepable(const clang::VarDecl *VD, clang::QualType T);
+  bool checkKeepable(const clang::VarDecl *VD, clang::QualType T, std::string Name = "");
   std::string constructText(int K, const std::string &Init, clang::VarDecl::InitializationStyle Style,
                             bool HasInit);
   std::string destroyText(int K) const;
   std::string leaveScopes(size_t Depth) const;
-  void pushScope() { Scopes.emplace_back(); }
+  void pushScope() {
+    Scopes.emplace_back();
+    Scopes.back().Id = ScopeSerial++;
+  }
   void popScope();
   std::vector<std::string> liveNames() const;
   void markHere(int L, clang::SourceLocation Loc, const char *Kind);
@@ -155,6 +176,8 @@ private:
   int parkLine(clang::SourceLocation After) const;
   const clang::CallExpr *parkAfter(clang::SourceLocation After) const;
   void noteParkAfter(clang::SourceLocation After);
+  /// `T Name` as a declaration, also for (pointers to) C arrays.
+  std::string declarator(clang::QualType T, const std::string &Name);
 
   clang::ASTContext &Ctx;
   const clang::SourceManager &SM;
@@ -189,6 +212,18 @@ private:
   /// Built-in commas whose left operand was evaluated as a step: the
   /// expression reads as its right operand.
   llvm::DenseSet<const clang::Expr *> CommaValues;
+  /// How copied code names each binding of a kept structured binding.
+  llvm::DenseMap<const clang::BindingDecl *, std::string> BindingText;
+  /// Labels of the source: their partition and, once marked in this pass,
+  /// the scopes around them and how many kept locals each had then.
+  struct LabelAt {
+    int Label = -1;
+    bool Marked = false;
+    std::vector<int> Path;
+    std::vector<size_t> Counts;
+  };
+  std::map<const clang::LabelDecl *, LabelAt> Labels;
+  int ScopeSerial = 0;
 
   // Carried from the first pass to the second: locals that can stay plain
   // C++ locals (trivially destructible, never used outside their run).
@@ -196,6 +231,10 @@ private:
   llvm::DenseMap<const clang::VarDecl *, std::vector<int>> UseRuns;
   llvm::DenseSet<const clang::VarDecl *> Candidates;
   llvm::DenseSet<const clang::VarDecl *> Plain;
+  /// The scopes around each label (pass 1), for forward gotos in pass 2.
+  std::map<const clang::LabelDecl *, std::vector<int>> LabelPaths;
+  /// Statements that contain a label (settled once, before the passes).
+  llvm::DenseSet<const clang::Stmt *> HoldsLabel;
 
 };
 

@@ -95,6 +95,12 @@ public:
         !E->getDecl()->isCXXClassMember())
       if (std::optional<std::string> Q = RC.hiddenGlobal(E->getDecl()))
         insertBefore(E->getLocation(), *Q, "a name hidden in the frame");
+    if (const auto *BD = dyn_cast<BindingDecl>(E->getDecl())) {
+      if (!InitCaptured.count(BD))
+        if (std::optional<std::string> R = RC.bindingRef(BD))
+          replaceRange(E->getBeginLoc(), E->getEndLoc(), *R, "a structured binding kept in the frame");
+      return true;
+    }
     const auto *VD = dyn_cast<VarDecl>(E->getDecl());
     if (!VD || !VD->isLocalVarDeclOrParm() || InitCaptured.count(VD))
       return true;
@@ -163,8 +169,8 @@ public:
   bool VisitGotoStmt(GotoStmt *S) {
     SourceLocation L = SM.getExpansionLoc(S->getLabel()->getLocation());
     unsigned Off = SM.getFileOffset(L);
-    if (SM.getFileID(L) != File || Off < RootBegin || Off >= RootEnd)
-      RC.unsupported(S->getGotoLoc(), "'goto' out of a statement");
+    if ((SM.getFileID(L) != File || Off < RootBegin || Off >= RootEnd) && LambdaDepth == 0)
+      replaceRange(S->getGotoLoc(), S->getLabelLoc(), RC.gotoOut(S), "'goto'");
     return true;
   }
   bool VisitIndirectGotoStmt(IndirectGotoStmt *S) {
@@ -198,10 +204,20 @@ public:
     // the member (`[&x]` -> `[&x = x]`, `[x]` -> `[x = (*x)]` for a kept
     // reference), so the closure holds what the source closure held; the
     // body then keeps using the capture's name unchanged.
-    std::vector<const VarDecl *> Added;
+    std::vector<const ValueDecl *> Added;
     for (const LambdaCapture &C : LE->explicit_captures()) {
       if (!C.capturesVariable() || LE->isInitCapture(&C))
         continue;
+      // A structured binding (C++20 captures them) of a kept object: the
+      // capture is initialized from its access.
+      if (const auto *BD = dyn_cast<BindingDecl>(C.getCapturedVar())) {
+        if (std::optional<std::string> R = RC.bindingRef(BD)) {
+          insertAfter(C.getLocation(), " = " + *R, "a lambda capture");
+          if (InitCaptured.insert(BD).second)
+            Added.push_back(BD);
+        }
+        continue;
+      }
       const auto *VD = dyn_cast<VarDecl>(C.getCapturedVar());
       if (!VD)
         continue;
@@ -219,6 +235,15 @@ public:
       for (const LambdaCapture &C : LE->implicit_captures()) {
         if (!C.capturesVariable())
           continue;
+        if (const auto *BD = dyn_cast<BindingDecl>(C.getCapturedVar())) {
+          std::optional<std::string> R = RC.bindingRef(BD);
+          if (R && InitCaptured.insert(BD).second) {
+            insertAfter(LE->getCaptureDefaultLoc(), ", " + BD->getNameAsString() + " = " + *R,
+                        "a lambda capture");
+            Added.push_back(BD);
+          }
+          continue;
+        }
         const auto *VD = dyn_cast<VarDecl>(C.getCapturedVar());
         if (!VD || InitCaptured.count(VD) || !Done.insert(VD).second)
           continue;
@@ -238,7 +263,7 @@ public:
     ContinueDepth = SavedContinue;
     CatchDepth = SavedCatch;
     --LambdaDepth;
-    for (const VarDecl *VD : Added)
+    for (const ValueDecl *VD : Added)
       InitCaptured.erase(VD);
     return R;
   }
@@ -331,7 +356,7 @@ private:
   unsigned RootBegin, RootEnd;
   unsigned Seq = 0;
   unsigned BreakDepth = 0, ContinueDepth = 0, CatchDepth = 0, LambdaDepth = 0;
-  std::set<const VarDecl *> InitCaptured;
+  std::set<const ValueDecl *> InitCaptured;
 };
 
 bool needsSemicolon(const Stmt *S) {

@@ -8,7 +8,8 @@
 //   - a kept local with a new name or kept through a pointer -> that name
 //   - implicit/explicit `this` in a member function -> the frame's __braid_self
 //   - `return e;`                         -> finish the frame with e
-//   - break/continue leaving the verbatim statement -> destroy + jump
+//   - break/continue/goto leaving the verbatim statement -> destroy + jump
+//   - a structured binding whose object is kept -> its access on the member
 //   - `throw;` in a handler whose body was exploded -> rethrow the held exception
 //   - explicit lambda captures of kept locals -> init-captures of the member
 // The context (FunctionLowering) decides each replacement.
@@ -59,6 +60,11 @@ public:
   /// A construct that cannot be copied verbatim (goto out of the statement,
   /// an edit inside a macro body).
   virtual void unsupported(clang::SourceLocation Loc, const std::string &What) = 0;
+  /// A use of a structured binding whose object is kept in the frame: the
+  /// access to its member, element or tuple-like variable (nothing: keep).
+  virtual std::optional<std::string> bindingRef(const clang::BindingDecl *BD) = 0;
+  /// `goto L;` whose label is outside the verbatim statement: destroy + jump.
+  virtual std::string gotoOut(const clang::GotoStmt *S) = 0;
 };
 
 /// Produces the text of one statement or expression with the edits above.
