@@ -200,7 +200,8 @@ private:
     if (!P)
       return;
     Diags.report(Kind == 2 ? Diag::LockAcrossPark : Diag::MaybeLockAcrossPark, VD->getLocation())
-        << VD->getName() << VD->getType() << SM.getExpansionLineNumber(P->getBeginLoc())
+        << VD->getName() << VD->getType().getCanonicalType()
+        << SM.getExpansionLineNumber(P->getBeginLoc())
         << VD->getSourceRange();
     Diags.report(Diag::NoteParkHere, P->getBeginLoc()) << P->getSourceRange();
   }
@@ -362,7 +363,10 @@ std::vector<SpFunction> ParkFinder::run() {
     // A frame and a recipe are allocated per task whether or not it parks
     // (make_sp_with_table in sp.hpp); a plain function returning an
     // immediate task allocates nothing.
-    if (F.Parks.empty() && isBraidTaskType(F.FD->getReturnType()))
+    // Not in templates: a park with dependent arguments is not resolved to
+    // braid::park there, so "no park" would be a guess.
+    if (F.Parks.empty() && isBraidTaskType(F.FD->getReturnType()) &&
+        !F.FD->isDependentContext())
       Diags.report(Diag::SpWithoutPark, F.FD->getLocation()) << F.FD;
   }
   return std::move(V.Functions);
