@@ -6,10 +6,15 @@
 #include "Analysis/ParkFinder.h"
 
 #include "clang/AST/Attr.h"
+#include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
+#include "clang/AST/ParentMap.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+
+#include <set>
 
 using namespace clang;
 
@@ -27,7 +32,185 @@ bool isParkCall(const Stmt *S) {
          NS->getDeclContext()->getRedeclContext()->isTranslationUnit();
 }
 
+std::string stableFunctionName(const FunctionDecl *FD) {
+  // Durable runs will use these names as identities (design.md 6), so they
+  // depend on the function alone (not on which overloads the file has) and
+  // spell types canonically: `f(std::vector<int>)` whether the source wrote
+  // `std::vector<int>` or an alias of it.
+  PrintingPolicy PP(FD->getASTContext().getLangOpts());
+  PP.SuppressUnwrittenScope = true;
+  PP.SuppressInlineNamespace = true;
+  PP.SuppressTagKeyword = true;
+  std::string Name = FD->getQualifiedNameAsString();
+  if (const FunctionTemplateDecl *TD = FD->getDescribedFunctionTemplate()) {
+    Name += "<";
+    bool First = true;
+    for (const NamedDecl *P : *TD->getTemplateParameters()) {
+      Name += (First ? "" : ", ") + P->getNameAsString();
+      if (P->isTemplateParameterPack())
+        Name += "...";
+      First = false;
+    }
+    Name += ">";
+  }
+  Name += "(";
+  const auto *FPT = FD->getType()->getAs<FunctionProtoType>();
+  if (FPT) {
+    bool First = true;
+    for (QualType T : FPT->getParamTypes()) {
+      Name += (First ? "" : ", ") + (T->isDependentType() ? T : T.getCanonicalType()).getAsString(PP);
+      First = false;
+    }
+    if (FPT->isVariadic())
+      Name += First ? "..." : ", ...";
+  }
+  Name += ")";
+  if (FPT) {
+    if (FPT->getMethodQuals().hasConst())
+      Name += " const";
+    if (FPT->getMethodQuals().hasVolatile())
+      Name += " volatile";
+    if (FPT->getRefQualifier() == RQ_LValue)
+      Name += " &";
+    else if (FPT->getRefQualifier() == RQ_RValue)
+      Name += " &&";
+  }
+  return Name;
+}
+
 namespace {
+
+/// True when \p T is braid::task<...> (also as written in a template).
+bool isBraidTaskType(QualType T) {
+  auto IsTask = [](const NamedDecl *D) {
+    if (!D || !D->getIdentifier() || D->getName() != "task")
+      return false;
+    const auto *NS = dyn_cast<NamespaceDecl>(D->getDeclContext()->getRedeclContext());
+    return NS && NS->getIdentifier() && NS->getName() == "braid" &&
+           NS->getDeclContext()->getRedeclContext()->isTranslationUnit();
+  };
+  if (const auto *TST = T->getAs<TemplateSpecializationType>())
+    if (IsTask(TST->getTemplateName().getAsTemplateDecl()))
+      return true;
+  if (const auto *CTS =
+          dyn_cast_or_null<ClassTemplateSpecializationDecl>(T.getCanonicalType()->getAsCXXRecordDecl()))
+    return IsTask(CTS->getSpecializedTemplate());
+  return false;
+}
+
+/// The std lock a local of type \p T is: 2 for one that always holds its
+/// mutexes while alive (lock_guard, a scoped_lock of at least one mutex), 1
+/// for one that may have unlocked (unique_lock, shared_lock), 0 otherwise.
+int stdLockKind(QualType T) {
+  if (T->isReferenceType())
+    return 0; // a reference to a lock does not hold anything itself
+  const NamedDecl *Template = nullptr;
+  const ClassTemplateSpecializationDecl *CTS =
+      dyn_cast_or_null<ClassTemplateSpecializationDecl>(T.getCanonicalType()->getAsCXXRecordDecl());
+  if (CTS)
+    Template = CTS->getSpecializedTemplate();
+  else if (const auto *TST = T->getAs<TemplateSpecializationType>())
+    Template = TST->getTemplateName().getAsTemplateDecl();
+  if (!Template || !Template->getIdentifier() || !Template->isInStdNamespace())
+    return 0;
+  StringRef N = Template->getName();
+  if (N == "lock_guard")
+    return 2;
+  if (N == "scoped_lock") {
+    // std::scoped_lock<> locks nothing.
+    if (CTS && CTS->getTemplateArgs().size() == 1 &&
+        CTS->getTemplateArgs()[0].getKind() == TemplateArgument::Pack &&
+        CTS->getTemplateArgs()[0].pack_size() == 0)
+      return 0;
+    return 2;
+  }
+  if (N == "unique_lock" || N == "shared_lock")
+    return 1;
+  return 0;
+}
+
+bool isCurrentExceptionCall(const CallExpr *CE) {
+  const FunctionDecl *FD = CE->getDirectCallee();
+  return FD && FD->getIdentifier() && FD->getName() == "current_exception" &&
+         FD->isInStdNamespace();
+}
+
+/// Finds, in one BRAID_SP body, the hazards that do not depend on how it is
+/// lowered (see ParkFinder.h). Lambda bodies and local classes are skipped:
+/// they cannot park, so nothing of theirs lives across a park.
+class HazardVisitor : public RecursiveASTVisitor<HazardVisitor> {
+public:
+  HazardVisitor(ASTContext &Ctx, Diagnoser &Diags, const SpFunction &F)
+      : SM(Ctx.getSourceManager()), Diags(Diags), F(F), PM(F.FD->getBody()) {}
+
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+  bool TraverseCXXRecordDecl(CXXRecordDecl *) { return true; }
+
+  bool VisitDeclStmt(DeclStmt *DS) {
+    for (Decl *D : DS->decls())
+      if (auto *VD = dyn_cast<VarDecl>(D); VD && VD->hasLocalStorage())
+        checkLock(VD, DS);
+    return true;
+  }
+
+  bool VisitCallExpr(CallExpr *CE) {
+    if (!isCurrentExceptionCall(CE))
+      return true;
+    // The innermost handler around the call decides: one that parks is
+    // exploded, and its whole body runs after the catch clause was left.
+    for (const Stmt *S = PM.getParent(CE); S; S = PM.getParent(S)) {
+      const auto *H = dyn_cast<CXXCatchStmt>(S);
+      if (!H)
+        continue;
+      if (F.contains(H->getHandlerBlock())) {
+        Diags.report(Diag::CurrentExceptionInParkingHandler, CE->getBeginLoc())
+            << CE->getSourceRange();
+        if (const CallExpr *P = firstParkIn(offset(H->getBeginLoc()), offset(H->getEndLoc())))
+          Diags.report(Diag::NoteParkHere, P->getBeginLoc()) << P->getSourceRange();
+      }
+      break;
+    }
+    return true;
+  }
+
+private:
+  unsigned offset(SourceLocation L) const { return SM.getFileOffset(SM.getExpansionLoc(L)); }
+
+  const CallExpr *firstParkIn(unsigned Begin, unsigned End) const {
+    for (const CallExpr *P : F.Parks) {
+      unsigned O = offset(P->getBeginLoc());
+      if (O > Begin && O < End)
+        return P;
+    }
+    return nullptr;
+  }
+
+  /// A std lock whose scope has a park after its declaration holds its
+  /// mutex across that park (its destructor runs at the scope's end).
+  void checkLock(const VarDecl *VD, const DeclStmt *DS) {
+    int Kind = stdLockKind(VD->getType());
+    if (!Kind)
+      return;
+    const Stmt *Scope = PM.getParent(DS);
+    while (Scope && (isa<LabelStmt>(Scope) || isa<AttributedStmt>(Scope) || isa<SwitchCase>(Scope)))
+      Scope = PM.getParent(Scope);
+    if (!Scope)
+      return;
+    const CallExpr *P = firstParkIn(offset(DS->getEndLoc()), offset(Scope->getEndLoc()));
+    if (!P)
+      return;
+    Diags.report(Kind == 2 ? Diag::LockAcrossPark : Diag::MaybeLockAcrossPark, VD->getLocation())
+        << VD->getName() << VD->getType().getCanonicalType()
+        << SM.getExpansionLineNumber(P->getBeginLoc())
+        << VD->getSourceRange();
+    Diags.report(Diag::NoteParkHere, P->getBeginLoc()) << P->getSourceRange();
+  }
+
+  const SourceManager &SM;
+  Diagnoser &Diags;
+  const SpFunction &F;
+  ParentMap PM;
+};
 
 bool isSpAnnotated(const FunctionDecl *FD) {
   for (const auto *A : FD->specific_attrs<AnnotateAttr>())
@@ -78,19 +261,32 @@ public:
       return true;
     }
     if (F.SpIndex < 0) {
-      Diags.report(Diag::ParkOutsideSp, CE->getBeginLoc()) << CE->getSourceRange();
+      DiagnosticBuilder DB = Diags.report(Diag::ParkOutsideSp, CE->getBeginLoc());
+      DB << CE->getSourceRange();
+      // The fix is mechanical only when the function already returns a
+      // task; offered once per function.
+      SourceLocation Begin = F.FD->getBeginLoc();
+      if (isBraidTaskType(F.FD->getReturnType()) && Begin.isFileID() &&
+          FixedFunctions.insert(F.FD).second)
+        DB << FixItHint::CreateInsertion(Begin, "BRAID_SP ");
       return true;
     }
     Functions[F.SpIndex].Parks.push_back(CE);
     return true;
   }
 
-  bool VisitCoawaitExpr(CoawaitExpr *E) { return coroutineKeyword(E->getKeywordLoc(), "co_await"); }
+  // Fix-its: `co_await x` -> `braid::park(x)`, `co_return` -> `return`
+  // (BRAID_SP code returns its value); co_yield has no equivalent.
+  bool VisitCoawaitExpr(CoawaitExpr *E) {
+    return coroutineKeyword(E->getKeywordLoc(), "co_await", E->getOperand());
+  }
   bool VisitDependentCoawaitExpr(DependentCoawaitExpr *E) {
-    return coroutineKeyword(E->getKeywordLoc(), "co_await");
+    return coroutineKeyword(E->getKeywordLoc(), "co_await", E->getOperand());
   }
   bool VisitCoyieldExpr(CoyieldExpr *E) { return coroutineKeyword(E->getKeywordLoc(), "co_yield"); }
-  bool VisitCoreturnStmt(CoreturnStmt *S) { return coroutineKeyword(S->getKeywordLoc(), "co_return"); }
+  bool VisitCoreturnStmt(CoreturnStmt *S) {
+    return coroutineKeyword(S->getKeywordLoc(), "co_return", nullptr, true);
+  }
 
 private:
   struct Frame {
@@ -99,9 +295,23 @@ private:
     int SpIndex; // index into Functions, -1 when not annotated
   };
 
-  bool coroutineKeyword(SourceLocation Loc, const char *Kw) {
-    if (!Stack.empty() && !Stack.back().Lambda && Stack.back().SpIndex >= 0)
-      Diags.report(Diag::CoroutineInSp, Loc) << Kw;
+  bool coroutineKeyword(SourceLocation Loc, const char *Kw, const Expr *Awaited = nullptr,
+                        bool IsReturn = false) {
+    if (Stack.empty() || Stack.back().Lambda || Stack.back().SpIndex < 0)
+      return true;
+    DiagnosticBuilder DB = Diags.report(Diag::CoroutineInSp, Loc);
+    DB << Kw;
+    if (!Loc.isFileID())
+      return true;
+    if (IsReturn) {
+      DB << FixItHint::CreateReplacement(SourceRange(Loc), "return");
+    } else if (Awaited && Awaited->getBeginLoc().isFileID() && Awaited->getEndLoc().isFileID()) {
+      SourceLocation End = Lexer::getLocForEndOfToken(Awaited->getEndLoc(), 0, SM, Ctx.getLangOpts());
+      if (End.isValid())
+        DB << FixItHint::CreateReplacement(
+                  CharSourceRange::getCharRange(Loc, Awaited->getBeginLoc()), "braid::park(")
+           << FixItHint::CreateInsertion(End, ")");
+    }
     return true;
   }
 
@@ -115,7 +325,7 @@ private:
           Diags.report(Diag::SpNoBody, FD->getLocation()) << FD;
       } else {
         Index = static_cast<int>(Functions.size());
-        Functions.push_back(SpFunction{FD, {}, {}});
+        Functions.push_back(SpFunction{FD, stableFunctionName(FD), {}, {}});
       }
     }
     Stack.push_back({FD, nullptr, Index});
@@ -125,6 +335,7 @@ private:
   SourceManager &SM;
   Diagnoser &Diags;
   std::vector<Frame> Stack;
+  std::set<const FunctionDecl *> FixedFunctions;
 };
 
 /// Post-order: a statement is marked when it is a park or has a marked
@@ -146,8 +357,18 @@ bool markStmt(const Stmt *S, llvm::DenseSet<const Stmt *> &Marked) {
 std::vector<SpFunction> ParkFinder::run() {
   ParkVisitor V(Ctx, Diags);
   V.TraverseDecl(Ctx.getTranslationUnitDecl());
-  for (SpFunction &F : V.Functions)
+  for (SpFunction &F : V.Functions) {
     markStmt(F.FD->getBody(), F.Marked);
+    HazardVisitor(Ctx, Diags, F).TraverseStmt(F.FD->getBody());
+    // A frame and a recipe are allocated per task whether or not it parks
+    // (make_sp_with_table in sp.hpp); a plain function returning an
+    // immediate task allocates nothing.
+    // Not in templates: a park with dependent arguments is not resolved to
+    // braid::park there, so "no park" would be a guess.
+    if (F.Parks.empty() && isBraidTaskType(F.FD->getReturnType()) &&
+        !F.FD->isDependentContext())
+      Diags.report(Diag::SpWithoutPark, F.FD->getLocation()) << F.FD;
+  }
   return std::move(V.Functions);
 }
 

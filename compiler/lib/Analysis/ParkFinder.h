@@ -9,7 +9,10 @@
 //    (in a lambda, a plain function, a global initializer) is reported,
 //  - constructs that cannot appear in a BRAID_SP body at all (co_await...).
 // Then, per function, which statements and expressions contain a park
-// ("marked", design.md 3: everything unmarked is copied verbatim).
+// ("marked", design.md 3: everything unmarked is copied verbatim), and the
+// hazards that do not depend on the lowering: std locks held across a park
+// (transform-cases 11), std::current_exception() in a handler that parks, a
+// BRAID_SP function that never parks.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BRAIDC_ANALYSIS_PARKFINDER_H
@@ -29,9 +32,18 @@ namespace braidc {
 /// True when \p CE calls braid::park.
 bool isParkCall(const clang::Stmt *S);
 
+/// `ns::f(int, const std::string &)`, `ns::C::g() const`, `h<T>(T)`: the
+/// qualified name and the parameter types (canonical, or as written when
+/// dependent), unique among the functions of a translation unit except for
+/// the specializations of one function template, which share the pattern's.
+std::string stableFunctionName(const clang::FunctionDecl *FD);
+
 /// One annotated function and what the analysis learnt about it.
 struct SpFunction {
   clang::FunctionDecl *FD = nullptr;
+  /// The function's name in the frame table and dumps: qualified, with its
+  /// parameter types (docs/compiler.md, "Partitions and the table").
+  std::string StableName;
   /// The parks of its body, in source order.
   std::vector<const clang::CallExpr *> Parks;
   /// Statements and expressions that contain a park (lambda bodies excluded).

@@ -42,12 +42,19 @@ std::optional<int> parseCommandLine(int Argc, const char *const *Argv, DriverOpt
 
   // Split at the first "--": what follows is a compile command, not ours.
   std::vector<std::string> Ours;
+  std::vector<std::string> WarningOptions;
   Ours.push_back(Opts.Argv0);
   for (int I = 1; I < Argc; ++I) {
     std::string Arg = Argv[I];
     if (Arg == "--") {
       Opts.FixedFlags.emplace(Argv + I + 1, Argv + Argc);
       break;
+    }
+    // braidc's own -W options, attached like clang's (-Wno-<name>): taken
+    // here, since CLI11 would read "-Werror x.cpp" as -W with two values.
+    if (Arg.size() > 2 && Arg.compare(0, 2, "-W") == 0) {
+      WarningOptions.push_back(Arg.substr(2));
+      continue;
     }
     if (cliTakesDashValue(Arg) && I + 1 < Argc) {
       Ours.push_back(Arg + "=" + Argv[++I]);
@@ -65,6 +72,14 @@ std::optional<int> parseCommandLine(int Argc, const char *const *Argv, DriverOpt
              "  braidc x.cpp -- -std=c++20 -Iinclude     flags given, writes x.braid.cpp\n"
              "  braidc -p build --out-dir gen a.cpp b.cpp  flags from build/compile_commands.json\n"
              "  braidc x.cpp --stdout --dump-partitions=text -- -std=c++20\n"
+             "  braidc -Werror -Wno-braid-sp-without-park x.cpp -- -std=c++20\n"
+             "Warnings: braidc's own -W options go before '--' (the compile command's -W flags "
+             "only concern Clang's):\n"
+             "  -W<name>, -Wno-<name>    enable (the default) or disable a warning\n"
+             "  -Werror, -Wno-error      make every warning an error, or not\n"
+             "  -Werror=<name>, -Wno-error=<name>  the same for one warning\n"
+             "  names: braid-lock-across-park, braid-sp-without-park,\n"
+             "         braid-current-exception-in-parking-handler\n"
              "Exit codes: 0 success, 1 errors in the input (diagnostics printed), 2 usage "
              "error, 3 internal error");
   App.set_version_flag("--version", versionString(), "Print braidc's version and exit");
@@ -101,6 +116,17 @@ std::optional<int> parseCommandLine(int Argc, const char *const *Argv, DriverOpt
   App.add_option("--depfile", Opts.DepFile,
                  "Write a make-style depfile: the output depends on every file the "
                  "source includes and on braidc itself");
+  std::string Format = "clang";
+  App.add_option("--diagnostics-format", Format,
+                 "How diagnostics print: clang (file:line:col: error: ...) or msvc "
+                 "(file(line,col): error: ...)")
+      ->check(CLI::IsMember({"clang", "msvc"}));
+  App.add_flag("--diagnostics-parseable-fixits", Opts.ParseableFixits,
+               "Also print each fix-it as a machine-readable 'fix-it:' line (like clang's "
+               "-fdiagnostics-parseable-fixits)");
+  App.add_option("--export-fixes", Opts.ExportFixes,
+                 "Write the diagnostics and their fix-its to this YAML file, in clang-tidy's "
+                 "format (apply them with clang-apply-replacements)");
   Out->excludes(OutDir);
   Stdout->excludes(Out);
   Stdout->excludes(OutDir);
@@ -116,6 +142,12 @@ std::optional<int> parseCommandLine(int Argc, const char *const *Argv, DriverOpt
   }
 
   Opts.LineDirectives = !NoLines;
+  Opts.MsvcDiagnostics = Format == "msvc";
+  for (const std::string &W : WarningOptions) {
+    std::string Error;
+    if (!Opts.Warnings.apply(W, Error))
+      return cliUsageError("-W" + W + ": " + Error);
+  }
   Opts.Dump = Dump == "text"   ? DumpFormat::Text
               : Dump == "json" ? DumpFormat::Json
               : Dump == "dot"  ? DumpFormat::Dot

@@ -13,6 +13,7 @@
 
 #include "Driver/Driver.h"
 
+#include "Diag/Diagnoser.h"
 #include "Diag/InternalError.h"
 #include "Driver/CompileCommands.h"
 #include "Driver/DriverOptions.h"
@@ -28,11 +29,14 @@
 #include "clang/Lex/PPCallbacks.h"
 #include "clang/Lex/Preprocessor.h"
 #include "clang/Sema/SemaConsumer.h"
+#include "clang/Tooling/Core/Diagnostic.h"
+#include "clang/Tooling/DiagnosticsYaml.h"
 #include "clang/Tooling/Tooling.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/YAMLTraits.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <exception>
@@ -136,19 +140,25 @@ private:
 
 /// Prints diagnostics exactly as clang would (options such as
 /// -fno-color-diagnostics or -fdiagnostics-parseable-fixits taken from the
-/// compile command) and remembers whether any was an error. ClangTool
-/// reports the driver's errors (an unknown argument) through the same
-/// consumer but still runs the parse, so its exit status alone would miss
-/// them.
+/// compile command, then braidc's --diagnostics-format and
+/// --diagnostics-parseable-fixits) and remembers whether any was an error.
+/// ClangTool reports the driver's errors (an unknown argument) through the
+/// same consumer but still runs the parse, so its exit status alone would
+/// miss them. With --export-fixes it also collects every diagnostic, its
+/// notes and fix-its as clang-tidy does (tooling::Diagnostic).
 class ErrorTrackingPrinter : public clang::DiagnosticConsumer {
 public:
-  explicit ErrorTrackingPrinter(const std::vector<std::string> &CommandLine)
-      : Options(makeOptions(CommandLine)), Printer(llvm::errs(), Options.get()) {}
+  ErrorTrackingPrinter(const std::vector<std::string> &CommandLine, const DriverOptions &Opts,
+                       std::vector<clang::tooling::Diagnostic> *Exported,
+                       std::string BuildDirectory)
+      : Options(makeOptions(CommandLine, Opts)), Printer(llvm::errs(), Options.get()),
+        Exported(Exported), BuildDirectory(std::move(BuildDirectory)) {}
 
   bool sawError() const { return SawError; }
 
   void BeginSourceFile(const clang::LangOptions &LangOpts,
                        const clang::Preprocessor *PP) override {
+    LO = LangOpts;
     Printer.BeginSourceFile(LangOpts, PP);
   }
   void EndSourceFile() override { Printer.EndSourceFile(); }
@@ -159,20 +169,77 @@ public:
     if (Level >= clang::DiagnosticsEngine::Error)
       SawError = true;
     Printer.HandleDiagnostic(Level, Info);
+    if (Exported)
+      exportDiagnostic(Level, Info);
   }
 
 private:
   static llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions>
-  makeOptions(const std::vector<std::string> &CommandLine) {
+  makeOptions(const std::vector<std::string> &CommandLine, const DriverOptions &Opts) {
     std::vector<const char *> Argv;
     for (const std::string &Arg : CommandLine)
       Argv.push_back(Arg.c_str());
-    return llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions>(
+    llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> O(
         clang::CreateAndPopulateDiagOpts(Argv).release());
+    if (Opts.MsvcDiagnostics)
+      O->setFormat(clang::DiagnosticOptions::MSVC);
+    if (Opts.ParseableFixits)
+      O->ShowParseableFixits = true;
+    return O;
+  }
+
+  void exportDiagnostic(clang::DiagnosticsEngine::Level Level, const clang::Diagnostic &Info) {
+    using clang::tooling::Diagnostic;
+    using clang::tooling::DiagnosticMessage;
+    llvm::SmallString<256> Text;
+    Info.FormatDiagnostic(Text);
+    std::string Message = Text.str().str();
+    std::string Name;
+    if (std::optional<std::string> Ours = Diagnoser::nameOf(*Info.getDiags(), Info.getID())) {
+      Name = *Ours;
+      // clang-tidy's messages do not repeat the name: drop " [-W...]".
+      size_t Flag = Message.rfind(" [-W");
+      if (Flag != std::string::npos && Message.back() == ']')
+        Message.erase(Flag);
+    } else {
+      llvm::StringRef Flag = clang::DiagnosticIDs::getWarningOptionForDiag(Info.getID());
+      Name = "clang-diagnostic-" +
+             (!Flag.empty() ? Flag.str()
+                            : std::string(Level >= clang::DiagnosticsEngine::Error ? "error"
+                                                                                    : "warning"));
+    }
+    DiagnosticMessage M;
+    M.Message = Message;
+    if (Info.hasSourceManager() && Info.getLocation().isValid()) {
+      const clang::SourceManager &SM = Info.getSourceManager();
+      M = DiagnosticMessage(Message, SM, SM.getFileLoc(Info.getLocation()));
+      for (const clang::FixItHint &Fix : Info.getFixItHints()) {
+        if (Fix.RemoveRange.isInvalid() || Fix.RemoveRange.getBegin().isMacroID() ||
+            Fix.RemoveRange.getEnd().isMacroID())
+          continue;
+        clang::tooling::Replacement R(SM, Fix.RemoveRange, Fix.CodeToInsert, LO);
+        if (llvm::Error E = M.Fix[R.getFilePath()].add(R))
+          llvm::consumeError(std::move(E)); // an overlapping fix-it is left out
+      }
+    }
+    if (Level == clang::DiagnosticsEngine::Note) {
+      if (!Exported->empty())
+        Exported->back().Notes.push_back(std::move(M));
+      return;
+    }
+    if (Level < clang::DiagnosticsEngine::Warning)
+      return;
+    Diagnostic D(Name, M, {},
+                 Level >= clang::DiagnosticsEngine::Error ? Diagnostic::Error : Diagnostic::Warning,
+                 BuildDirectory);
+    Exported->push_back(std::move(D));
   }
 
   llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> Options;
   clang::TextDiagnosticPrinter Printer;
+  std::vector<clang::tooling::Diagnostic> *Exported;
+  std::string BuildDirectory;
+  clang::LangOptions LO;
   bool SawError = false;
 };
 
@@ -243,6 +310,8 @@ private:
   /// Writes the dump or depfile gathered over all sources (or removes a
   /// stale one when a source failed); false when writing failed.
   bool writeSideFile(const std::string &Path, llvm::StringRef Content);
+  /// Writes --export-fixes; false when writing failed.
+  bool writeExportedFixes();
 
   const DriverOptions &Opts;
   std::string MainExecutable;
@@ -251,6 +320,8 @@ private:
   /// Partition dumps and depfile rules gathered over all sources.
   std::string Dumps;
   std::string DepRules;
+  /// --export-fixes: every source's diagnostics.
+  std::vector<clang::tooling::Diagnostic> Exported;
   bool AnyFailed = false;
 };
 
@@ -306,7 +377,29 @@ int DriverRun::run() {
   }
   if (!Opts.DepFile.empty() && !writeSideFile(Opts.DepFile, DepRules))
     Worst = std::max<int>(Worst, ExitUserError);
+  if (!Opts.ExportFixes.empty() && !writeExportedFixes())
+    Worst = std::max<int>(Worst, ExitUserError);
   return Worst;
+}
+
+bool DriverRun::writeExportedFixes() {
+  // Written after failures too: the fixes are most useful then. One YAML
+  // document, as clang-tidy writes it (clang-apply-replacements reads one
+  // per file); its MainSourceFile is the first source.
+  clang::tooling::TranslationUnitDiagnostics TU;
+  TU.MainSourceFile = absolutePath(Opts.Sources.front());
+  TU.Diagnostics = Exported;
+  std::string Yaml;
+  llvm::raw_string_ostream OS(Yaml);
+  llvm::yaml::Output Y(OS);
+  Y << TU;
+  OS.flush();
+  std::string Error;
+  if (writeFileIfChanged(Opts.ExportFixes, Yaml, Error) == WriteOutcome::Failed) {
+    llvm::errs() << "braidc: error: " << Error << "\n";
+    return false;
+  }
+  return true;
 }
 
 bool DriverRun::writeSideFile(const std::string &Path, llvm::StringRef Content) {
@@ -416,12 +509,15 @@ int DriverRun::transformSource(const std::string &Source, const std::string &Out
   Run.Options.Dump = Opts.Dump;
   Run.Options.MainFileName = Source;
   Run.Options.OutputFileName = Opts.ToStdout ? std::string("<stdout>") : Output;
+  Run.Options.Warnings = Opts.Warnings;
 
   ChosenCommandDatabase Db(Command);
   clang::tooling::ClangTool Tool(Db, {AbsSource});
   Tool.clearArgumentsAdjusters(); // adjustCommandLine already did their work
   Tool.setPrintErrorMessage(false);
-  ErrorTrackingPrinter Diagnostics(Command.CommandLine);
+  ErrorTrackingPrinter Diagnostics(Command.CommandLine, Opts,
+                                   Opts.ExportFixes.empty() ? nullptr : &Exported,
+                                   Command.Directory);
   Tool.setDiagnosticConsumer(&Diagnostics);
   TransformActionFactory Factory(Run);
 

@@ -6,6 +6,7 @@
 #ifndef BRAIDC_DRIVER_DRIVEROPTIONS_H
 #define BRAIDC_DRIVER_DRIVEROPTIONS_H
 
+#include "Diag/WarningSettings.h"
 #include "Lower/Transform.h"
 
 #include <optional>
@@ -50,6 +51,15 @@ struct DriverOptions {
   bool Verbose = false;
   /// `--depfile`: a make-style list of the inputs of the (single) output.
   std::string DepFile;
+  /// `-W...` before `--`: braidc's own warnings (never the compiler's).
+  WarningSettings Warnings;
+  /// `--diagnostics-format=msvc`: `file(line,col): error: ...`.
+  bool MsvcDiagnostics = false;
+  /// `--diagnostics-parseable-fixits`: `fix-it:"file":{l:c-l:c}:"text"` lines.
+  bool ParseableFixits = false;
+  /// `--export-fixes`: the diagnostics and their fix-its in clang-tidy's
+  /// YAML (for clang-apply-replacements).
+  std::string ExportFixes;
   /// argv[0], to find braidc's own path (depfile, resource dir).
   std::string Argv0;
 };

@@ -130,7 +130,7 @@ std::optional<LoweredFunction> FunctionLowering::run() {
 
 bool FunctionLowering::prepare() {
   const FunctionDecl *FD = F.FD;
-  FunctionName = FD->getQualifiedNameAsString();
+  FunctionName = F.StableName;
   std::optional<QualType> VT = taskValueType(FD->getReturnType());
   if (!VT) {
     Diags.report(Diag::SpNotTask, FD->getLocation()) << FD << FD->getReturnType();
@@ -325,7 +325,8 @@ RewriteContext::ReturnEdit FunctionLowering::returnEdit(const ReturnStmt *R) {
   if (EmptyBraces && VoidResult)
     return {"return " + Finish, ")", true};
   if (isTaskType(W->getType()) && !W->isTypeDependent()) {
-    Diags.report(Diag::ReturnTask, W->getBeginLoc()) << W->getSourceRange();
+    Diagnoser::wrapIn(Diags.report(Diag::ReturnTask, W->getBeginLoc()) << W->getSourceRange(),
+                      W->getSourceRange(), "braid::park(", ")", SM, Ctx.getLangOpts());
     return {"return", "", false};
   }
   if (W->getType()->isVoidType())

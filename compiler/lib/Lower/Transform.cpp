@@ -70,7 +70,7 @@ std::string resolveMarkers(const std::string &Code, const std::string &Out) {
 
 TransformResult transformTranslationUnit(ASTContext &Ctx, Sema &, const TransformOptions &Opts) {
   TransformResult Result;
-  Diagnoser Diags(Ctx.getDiagnostics());
+  Diagnoser Diags(Ctx.getDiagnostics(), Opts.Warnings);
   const SourceManager &SM = Ctx.getSourceManager();
   ParkFinder Finder(Ctx, Diags);
   std::vector<SpFunction> Functions = Finder.run();

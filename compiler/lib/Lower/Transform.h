@@ -11,6 +11,8 @@
 #ifndef BRAIDC_LOWER_TRANSFORM_H
 #define BRAIDC_LOWER_TRANSFORM_H
 
+#include "Diag/WarningSettings.h"
+
 #include <string>
 
 namespace clang {
@@ -33,6 +35,8 @@ struct TransformOptions {
   /// The path the generated file will have, for #line directives that point
   /// back into the generated file after tool-written code.
   std::string OutputFileName;
+  /// braidc's -W options: which warnings print, and which are errors.
+  WarningSettings Warnings;
 };
 
 struct TransformResult {
