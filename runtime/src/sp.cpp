@@ -2,6 +2,8 @@
 // The sequential-process driver loop. [design.3] [spec.task.sp]
 #include <braid/sp.hpp>
 
+#include <cstdio>
+
 namespace braid::detail {
 
 sp_core::~sp_core() {
@@ -49,16 +51,37 @@ void sp_core::install(process* child) noexcept {
   }
 }
 
+static_assert(alignof(sp_core) > 7, "the park generation lives in the low bits of a frame's address");
+
 step sp_core::after_start(std::int32_t k) noexcept {
   // acq_rel: on `completed` we must see the slot the completer wrote; on
   // `parked` the completer must see everything this partition wrote.
-  if (phase_.exchange(phase_parked, std::memory_order_acq_rel) == phase_completed) return step{k};
-  return suspended;  // from here on the frame belongs to the completer
+  // A CAS, not an exchange: when the child has completed, `completed` must
+  // stay, so that a second completion while the frame runs on is refused.
+  std::uint8_t p = phase_.load(std::memory_order_relaxed);
+  const std::uint8_t gen = p & ~std::uint8_t{3};
+  p = gen | phase_running;
+  if (phase_.compare_exchange_strong(p, gen | phase_parked, std::memory_order_acq_rel, std::memory_order_acquire))
+    return suspended;  // from here on the frame belongs to the completer
+  return step{k};      // completed during start
 }
 
 void sp_core::child_done() noexcept {
-  if (phase_.exchange(phase_completed, std::memory_order_acq_rel) == phase_parked) resume();
+  // Only the current park's task gets here (accepts), so the generation is
+  // the one park stored and nobody else changes it until the frame resumes.
+  const std::uint8_t gen = phase_.load(std::memory_order_relaxed) & ~std::uint8_t{3};
+  if (phase_.exchange(gen | phase_completed, std::memory_order_acq_rel) == (gen | phase_parked)) resume();
   // else: completed during start; the parking thread continues the loop.
+}
+
+void sp_core::report_second_completion() const noexcept {
+  // Only immutable data: the frame may be running on another thread.
+  char what[512];
+  std::snprintf(what, sizeof what,
+                "braid: task protocol violation: a task that '%s' parked on completed a second "
+                "time; the second completion was ignored (a task calls its sink exactly once)",
+                table_->function);
+  report_protocol_violation(what);
 }
 
 void sp_core::resume() noexcept {

@@ -29,6 +29,9 @@ void default_callback_error_handler(std::exception_ptr e) {
   std::string buf;
   try {
     std::rethrow_exception(e);
+  } catch (const detail::protocol_violation& x) {
+    std::fprintf(stderr, "%s\n", x.what());  // the message says it all
+    return;
   } catch (const std::exception& x) {
     buf = x.what();
     what = buf.c_str();
@@ -59,6 +62,16 @@ void report_callback_error(std::exception_ptr e) noexcept {
   } catch (...) {
     // A throwing handler has nowhere to go either.
   }
+}
+
+void report_protocol_violation(const char* what) noexcept {
+  std::exception_ptr e;
+  try {
+    e = std::make_exception_ptr(protocol_violation(what));
+  } catch (...) {
+    e = std::current_exception();  // out of memory: report that instead
+  }
+  report_callback_error(std::move(e));
 }
 
 std::exception_ptr empty_task_error() {

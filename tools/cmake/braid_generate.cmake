@@ -22,7 +22,8 @@
 # only way to use them). One of TARGET and OUT_VAR is required.
 #
 # braidc comes from the `braidc` target of this build, or from the imported
-# `braid::braidc` of an installed braid (find_package(braid CONFIG)).
+# `braid::braidc` of an installed braid (find_package(braid CONFIG)) or of
+# this build's BRAIDC_EXECUTABLE (tools/cmake/braidc_imported.cmake).
 
 function(braid_generate)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;OUT_DIR;OUT_VAR" "SOURCES;OPTIONS")
@@ -51,6 +52,12 @@ function(braid_generate)
   else()
     message(FATAL_ERROR "braid_generate: braidc is not available: build braid with "
                         "BRAID_BUILD_COMPILER=ON (the installed package then provides braid::braidc)")
+  endif()
+  # A braidc imported with BRAIDC_EXECUTABLE is checked for staleness at
+  # each build before it generates anything (braidc_imported.cmake).
+  set(tool_check)
+  if(TARGET braidc_fresh)
+    set(tool_check braidc_fresh)
   endif()
 
   set(out_root "${arg_OUT_DIR}")
@@ -98,7 +105,7 @@ function(braid_generate)
       COMMAND ${CMAKE_COMMAND} -E make_directory "${out_dir}"
       COMMAND "$<TARGET_FILE:${tool}>" "${src_abs}" -o "${out}" --depfile "${out}.d"
               ${arg_OPTIONS} -- ${flags}
-      DEPENDS "${src_abs}" ${tool} "$<TARGET_FILE:${tool}>"
+      DEPENDS "${src_abs}" ${tool} "$<TARGET_FILE:${tool}>" ${tool_check}
       DEPFILE "${out}.d"
       COMMENT "braidc ${src} -> ${out_display}"
       COMMAND_EXPAND_LISTS

@@ -212,11 +212,50 @@ private:
   ParentMap PM;
 };
 
+/// A call in a template whose callee is still unresolved (a dependent
+/// argument) but can only be braid::park: its lookup found braid::park.
+/// Not lowered (templated BRAID_SP functions are refused); only diagnosed,
+/// so a park in a generic lambda or a non-BRAID_SP template is reported by
+/// braidc, as a resolved one is.
+bool isDependentParkCall(const CallExpr *CE) {
+  const auto *ULE = dyn_cast<UnresolvedLookupExpr>(CE->getCallee()->IgnoreImplicit());
+  if (!ULE || CE->getNumArgs() != 1 || !ULE->getName().isIdentifier() ||
+      ULE->getName().getAsString() != "park")
+    return false;
+  for (const NamedDecl *D : ULE->decls()) {
+    const NamedDecl *U = D->getUnderlyingDecl();
+    if (const auto *FTD = dyn_cast<FunctionTemplateDecl>(U))
+      U = FTD->getTemplatedDecl();
+    const auto *NS = dyn_cast<NamespaceDecl>(U->getDeclContext()->getRedeclContext());
+    if (NS && NS->getIdentifier() && NS->getName() == "braid" &&
+        NS->getDeclContext()->getRedeclContext()->isTranslationUnit())
+      return true;
+  }
+  return false;
+}
+
 bool isSpAnnotated(const FunctionDecl *FD) {
   for (const auto *A : FD->specific_attrs<AnnotateAttr>())
     if (A->getAnnotation() == "braid.sp")
       return true;
   return false;
+}
+
+/// What makes a templated function a template, for SpTemplate's message.
+const char *templatedKind(const FunctionDecl *FD) {
+  if (FD->getDescribedFunctionTemplate()) {
+    // An abbreviated template (an `auto` parameter) has only invented
+    // template parameters.
+    const TemplateParameterList *TPL = FD->getDescribedFunctionTemplate()->getTemplateParameters();
+    bool AllInvented = TPL->size() > 0;
+    for (const NamedDecl *P : *TPL)
+      if (const auto *TT = dyn_cast<TemplateTypeParmDecl>(P); !TT || !TT->isImplicit())
+        AllInvented = false;
+    if (AllInvented)
+      return "an abbreviated function template (an 'auto' parameter)";
+    return isa<CXXMethodDecl>(FD) ? "a member function template" : "a function template";
+  }
+  return "a member of a class template (or of a class inside a template)";
 }
 
 /// Walks the translation unit with a stack of the enclosing functions and
@@ -249,7 +288,8 @@ public:
   }
 
   bool VisitCallExpr(CallExpr *CE) {
-    if (!isParkCall(CE) || !SM.isInMainFile(SM.getExpansionLoc(CE->getBeginLoc())))
+    const bool Dependent = !isParkCall(CE) && isDependentParkCall(CE);
+    if ((!Dependent && !isParkCall(CE)) || !SM.isInMainFile(SM.getExpansionLoc(CE->getBeginLoc())))
       return true;
     if (Stack.empty()) {
       Diags.report(Diag::ParkOutsideFunction, CE->getBeginLoc()) << CE->getSourceRange();
@@ -260,6 +300,8 @@ public:
       Diags.report(Diag::ParkInLambda, CE->getBeginLoc()) << CE->getSourceRange();
       return true;
     }
+    if (F.SpIndex == RefusedSp)
+      return true; // its BRAID_SP was refused already; one error is enough
     if (F.SpIndex < 0) {
       DiagnosticBuilder DB = Diags.report(Diag::ParkOutsideSp, CE->getBeginLoc());
       DB << CE->getSourceRange();
@@ -271,6 +313,8 @@ public:
         DB << FixItHint::CreateInsertion(Begin, "BRAID_SP ");
       return true;
     }
+    if (Dependent) // cannot happen: only a templated function has one, and those are refused
+      return true;
     Functions[F.SpIndex].Parks.push_back(CE);
     return true;
   }
@@ -292,8 +336,9 @@ private:
   struct Frame {
     FunctionDecl *FD;
     LambdaExpr *Lambda;
-    int SpIndex; // index into Functions, -1 when not annotated
+    int SpIndex; // index into Functions, -1 when not annotated, RefusedSp
   };
+  static constexpr int RefusedSp = -2; // annotated, but reported (SpTemplate)
 
   bool coroutineKeyword(SourceLocation Loc, const char *Kw, const Expr *Awaited = nullptr,
                         bool IsReturn = false) {
@@ -318,7 +363,16 @@ private:
   void enterFunction(FunctionDecl *FD) {
     int Index = -1;
     if (isSpAnnotated(FD) && SM.isInMainFile(SM.getExpansionLoc(FD->getLocation()))) {
-      if (!FD->doesThisDeclarationHaveABody()) {
+      if (FD->isTemplated()) {
+        // The dependent pattern is all braidc sees (instantiations are not
+        // in the source): a park on a dependent task is not even a resolved
+        // call there, and dependent types cannot be spelled from it, so
+        // transforming it would silently drop parks or emit a frame that
+        // does not compile. Refused until templates are lowered.
+        Diags.report(Diag::SpTemplate, FD->getLocation())
+            << FD << templatedKind(FD) << FD->getSourceRange();
+        Index = RefusedSp;
+      } else if (!FD->doesThisDeclarationHaveABody()) {
         // Only a definition is transformed; an annotated declaration whose
         // definition exists elsewhere in the file is fine.
         if (!FD->isDefined())

@@ -201,8 +201,12 @@ class sp_core : public process {
       return step{k};
     }
     pending_ = &s;
-    phase_.store(phase_running, std::memory_order_relaxed);
-    canceller c = std::move(t).start(sink<U>{this, &on_child_value<U>, &on_child_error<U>});
+    // A new generation per park: the sink's context carries it, so a
+    // completion from an earlier park's task is told apart (see accepts).
+    const std::uint8_t gen = static_cast<std::uint8_t>(((phase_.load(std::memory_order_relaxed) >> 2) + 1) & gen_mask);
+    phase_.store(static_cast<std::uint8_t>(phase_running | gen << 2), std::memory_order_relaxed);
+    void* ctx = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(this) | gen);
+    canceller c = std::move(t).start(sink<U>{ctx, &on_child_value<U>, &on_child_error<U>});
     install(c.release());
     return after_start(k);
   }
@@ -222,9 +226,20 @@ class sp_core : public process {
   static process* finished_token() noexcept { return reinterpret_cast<process*>(std::uintptr_t{2}); }
   static bool is_token(process* p) noexcept { return reinterpret_cast<std::uintptr_t>(p) <= 2; }
 
+  // The frame and the park generation a sink context carries (frames are
+  // at least 8-aligned: the generation fits in the pointer's low bits).
+  static constexpr std::uint8_t gen_mask = 7;
+  static sp_core* frame_of(void* ctx) noexcept {
+    return reinterpret_cast<sp_core*>(reinterpret_cast<std::uintptr_t>(ctx) & ~std::uintptr_t{gen_mask});
+  }
+  static std::uint8_t gen_of(void* ctx) noexcept {
+    return static_cast<std::uint8_t>(reinterpret_cast<std::uintptr_t>(ctx) & gen_mask);
+  }
+
   template <class U>
   static void on_child_value(void* ctx, stored_t<U>&& v) noexcept {
-    auto* self = static_cast<sp_core*>(ctx);
+    auto* self = frame_of(ctx);
+    if (!self->accepts(gen_of(ctx))) return;
     auto* s = static_cast<slot<U>*>(self->pending_);
     if constexpr (std::is_nothrow_move_constructible_v<stored_t<U>>) {
       s->set_value(std::move(v));
@@ -239,10 +254,25 @@ class sp_core : public process {
   }
   template <class U>
   static void on_child_error(void* ctx, std::exception_ptr e) noexcept {
-    auto* self = static_cast<sp_core*>(ctx);
+    auto* self = frame_of(ctx);
+    if (!self->accepts(gen_of(ctx))) return;
     static_cast<slot<U>*>(self->pending_)->set_error(std::move(e));
     self->child_done();
   }
+
+  /// The task protocol check (transform-case 39d): a completion is accepted
+  /// only from the current park's task, once. A second completion, or one
+  /// from an earlier park's task while the frame runs or waits on a later
+  /// one, is reported (report_protocol_violation) and ignored: the frame is
+  /// never resumed twice and its slot is not touched. One load of the
+  /// handshake byte; see docs/driver.md for what it cannot catch.
+  bool accepts(std::uint8_t gen) noexcept {
+    const std::uint8_t p = phase_.load(std::memory_order_acquire);
+    if ((p >> 2) == gen && (p & 3) != phase_completed) return true;
+    report_second_completion();
+    return false;
+  }
+  void report_second_completion() const noexcept;
 
   void install(process* child) noexcept;
   step after_start(std::int32_t k) noexcept;
@@ -263,6 +293,7 @@ class sp_core : public process {
   std::atomic<process*> token_{nullptr};
   // Park handshake between the parking thread (after start returned) and
   // the completing thread: whichever arrives second continues the frame.
+  // Bits 0-1: the phase; bits 2-4: the current park's generation.
   std::atomic<std::uint8_t> phase_{phase_running};
 
   template <class T>

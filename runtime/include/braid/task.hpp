@@ -99,12 +99,26 @@ std::exception_ptr empty_task_error();
 /// Called when a user callback given to task::run throws.
 void report_callback_error(std::exception_ptr e) noexcept;
 
+/// A task implementation broke the task protocol (e.g. called its sink a
+/// second time). The runtime ignores the offending call and hands this to
+/// the callback error handler; the default one prints its message as is.
+class protocol_violation : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+/// Reports a protocol_violation with this message to the callback error
+/// handler.
+void report_protocol_violation(const char* what) noexcept;
+
 }  // namespace detail
 
 /// Receives an exception thrown by a completion callback given to
 /// task::run (which has nowhere else to go: the callback may run on a timer
-/// thread). The default handler writes one line naming the exception to
-/// stderr and drops it. Returns the previous handler.
+/// thread), and the task protocol violations the runtime detects and
+/// ignores (a detail::protocol_violation, a std::logic_error: e.g. a task
+/// that completes twice). The default handler writes one line naming the
+/// exception to stderr and drops it. Returns the previous handler.
 using callback_error_handler = void (*)(std::exception_ptr);
 callback_error_handler set_callback_error_handler(callback_error_handler h) noexcept;
 
