@@ -7,7 +7,3 @@
 BRAID_SP braid::task<int> twice(int x) { return 2 * x; }
 
 BRAID_SP braid::task<int> parks(braid::task<int> t) { return braid::park(t); }
-
-// Not in a template: parks with dependent arguments are not recognized there.
-template <class T>
-BRAID_SP braid::task<T> same(T x) { return x; }
