@@ -126,10 +126,10 @@ int main(int argc, char** argv) {
     m.set("ms/TU", ms(t0, t1));
     bench::check(ok, "braidc failed: %s", slurp(log).substr(0, 200).c_str());
     // Each annotated function's table names its first partition with the
-    // stable name "w6::f<k>#0" (docs/driver.md): count the functions found.
+    // stable name "w6::f<k>(int)#0" (docs/compiler.md): count the functions found.
     const std::string text = slurp(out);
     std::int64_t found = 0;
-    for (long k = 0; k < n; ++k) found += text.find("\"w6::f" + std::to_string(k) + "#0\"") != std::string::npos;
+    for (long k = 0; k < n; ++k) found += text.find("\"w6::f" + std::to_string(k) + "(int)#0\"") != std::string::npos;
     return found;
   });
   s.add("clang++ -fsyntax-only", bench::side::baseline, [&](long n, bench::metrics& m) -> std::int64_t {
