@@ -134,6 +134,7 @@ private:
   void lowerConditional(const clang::ConditionalOperator *CO, FullExpr &FE);
   void lowerSpill(const clang::Expr *A, FullExpr &FE);
   bool isSpillable(const clang::Expr *E) const;
+  void checkDependentOperand(const clang::CallExpr *P);
   void endFullExpr(const FullExpr &FE);
   bool isInertOperand(const clang::Stmt *S) const;
   /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.
@@ -157,6 +158,8 @@ private:
   int addKept(KeptVar V);
   std::string memberNameFor(const std::string &Source);
   std::string spell(clang::QualType T);
+  /// A dependent type as written (see spell); diagnoses what cannot be.
+  std::string spellDependent(clang::QualType T);
   bool checkKeepable(const clang::VarDecl *VD, clang::QualType T, std::string Name = "");
   std::string constructText(int K, const std::string &Init, clang::VarDecl::InitializationStyle Style,
                             bool HasInit);
@@ -197,6 +200,11 @@ private:
 
   // Per pass.
   bool FirstPass = true;
+  /// Where and what spellDependent reports a type it cannot spell for
+  /// (set around the spelling of a kept local's type).
+  clang::SourceLocation SpellLoc;
+  std::string SpellWhat, SpellFix;
+  std::set<unsigned> ReportedSpell;
   std::unique_ptr<Emitter> E;
   std::vector<KeptVar> Kept;
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;

@@ -113,6 +113,17 @@ class manual {
   bool alive_ = false;
 };
 
+/// The T of a (cv-qualified, reference to) task<T>: a park's value type
+/// where braidc can only name the operand's type (a template's pattern).
+template <class Task>
+struct task_value;
+template <class T>
+struct task_value<task<T>> {
+  using type = T;
+};
+template <class Task>
+using task_value_t = typename task_value<std::remove_cvref_t<Task>>::type;
+
 /// Where a parked child's outcome lands: a value or an error.
 template <class T>
 class slot {

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Templates. braidc refuses a templated BRAID_SP function (a function
-// template, an abbreviated one, a member function template, a member of a
-// class template: fail/sp_template.cpp). What it transforms is what is not
-// templated: an explicit specialization of a function template or of a class
-// template, whose types are all concrete, and a plain template that runs
-// BRAID_SP functions without parking itself.
+// Templates. braidc transforms the pattern of a templated BRAID_SP function
+// (its frame is a local class, instantiated with it): function templates
+// with type and non-type parameters, member function templates, members of
+// class templates; each is run here with int and std::string. Explicit
+// specializations (all types concrete) and plain templates forwarding a pack
+// into a BRAID_SP function are transformed as before. What stays refused is
+// in fail/sp_template.cpp.
 #include "behave_support.hpp"
 
 #include <stdexcept>
@@ -64,7 +65,153 @@ task<T> twice_first(event_log& log, task<T> first, Ts&&...) {
 
 }  // namespace
 
+namespace gen {
+
+// A kept local of a dependent type with a destructor.
+template <class T>
+struct held {
+  tracer tr;
+  T v;
+  held(event_log& l, T x) : tr(l, "held"), v(std::move(x)) {}
+};
+
+template <class T>
+BRAID_SP task<T> twice(event_log& log, task<T> t) {
+  held<T> h(log, T{});
+  T a = park(t);
+  T b = park(t);
+  return h.v + a + b;
+}
+
+// A handler of a dependent exception type around a park.
+template <class E, class T>
+BRAID_SP task<T> recover(event_log& log, task<T> t, T fallback) {
+  tracer k(log, "k");
+  try {
+    tracer h(log, "h");
+    T v = park(t);
+    return v;
+  } catch (const E& e) {
+    log(std::string("caught ") + e.what());
+    return fallback;
+  }
+}
+
+// A non-type template parameter; two parks in one expression.
+template <int N, class T>
+BRAID_SP task<T> times(task<T> t) {
+  T sum = T();
+  for (int i = 0; i < N; ++i)
+    sum = sum + park(t);
+  T last = park(t) + park(t);
+  return sum + last;
+}
+
+// Members of a class template, and a member function template of it.
+template <class T>
+struct acc {
+  T total{};
+  BRAID_SP task<T> add(task<T> t) {
+    total = total + park(t);
+    return total;
+  }
+  template <class U>
+  BRAID_SP task<T> add_as(event_log& log, task<U> u) {
+    tracer k(log, "k");
+    U v = park(u);
+    total = total + T(v);
+    return total;
+  }
+};
+
+}  // namespace gen
+
 TEST_SUITE("templates") {
+  TEST_CASE("a function template, int and std::string: kept locals of dependent type") {
+    counted c;
+    event_log log;
+    manual_task<int> t(log, "t");
+    run_logged(gen::twice(log, task<int>(t)), log);
+    CHECK(log.take() == events{"+held", "t start"});
+    t.succeed(2);
+    CHECK(log.take() == events{"t start"});
+    t.succeed(3);
+    CHECK(log.take() == events{"~held", "ok 5"});
+
+    manual_task<std::string> s(log, "s");
+    run_logged(gen::twice(log, task<std::string>(s)), log);
+    s.succeed("x");
+    s.succeed("y");
+    CHECK(log.take() == events{"+held", "s start", "s start", "~held", "ok xy"});
+    CHECK(counted::balanced());
+  }
+
+  TEST_CASE("a function template: an error at a park, and cancellation") {
+    counted c;
+    event_log log;
+    manual_task<std::string> s(log, "s");
+    run_logged(gen::twice(log, task<std::string>(s)), log);
+    s.succeed("x");
+    log.take();
+    s.fail("boom");
+    CHECK(log.take() == events{"~held", "err boom"});
+
+    manual_task<int> u(log, "u", /*fail_on_cancel=*/true);
+    braid::canceller cancel = run_logged(gen::twice(log, task<int>(u)), log);
+    CHECK(log.take() == events{"+held", "u start"});
+    cancel();
+    CHECK(log.take() == events{"u cancel", "~held", "err cancelled: manual task cancelled"});
+    CHECK(counted::balanced());
+  }
+
+  TEST_CASE("a handler of a dependent exception type") {
+    counted c;
+    event_log log;
+    manual_task<int> t(log, "t");
+    run_logged(gen::recover<std::runtime_error>(log, task<int>(t), -1), log);
+    t.fail("boom");
+    CHECK(log.take() == events{"+k", "+h", "t start", "~h", "caught boom", "~k", "ok -1"});
+
+    manual_task<std::string> s(log, "s");
+    run_logged(gen::recover<std::runtime_error>(log, task<std::string>(s), std::string("none")), log);
+    s.succeed("v");
+    CHECK(log.take() == events{"+k", "+h", "s start", "~h", "~k", "ok v"});
+
+    // Not matched: the error leaves the function.
+    manual_task<std::string> l(log, "l");
+    run_logged(gen::recover<std::logic_error>(log, task<std::string>(l), std::string("none")), log);
+    l.fail("other");
+    CHECK(log.take() == events{"+k", "+h", "l start", "~h", "~k", "err other"});
+    CHECK(counted::balanced());
+  }
+
+  TEST_CASE("a non-type template parameter, a loop and two parks in one expression") {
+    event_log log;
+    CHECK(braid::run_blocking(gen::times<3>(task<int>(2))) == 10);
+    CHECK(braid::run_blocking(gen::times<2>(task<std::string>(std::string("ab")))) == "abababab");
+  }
+
+  TEST_CASE("members of a class template and a member function template") {
+    counted c;
+    event_log log;
+    gen::acc<int> ai;
+    manual_task<int> t(log, "t");
+    run_logged(ai.add(task<int>(t)), log);
+    t.succeed(4);
+    CHECK(log.take() == events{"t start", "ok 4"});
+    CHECK(braid::run_blocking(ai.add_as(log, task<short>(short{5}))) == 9);
+    CHECK(log.take() == events{"+k", "~k"});
+
+    gen::acc<std::string> as;
+    CHECK(braid::run_blocking(as.add(task<std::string>(std::string("a")))) == "a");
+    manual_task<const char*> p(log, "p", /*fail_on_cancel=*/true);
+    braid::canceller cancel = run_logged(as.add_as(log, task<const char*>(p)), log);
+    cancel();
+    CHECK(log.take() == events{"+k", "p start", "p cancel", "~k", "err cancelled: manual task cancelled"});
+    CHECK(as.total == "a");
+    CHECK(counted::balanced());
+  }
+
   TEST_CASE("explicit specializations of a function template, int and std::string") {
     counted c;
     event_log log;
