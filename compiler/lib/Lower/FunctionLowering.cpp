@@ -129,6 +129,17 @@ const Expr *unresolvedCall(const Stmt *S) {
   return nullptr;
 }
 
+/// `T&& x` where T is a type parameter of \p FD's own template: deduced
+/// as `U&` for an lvalue argument.
+bool isForwardingReference(const FunctionDecl *FD, QualType T) {
+  const auto *RT = T->getAs<RValueReferenceType>();
+  const FunctionTemplateDecl *FTD = FD->getDescribedFunctionTemplate();
+  if (!RT || !FTD || RT->getPointeeTypeAsWritten().hasQualifiers())
+    return false;
+  const auto *TTP = RT->getPointeeTypeAsWritten()->getAs<TemplateTypeParmType>();
+  return TTP && TTP->getDepth() == FTD->getTemplateParameters()->getDepth();
+}
+
 /// Why a dependent type cannot be spelled as written inside the template
 /// (the frame's member declarations are at class scope, before any of the
 /// function's statements): "" when it can.
@@ -239,6 +250,56 @@ bool FunctionLowering::prepare() {
   ResultType = spell(*VT);
   if (const auto *MD = dyn_cast<CXXMethodDecl>(FD))
     IsMethod = MD->isInstance();
+  // The invented template parameter of an `auto` parameter, named from the
+  // parameter (at the function's scope, before the frame: inside it the
+  // member of the same name would be found).
+  const FunctionTemplateDecl *FTD = FD->getDescribedFunctionTemplate();
+  for (const ParmVarDecl *P : FTD ? FD->parameters() : ArrayRef<ParmVarDecl *>()) {
+    QualType PT = P->getType();
+    QualType B = PT.getNonReferenceType();
+    const auto *TTP = B->getAs<TemplateTypeParmType>();
+    const TemplateParameterList *TPL = FTD->getTemplateParameters();
+    if (!TTP || TTP->getDepth() != TPL->getDepth() || TTP->getIndex() >= TPL->size() ||
+        !TPL->getParam(TTP->getIndex())->isImplicit() || !P->getIdentifier() ||
+        B.isVolatileQualified() || InventedAliases.count({TTP->getDepth(), TTP->getIndex()}))
+      continue;
+    std::string D = "decltype(" + P->getNameAsString() + ")";
+    std::string Def;
+    if (PT->isLValueReferenceType())
+      Def = B.isConstQualified() ? "::std::remove_cvref_t<" + D + ">" : "::std::remove_reference_t<" + D + ">";
+    else if (PT->isRValueReferenceType())
+      Def = B.isConstQualified() ? "::std::remove_cvref_t<" + D + ">"
+                                 : "::std::conditional_t<::std::is_lvalue_reference_v<" + D + ">, " + D +
+                                       ", ::std::remove_reference_t<" + D + ">>";
+    else
+      Def = B.isConstQualified() ? "::std::remove_const_t<" + D + ">" : D;
+    InventedAliases[{TTP->getDepth(), TTP->getIndex()}] = {"__braid_auto_" + P->getNameAsString(), Def};
+  }
+  // The result and parameter types are spelled by assemble(), after the
+  // passes: what the frame cannot write is reported here, first.
+  bool Spellable = true;
+  auto Check = [&](QualType T, SourceLocation Loc, const std::string &What) {
+    if (!T->isInstantiationDependentType())
+      return;
+    QualType B = T.getNonReferenceType();
+    if (const auto *TTP = B->getAs<TemplateTypeParmType>())
+      if (InventedAliases.count({TTP->getDepth(), TTP->getIndex()}))
+        return;
+    DependentSpelling C(FD);
+    C.TraverseType(T);
+    if (C.Why.empty())
+      return;
+    Diags.report(Diag::Unsupported, Loc)
+        << (What + " (" + C.Why + ")") << "write the type with the template's parameters";
+    Spellable = false;
+  };
+  Check(*VT, FD->getLocation(), "a result type the frame cannot name");
+  for (const ParmVarDecl *P : FD->parameters())
+    if (P->getIdentifier())
+      Check(P->getType(), P->getLocation(),
+            "parameter '" + P->getNameAsString() + "' of a type the frame cannot name");
+  if (!Spellable)
+    return false;
   collectBaseNames();
   if (isa<CXXConstructorDecl>(FD) || isa<CXXDestructorDecl>(FD)) {
     Diags.report(Diag::Unsupported, FD->getLocation())
@@ -533,6 +594,21 @@ std::string FunctionLowering::spell(QualType T) {
 // declared in the body) is diagnosed in pass 2, where a local is known to be
 // kept.
 std::string FunctionLowering::spellDependent(QualType T) {
+  // An 'auto' parameter's invented type has no name: it is spelled by the
+  // alias assemble() declares from the parameter (`[const] U [&|&&]` only).
+  QualType B = T.getNonReferenceType();
+  if (const auto *TTP = B->getAs<TemplateTypeParmType>()) {
+    auto It = InventedAliases.find({TTP->getDepth(), TTP->getIndex()});
+    if (It != InventedAliases.end()) {
+      std::string S = std::string(B.isConstQualified() ? "const " : "") +
+                      (B.isVolatileQualified() ? "volatile " : "") + It->second.first;
+      if (T->isLValueReferenceType())
+        S += "&";
+      else if (T->isRValueReferenceType())
+        S += "&&";
+      return S;
+    }
+  }
   DependentSpelling Check(F.FD);
   Check.TraverseType(T);
   if (!Check.Why.empty() && !FirstPass) {
@@ -2333,6 +2409,12 @@ std::string FunctionLowering::assemble() {
   std::string O = "{\n" + Gen;
   if (IsMethod)
     O += "  using __braid_self_t = decltype(this);\n";
+  for (const ParmVarDecl *P : FD->parameters()) {
+    const auto *TTP = P->getType().getNonReferenceType()->getAs<TemplateTypeParmType>();
+    auto It = TTP ? InventedAliases.find({TTP->getDepth(), TTP->getIndex()}) : InventedAliases.end();
+    if (It != InventedAliases.end() && It->second.first == "__braid_auto_" + P->getNameAsString())
+      O += "  using " + It->second.first + " = " + It->second.second + ";\n";
+  }
   O += "  struct " + Frame + " final : ::braid::detail::sp_frame<" + ResultType + "> {\n";
   O += "    using __braid_step = ::braid::detail::step;\n";
   std::string CtorParams = "const ::braid::detail::frame_table& __braid_table";
@@ -2352,7 +2434,14 @@ std::string FunctionLowering::assemble() {
       continue;
     std::string N = P->getNameAsString();
     QualType T = P->getType();
-    if (T->isLValueReferenceType() && !T.getNonReferenceType().isConstQualified()) {
+    if (isForwardingReference(FD, T)) {
+      std::string Ty = spell(T.getNonReferenceType());
+      std::string Arg = "::braid::detail::frame_arg_t<" + Ty + ">";
+      O += "    " + Ty + " " + N + ";\n";
+      CtorParams += ", " + Arg + " " + N;
+      CtorInit += ", " + N + "(static_cast<" + Arg + "&&>(" + N + "))";
+      Args += ", ::braid::detail::frame_arg<" + Ty + ">(" + N + ")";
+    } else if (T->isLValueReferenceType() && !T.getNonReferenceType().isConstQualified()) {
       std::string Ty = spell(T.getNonReferenceType());
       O += "    " + Ty + "& " + N + ";\n";
       CtorParams += ", ::std::reference_wrapper<" + Ty + "> " + N;

@@ -195,6 +195,10 @@ private:
   bool VoidResult = false;
   bool IsMethod = false;
   std::string FunctionName;
+  /// The invented template parameter of each `auto` parameter: its alias
+  /// name and definition (from decltype of the parameter).
+  /// Keyed by the parameter's depth and index.
+  std::map<std::pair<unsigned, unsigned>, std::pair<std::string, std::string>> InventedAliases;
   /// Names declared by the frame's base classes (sp_frame, sp_core, process).
   std::set<std::string> BaseNames;
 

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -123,6 +124,22 @@ struct task_value<task<T>> {
 };
 template <class Task>
 using task_value_t = typename task_value<std::remove_cvref_t<Task>>::type;
+
+/// A forwarding reference parameter `T&& x` of a BRAID_SP template: an
+/// lvalue argument (T = U&) stays a reference to the caller's object (like a
+/// `U&` parameter, through the recipe as a reference_wrapper); an rvalue is
+/// moved into the recipe and each frame.
+template <class T>
+using frame_arg_t = std::conditional_t<std::is_lvalue_reference_v<T>,
+                                       std::reference_wrapper<std::remove_reference_t<T>>, T>;
+template <class T, class A>
+decltype(auto) frame_arg(A& a) noexcept {
+  if constexpr (std::is_lvalue_reference_v<T>) {
+    return std::ref(a);
+  } else {
+    return static_cast<T&&>(a);
+  }
+}
 
 /// Where a parked child's outcome lands: a value or an error.
 template <class T>

@@ -124,6 +124,31 @@ struct acc {
   }
 };
 
+inline std::string to_text(int v) { return std::to_string(v); }
+inline std::string to_text(std::string v) { return v; }
+
+// An abbreviated template: the frame names an `auto` parameter's type
+// through an alias of decltype of the parameter.
+BRAID_SP task<std::string> describe(event_log& log, auto t, const auto& suffix) {
+  tracer k(log, "k");
+  std::string s = to_text(park(t));
+  return s + suffix;
+}
+
+// Forwarding references: an lvalue argument stays a reference to the
+// caller's object, an rvalue is moved into the task.
+template <class S>
+BRAID_SP task<std::size_t> append(S&& out, task<std::string> t) {
+  out += park(t);
+  return out.size();
+}
+
+BRAID_SP task<std::size_t> append_auto(auto&& out, task<std::string> t) {
+  out += park(t);
+  out += park(t);
+  return out.size();
+}
+
 }  // namespace gen
 
 TEST_SUITE("templates") {
@@ -268,5 +293,33 @@ TEST_SUITE("templates") {
     run_logged(twice_first(log, task<int>(7), 1, std::string("ignored")), log);
     CHECK(log.take() == events{"+k", "~k", "ok 14"});
     CHECK(counted::balanced());
+  }
+
+  TEST_CASE("an abbreviated template ('auto' parameters), int and std::string") {
+    counted c;
+    event_log log;
+    manual_task<int> t(log, "t");
+    run_logged(gen::describe(log, task<int>(t), std::string("!")), log);
+    t.succeed(7);
+    CHECK(log.take() == events{"+k", "t start", "~k", "ok 7!"});
+
+    manual_task<std::string> s(log, "s", /*fail_on_cancel=*/true);
+    braid::canceller cancel = run_logged(gen::describe(log, task<std::string>(s), std::string("?")), log);
+    cancel();
+    CHECK(log.take() == events{"+k", "s start", "s cancel", "~k", "err cancelled: manual task cancelled"});
+    CHECK(braid::run_blocking(gen::describe(log, task<std::string>(std::string("x")), std::string("?"))) == "x?");
+    CHECK(counted::balanced());
+  }
+
+  TEST_CASE("forwarding references: an lvalue is the caller's object, an rvalue is moved in") {
+    std::string mine = "a";
+    CHECK(braid::run_blocking(gen::append(mine, task<std::string>(std::string("b")))) == 2);
+    CHECK(mine == "ab");
+    std::string moved = "xyz";
+    CHECK(braid::run_blocking(gen::append(std::move(moved), task<std::string>(std::string("b")))) == 4);
+    CHECK(braid::run_blocking(gen::append_auto(mine, task<std::string>(std::string("c")))) == 4);
+    CHECK(mine == "abcc");
+    CHECK(braid::run_blocking(gen::append_auto(std::string("q"), task<std::string>(std::string("r")))) == 3);
+    CHECK(mine == "abcc");
   }
 }
