@@ -975,6 +975,8 @@ std::string FunctionLowering::constructText(int K, const std::string &Init,
     std::string Arg = Init;
     if (Style != VarDecl::CInit && Arg.size() >= 2)
       Arg = Arg.substr(1, Arg.size() - 2);
+    if (LvalueOnlyRef)
+      return M + " = ::braid::detail::kept_lvalue_address<" + V.Type + ">(" + Arg + ");";
     return M + " = ::braid::detail::kept_address(" + Arg + ");";
   }
   std::string Ctor;
@@ -1155,12 +1157,39 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   user(Range->getBeginLoc(), constructText(RI, RangeText, VarDecl::CInit, true));
   endFullExpr(FE);
   std::string RangeRef = Temporary ? "this->" + Kept[RI].Member : "(*this->" + Kept[RI].Member + ")";
+  // In a template's pattern a range of dependent type has no begin/end
+  // statements yet: the iterators' type is that of range_begin/range_end
+  // on the kept range.
+  const bool DependentRange = !S->getBeginStmt() || !S->getEndStmt();
+  if (DependentRange && !FirstPass) {
+    const Expr *RI = Range->IgnoreParens();
+    bool Named = isa<DeclRefExpr>(RI) || isa<MemberExpr>(RI) || isa<CXXDependentScopeMemberExpr>(RI);
+    const VarDecl *LV = S->getLoopVariable();
+    std::string Why;
+    if (!Named)
+      Why = "a range-based 'for' over an expression of dependent type whose body parks (whether "
+            "it is a temporary to keep or an object to refer to is known per instantiation)";
+    else if (LV->getType()->isRValueReferenceType())
+      Why = "a '&&' loop variable over a range of dependent type whose body parks";
+    if (!Why.empty()) {
+      Diags.setMuted(false);
+      Diags.report(Diag::Unsupported, Named ? LV->getLocation() : Range->getBeginLoc())
+          << Why << (Named ? "declare the loop variable by value or as an lvalue reference"
+                           : "store the range in a local of a written type first");
+      Diags.setMuted(true);
+    }
+  }
   auto Iter = [&](const char *Name, const Stmt *DS, const char *Fn) {
-    const auto *VD = cast<VarDecl>(cast<DeclStmt>(DS)->getSingleDecl());
     KeptVar IV;
     IV.Member = memberNameFor(std::string(Name) + std::to_string(N));
-    IV.Type = spell(VD->getType());
-    IV.NeedsDestroy = destroys(VD->getType());
+    if (DependentRange) {
+      IV.Type = "decltype(::braid::detail::" + std::string(Fn) + "(::std::declval<" + Kept[RI].Type + "&>()))";
+      IV.NeedsDestroy = true;
+    } else {
+      const auto *VD = cast<VarDecl>(cast<DeclStmt>(DS)->getSingleDecl());
+      IV.Type = spell(VD->getType());
+      IV.NeedsDestroy = destroys(VD->getType());
+    }
     int I = addKept(IV);
     Scopes.back().Vars.push_back(I);
     user(Loc, constructText(I, std::string("::braid::detail::") + Fn + "(" + RangeRef + ")",
@@ -1174,7 +1203,12 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   size_t Depth = Scopes.size();
   branchUnless(Begin + " != " + End, Loc, Break, Depth);
   pushScope();
+  // A reference loop variable over a dependent range must bind `*it`
+  // itself: kept_lvalue_address refuses (at compile time) the temporary a
+  // prvalue `*it` or a conversion would make.
+  LvalueOnlyRef = DependentRange;
   lowerVarDecl(S->getLoopVariable(), nullptr, "*" + Begin);
+  LvalueOnlyRef = false;
   Leaps.push_back({true, Break, Cont, Depth});
   lowerSubStmt(S->getBody());
   Leaps.pop_back();

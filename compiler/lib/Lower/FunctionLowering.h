@@ -209,6 +209,9 @@ private:
   clang::SourceLocation SpellLoc;
   std::string SpellWhat, SpellFix;
   std::set<unsigned> ReportedSpell;
+  /// A kept reference being bound must bind an lvalue of its type (the loop
+  /// variable of a range-for over a dependent range).
+  bool LvalueOnlyRef = false;
   std::unique_ptr<Emitter> E;
   std::vector<KeptVar> Kept;
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;

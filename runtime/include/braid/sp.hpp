@@ -493,6 +493,16 @@ std::remove_reference_t<T>* kept_address(T&& v) noexcept {
   return std::addressof(v);
 }
 
+/// The address a kept reference of type T& stores when braidc cannot see
+/// whether its initializer is an lvalue of T (a template's pattern): a
+/// prvalue, an xvalue or a conversion would need a temporary, refused here.
+template <class T>
+T* kept_lvalue_address(std::type_identity_t<T>& v) noexcept {
+  return std::addressof(v);
+}
+template <class T>
+void kept_lvalue_address(std::type_identity_t<T>&& v) = delete;
+
 /// `*__begin` and the begin/end of a range-for whose body parks: the
 /// range-for rules ([stmt.ranged]): arrays, then member begin/end, then
 /// begin/end found by argument-dependent lookup.

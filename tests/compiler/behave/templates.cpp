@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 using namespace behave;
 using braid::park;
@@ -123,6 +124,19 @@ struct acc {
     return total;
   }
 };
+
+// A range-for over a range of dependent type whose body parks: the
+// iterators' type is named through range_begin on the kept range.
+template <class T>
+BRAID_SP task<T> join(event_log& log, std::vector<T> items, task<T> sep) {
+  T out{};
+  for (const T& x : items) {
+    tracer k(log, "k");
+    T s = park(sep);
+    out = out + x + s;
+  }
+  return out;
+}
 
 inline std::string to_text(int v) { return std::to_string(v); }
 inline std::string to_text(std::string v) { return v; }
@@ -321,5 +335,20 @@ TEST_SUITE("templates") {
     CHECK(mine == "abcc");
     CHECK(braid::run_blocking(gen::append_auto(std::string("q"), task<std::string>(std::string("r")))) == 3);
     CHECK(mine == "abcc");
+  }
+
+  TEST_CASE("a range-for over a dependent range whose body parks") {
+    counted c;
+    event_log log;
+    CHECK(braid::run_blocking(gen::join(log, std::vector<int>{1, 2}, task<int>(10))) == 23);
+    CHECK(log.take() == events{"+k", "~k", "+k", "~k"});
+    manual_task<std::string> s(log, "s", /*fail_on_cancel=*/true);
+    braid::canceller cancel =
+        run_logged(gen::join(log, std::vector<std::string>{"a", "b"}, task<std::string>(s)), log);
+    s.succeed(",");
+    CHECK(log.take() == events{"+k", "s start", "~k", "+k", "s start"});
+    cancel();
+    CHECK(log.take() == events{"s cancel", "~k", "err cancelled: manual task cancelled"});
+    CHECK(counted::balanced());
   }
 }
