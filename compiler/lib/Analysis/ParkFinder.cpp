@@ -63,7 +63,10 @@ std::string stableFunctionName(const FunctionDecl *FD) {
     Name += "<";
     bool First = true;
     for (const NamedDecl *P : *TD->getTemplateParameters()) {
-      Name += (First ? "" : ", ") + P->getNameAsString();
+      // An `auto` parameter's invented template parameter has no name of
+      // its own (Clang calls it `t:auto`).
+      const auto *TTP = dyn_cast<TemplateTypeParmDecl>(P);
+      Name += (First ? "" : ", ") + (TTP && TTP->isImplicit() ? std::string("auto") : P->getNameAsString());
       if (P->isTemplateParameterPack())
         Name += "...";
       First = false;
