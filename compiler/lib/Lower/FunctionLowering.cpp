@@ -247,6 +247,7 @@ bool FunctionLowering::prepare() {
     return false;
   }
   VoidResult = (*VT)->isVoidType();
+  DependentResult = (*VT)->isDependentType();
   ResultType = spell(*VT);
   if (const auto *MD = dyn_cast<CXXMethodDecl>(FD))
     IsMethod = MD->isInstance();
@@ -391,12 +392,18 @@ void FunctionLowering::lowerBody() {
   if (E->isOpen()) {
     // Running off the end: a void task ends with unit; a value task that
     // has no value is braid's defined failure instead of C++'s UB.
+    std::string Throw = "throw ::std::logic_error(\"braid: BRAID_SP function '" + FunctionName +
+                        "' ended without returning a value\");";
     if (VoidResult)
       E->terminate("return this->::braid::detail::sp_frame<void>::finish_with();", false);
-    else
-      E->terminate("throw ::std::logic_error(\"braid: BRAID_SP function '" + FunctionName +
-                       "' ended without returning a value\");",
+    else if (DependentResult)
+      // In a template, whether the value type is void is known per
+      // instantiation.
+      E->terminate("if constexpr (::std::is_void_v<" + ResultType + ">) return this->::braid::detail::sp_frame<" +
+                       ResultType + ">::finish_with(); else " + Throw,
                    false);
+    else
+      E->terminate(Throw, false);
   }
 }
 
@@ -1909,8 +1916,13 @@ bool FunctionLowering::isInertOperand(const Stmt *S) const {
     return true;
   // In a template's pattern: the callee of an operator or call resolved per
   // instantiation, a name only.
-  if (isa<UnresolvedLookupExpr>(Ex))
+  if (isa<UnresolvedLookupExpr>(Ex) || isa<DependentScopeDeclRefExpr>(Ex))
     return true;
+  // `obj.f` of a dependent object, as a MemberExpr of a resolved one.
+  if (const auto *DM = dyn_cast<CXXDependentScopeMemberExpr>(Ex))
+    return DM->isImplicitAccess() || isInertOperand(DM->getBase());
+  if (const auto *UM = dyn_cast<UnresolvedMemberExpr>(Ex))
+    return UM->isImplicitAccess() || isInertOperand(UM->getBase());
   if (const auto *ME = dyn_cast<MemberExpr>(Ex))
     return isInertOperand(ME->getBase());
   if (const auto *UO = dyn_cast<UnaryOperator>(Ex))

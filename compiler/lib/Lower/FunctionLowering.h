@@ -193,6 +193,7 @@ private:
   // Settled before the passes.
   std::string ResultType;
   bool VoidResult = false;
+  bool DependentResult = false; ///< the T of task<T> depends on a template parameter
   bool IsMethod = false;
   std::string FunctionName;
   /// The invented template parameter of each `auto` parameter: its alias

@@ -127,6 +127,15 @@ struct acc {
 
 // A range-for over a range of dependent type whose body parks: the
 // iterators' type is named through range_begin on the kept range.
+// A member call on an object of dependent type whose argument parks.
+template <class T>
+BRAID_SP task<std::vector<T>> collect(task<T> t) {
+  std::vector<T> out;
+  out.push_back(park(t));
+  out.push_back(park(t));
+  return out;
+}
+
 template <class T>
 BRAID_SP task<T> join(event_log& log, std::vector<T> items, task<T> sep) {
   T out{};
@@ -136,6 +145,14 @@ BRAID_SP task<T> join(event_log& log, std::vector<T> items, task<T> sep) {
     out = out + x + s;
   }
   return out;
+}
+
+// Running off the end: a task<void> instantiation ends with unit, a value
+// one fails (braid's defined failure for a missing return).
+template <class T>
+BRAID_SP task<T> ignore(event_log& log, task<T> t) {
+  tracer k(log, "k");
+  park(t);
 }
 
 inline std::string to_text(int v) { return std::to_string(v); }
@@ -337,6 +354,12 @@ TEST_SUITE("templates") {
     CHECK(mine == "abcc");
   }
 
+  TEST_CASE("a member call on a dependent object with a parking argument") {
+    CHECK(braid::run_blocking(gen::collect(task<int>(3))) == std::vector<int>{3, 3});
+    CHECK(braid::run_blocking(gen::collect(task<std::string>(std::string("s")))) ==
+          std::vector<std::string>{"s", "s"});
+  }
+
   TEST_CASE("a range-for over a dependent range whose body parks") {
     counted c;
     event_log log;
@@ -349,6 +372,22 @@ TEST_SUITE("templates") {
     CHECK(log.take() == events{"+k", "s start", "~k", "+k", "s start"});
     cancel();
     CHECK(log.take() == events{"s cancel", "~k", "err cancelled: manual task cancelled"});
+    CHECK(counted::balanced());
+  }
+
+  TEST_CASE("running off the end of a template: void ends, a value type fails") {
+    counted c;
+    event_log log;
+    manual_task<void> v(log, "v");
+    run_logged(gen::ignore(log, task<void>(v)), log);
+    v.succeed();
+    CHECK(log.take() == events{"+k", "v start", "~k", "ok"});
+    manual_task<int> t(log, "t");
+    run_logged(gen::ignore(log, task<int>(t)), log);
+    t.succeed(1);
+    CHECK(log.take() == events{"+k", "t start", "~k",
+                               "err braid: BRAID_SP function 'gen::ignore<T>(braid::testing::event_log &, "
+                               "task<T>)' ended without returning a value"});
     CHECK(counted::balanced());
   }
 }
