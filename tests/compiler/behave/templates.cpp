@@ -155,6 +155,17 @@ BRAID_SP task<T> ignore(event_log& log, task<T> t) {
   park(t);
 }
 
+// A namespace-scope function named like a member of the frame's bases
+// (sp_core::state), called with a dependent argument: qualified in the
+// frame, where the (non-dependent) base member would hide it.
+inline int state(int v) { return v + 100; }
+inline int state(const std::string& v) { return static_cast<int>(v.size()) + 200; }
+
+template <class T>
+BRAID_SP task<int> state_of(task<T> t) {
+  return state(park(t));
+}
+
 inline std::string to_text(int v) { return std::to_string(v); }
 inline std::string to_text(std::string v) { return v; }
 
@@ -352,6 +363,11 @@ TEST_SUITE("templates") {
     CHECK(mine == "abcc");
     CHECK(braid::run_blocking(gen::append_auto(std::string("q"), task<std::string>(std::string("r")))) == 3);
     CHECK(mine == "abcc");
+  }
+
+  TEST_CASE("an unqualified call with a dependent argument to a name the frame's bases declare") {
+    CHECK(braid::run_blocking(gen::state_of(task<int>(1))) == 101);
+    CHECK(braid::run_blocking(gen::state_of(task<std::string>(std::string("ab")))) == 202);
   }
 
   TEST_CASE("a member call on a dependent object with a parking argument") {
