@@ -20,7 +20,11 @@ using namespace clang;
 
 namespace braidc {
 
-bool isParkCall(const Stmt *S) {
+namespace {
+bool isDependentParkCallImpl(const CallExpr *CE);
+
+/// A call resolved to braid::park(task<T>).
+bool isResolvedParkCall(const Stmt *S) {
   const auto *CE = dyn_cast_or_null<CallExpr>(S);
   if (!CE || isa<CXXMemberCallExpr>(CE) || CE->getNumArgs() != 1)
     return false;
@@ -30,6 +34,19 @@ bool isParkCall(const Stmt *S) {
   const auto *NS = dyn_cast<NamespaceDecl>(F->getDeclContext()->getRedeclContext());
   return NS && NS->getIdentifier() && NS->getName() == "braid" &&
          NS->getDeclContext()->getRedeclContext()->isTranslationUnit();
+}
+} // namespace
+
+bool isParkCall(const Stmt *S) {
+  if (isResolvedParkCall(S))
+    return true;
+  const auto *CE = dyn_cast_or_null<CallExpr>(S);
+  return CE && isDependentParkCallImpl(CE);
+}
+
+bool isDependentParkCall(const Stmt *S) {
+  const auto *CE = dyn_cast_or_null<CallExpr>(S);
+  return CE && !isResolvedParkCall(CE) && isDependentParkCallImpl(CE);
 }
 
 std::string stableFunctionName(const FunctionDecl *FD) {
@@ -46,7 +63,10 @@ std::string stableFunctionName(const FunctionDecl *FD) {
     Name += "<";
     bool First = true;
     for (const NamedDecl *P : *TD->getTemplateParameters()) {
-      Name += (First ? "" : ", ") + P->getNameAsString();
+      // An `auto` parameter's invented template parameter has no name of
+      // its own (Clang calls it `t:auto`).
+      const auto *TTP = dyn_cast<TemplateTypeParmDecl>(P);
+      Name += (First ? "" : ", ") + (TTP && TTP->isImplicit() ? std::string("auto") : P->getNameAsString());
       if (P->isTemplateParameterPack())
         Name += "...";
       First = false;
@@ -213,11 +233,11 @@ private:
 };
 
 /// A call in a template whose callee is still unresolved (a dependent
-/// argument) but can only be braid::park: its lookup found braid::park.
-/// Not lowered (templated BRAID_SP functions are refused); only diagnosed,
-/// so a park in a generic lambda or a non-BRAID_SP template is reported by
-/// braidc, as a resolved one is.
-bool isDependentParkCall(const CallExpr *CE) {
+/// argument) but whose lookup found braid::park: the pattern of a park on a
+/// dependent task. Lowered like a resolved one in a templated BRAID_SP
+/// function (the frame is instantiated with it), and reported like one
+/// elsewhere.
+bool isDependentParkCallImpl(const CallExpr *CE) {
   const auto *ULE = dyn_cast<UnresolvedLookupExpr>(CE->getCallee()->IgnoreImplicit());
   if (!ULE || CE->getNumArgs() != 1 || !ULE->getName().isIdentifier() ||
       ULE->getName().getAsString() != "park")
@@ -239,23 +259,6 @@ bool isSpAnnotated(const FunctionDecl *FD) {
     if (A->getAnnotation() == "braid.sp")
       return true;
   return false;
-}
-
-/// What makes a templated function a template, for SpTemplate's message.
-const char *templatedKind(const FunctionDecl *FD) {
-  if (FD->getDescribedFunctionTemplate()) {
-    // An abbreviated template (an `auto` parameter) has only invented
-    // template parameters.
-    const TemplateParameterList *TPL = FD->getDescribedFunctionTemplate()->getTemplateParameters();
-    bool AllInvented = TPL->size() > 0;
-    for (const NamedDecl *P : *TPL)
-      if (const auto *TT = dyn_cast<TemplateTypeParmDecl>(P); !TT || !TT->isImplicit())
-        AllInvented = false;
-    if (AllInvented)
-      return "an abbreviated function template (an 'auto' parameter)";
-    return isa<CXXMethodDecl>(FD) ? "a member function template" : "a function template";
-  }
-  return "a member of a class template (or of a class inside a template)";
 }
 
 /// Walks the translation unit with a stack of the enclosing functions and
@@ -288,8 +291,7 @@ public:
   }
 
   bool VisitCallExpr(CallExpr *CE) {
-    const bool Dependent = !isParkCall(CE) && isDependentParkCall(CE);
-    if ((!Dependent && !isParkCall(CE)) || !SM.isInMainFile(SM.getExpansionLoc(CE->getBeginLoc())))
+    if (!isParkCall(CE) || !SM.isInMainFile(SM.getExpansionLoc(CE->getBeginLoc())))
       return true;
     if (Stack.empty()) {
       Diags.report(Diag::ParkOutsideFunction, CE->getBeginLoc()) << CE->getSourceRange();
@@ -313,8 +315,6 @@ public:
         DB << FixItHint::CreateInsertion(Begin, "BRAID_SP ");
       return true;
     }
-    if (Dependent) // cannot happen: only a templated function has one, and those are refused
-      return true;
     Functions[F.SpIndex].Parks.push_back(CE);
     return true;
   }
@@ -338,7 +338,7 @@ private:
     LambdaExpr *Lambda;
     int SpIndex; // index into Functions, -1 when not annotated, RefusedSp
   };
-  static constexpr int RefusedSp = -2; // annotated, but reported (SpTemplate)
+  static constexpr int RefusedSp = -2; // annotated, but reported (SpParameterPack)
 
   bool coroutineKeyword(SourceLocation Loc, const char *Kw, const Expr *Awaited = nullptr,
                         bool IsReturn = false) {
@@ -363,14 +363,16 @@ private:
   void enterFunction(FunctionDecl *FD) {
     int Index = -1;
     if (isSpAnnotated(FD) && SM.isInMainFile(SM.getExpansionLoc(FD->getLocation()))) {
-      if (FD->isTemplated()) {
-        // The dependent pattern is all braidc sees (instantiations are not
-        // in the source): a park on a dependent task is not even a resolved
-        // call there, and dependent types cannot be spelled from it, so
-        // transforming it would silently drop parks or emit a frame that
-        // does not compile. Refused until templates are lowered.
-        Diags.report(Diag::SpTemplate, FD->getLocation())
-            << FD << templatedKind(FD) << FD->getSourceRange();
+      const ParmVarDecl *Pack = nullptr;
+      for (const ParmVarDecl *P : FD->parameters())
+        if (!Pack && P->isParameterPack())
+          Pack = P;
+      if (Pack && FD->doesThisDeclarationHaveABody()) {
+        // The frame stores each parameter as a member; a pack cannot be a
+        // member, and the copied code's `a...` would need rewriting into
+        // an index sequence over a tuple.
+        Diags.report(Diag::SpParameterPack, Pack->getLocation())
+            << FD << Pack->getName() << Pack->getSourceRange();
         Index = RefusedSp;
       } else if (!FD->doesThisDeclarationHaveABody()) {
         // Only a definition is transformed; an annotated declaration whose
@@ -417,10 +419,9 @@ std::vector<SpFunction> ParkFinder::run() {
     // A frame and a recipe are allocated per task whether or not it parks
     // (make_sp_with_table in sp.hpp); a plain function returning an
     // immediate task allocates nothing.
-    // Not in templates: a park with dependent arguments is not resolved to
-    // braid::park there, so "no park" would be a guess.
-    if (F.Parks.empty() && isBraidTaskType(F.FD->getReturnType()) &&
-        !F.FD->isDependentContext())
+    // Also in templates: a park on a dependent task is recognized there
+    // (isParkCall), so "no park" holds for every instantiation.
+    if (F.Parks.empty() && isBraidTaskType(F.FD->getReturnType()))
       Diags.report(Diag::SpWithoutPark, F.FD->getLocation()) << F.FD;
   }
   return std::move(V.Functions);

@@ -29,8 +29,13 @@
 
 namespace braidc {
 
-/// True when \p CE calls braid::park.
+/// True when \p S calls braid::park: a resolved call, or in a template the
+/// unresolved call whose lookup found braid::park (a dependent task).
 bool isParkCall(const clang::Stmt *S);
+
+/// True when \p S is a park whose callee is still unresolved (a template's
+/// pattern: the task's type is dependent).
+bool isDependentParkCall(const clang::Stmt *S);
 
 /// `ns::f(int, const std::string &)`, `ns::C::g() const`, `h<T>(T)`: the
 /// qualified name and the parameter types (canonical, or as written when

@@ -46,8 +46,9 @@ const DiagText DiagTable[] = {
     {DiagnosticsEngine::Error, nullptr,
      "BRAID_SP is given to a declaration of %0 without a body; annotate the definition"},
     {DiagnosticsEngine::Error, nullptr,
-     "BRAID_SP function %0 is %1, which braidc does not transform yet; write a non-template "
-     "BRAID_SP function (or an explicit specialization) for each type it is used with"},
+     "BRAID_SP function %0 has the function parameter pack '%1', which its frame cannot store; "
+     "take a std::tuple (or fixed parameters), or forward the pack from a plain template to a "
+     "BRAID_SP function"},
     {DiagnosticsEngine::Error, nullptr,
      "'%0' cannot be used in a BRAID_SP function; park on the task with braid::park"},
     {DiagnosticsEngine::Error, nullptr,

@@ -35,7 +35,7 @@ enum class Diag {
   ParkInLambda,           ///< park inside a lambda body
   SpNotTask,              ///< BRAID_SP function not returning braid::task<T>
   SpNoBody,               ///< BRAID_SP on a declaration without a body
-  SpTemplate,             ///< BRAID_SP on a template, or a function of one
+  SpParameterPack,        ///< a BRAID_SP function with a function parameter pack
   CoroutineInSp,          ///< co_await / co_return / co_yield in BRAID_SP
   GotoInSp,               ///< computed goto in a BRAID_SP function with parks
   ClosureKept,            ///< lambda object kept across a park

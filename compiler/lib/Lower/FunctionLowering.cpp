@@ -20,6 +20,7 @@
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/QualTypeNames.h"
+#include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
 #include "clang/Lex/Lexer.h"
 
@@ -74,6 +75,113 @@ const Expr *written(const Expr *E) {
 }
 
 bool isTaskType(QualType T) { return taskValueType(T).has_value(); }
+
+/// Whether a local or temporary of type \p T needs its destructor run. A
+/// dependent type may be a class with one in some instantiation:
+/// kept_destroy is a no-op destructor call for the others.
+bool destroys(QualType T) {
+  return T->isDependentType() || T.isDestructedType() != QualType::DK_none;
+}
+
+/// False when reference type \p T initialized with \p Init may bind a
+/// temporary that the template's pattern does not show: the initializer's
+/// type is dependent and it is not a variable of the referenced type.
+bool bindsWithoutTemporary(QualType T, const Expr *Init) {
+  if (!Init->isInstantiationDependent() && !T->isInstantiationDependentType())
+    return true;
+  const Expr *W = Init->IgnoreParens();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(W))
+    if (const auto *VD = dyn_cast<VarDecl>(DRE->getDecl()))
+      return VD->getType().getNonReferenceType().getCanonicalType().getUnqualifiedType() ==
+             T.getNonReferenceType().getCanonicalType().getUnqualifiedType();
+  return false;
+}
+
+/// A call or construction in a template's pattern resolved per
+/// instantiation: its temporaries (argument conversions, a prvalue bound to
+/// a reference parameter) are not in the pattern. std::move and
+/// std::forward of a name make none.
+const Expr *unresolvedCall(const Stmt *S) {
+  if (!S || isa<LambdaExpr>(S))
+    return nullptr;
+  const auto *E = dyn_cast<Expr>(S);
+  if (E && E->isTypeDependent() && !isParkCall(E)) {
+    if (const auto *CE = dyn_cast<CallExpr>(E)) {
+      const auto *ULE = dyn_cast<UnresolvedLookupExpr>(CE->getCallee()->IgnoreImplicit());
+      bool MoveOrForward = false;
+      if (ULE && ULE->getName().isIdentifier() && CE->getNumArgs() == 1 &&
+          isa<DeclRefExpr>(CE->getArg(0)->IgnoreParens()) &&
+          (ULE->getName().getAsString() == "move" || ULE->getName().getAsString() == "forward"))
+        for (const NamedDecl *D : ULE->decls())
+          MoveOrForward = MoveOrForward || D->getUnderlyingDecl()->isInStdNamespace();
+      if (!MoveOrForward)
+        return E;
+    } else if (isa<CXXUnresolvedConstructExpr>(E) || isa<ParenListExpr>(E) ||
+               isa<InitListExpr>(E) || isa<CXXConstructExpr>(E)) {
+      return E;
+    }
+  }
+  if (isParkCall(S))
+    return nullptr; // its operand is checked with its own park
+  for (const Stmt *C : S->children())
+    if (const Expr *R = unresolvedCall(C))
+      return R;
+  return nullptr;
+}
+
+/// `T&& x` where T is a type parameter of \p FD's own template: deduced
+/// as `U&` for an lvalue argument.
+bool isForwardingReference(const FunctionDecl *FD, QualType T) {
+  const auto *RT = T->getAs<RValueReferenceType>();
+  const FunctionTemplateDecl *FTD = FD->getDescribedFunctionTemplate();
+  if (!RT || !FTD || RT->getPointeeTypeAsWritten().hasQualifiers())
+    return false;
+  const auto *TTP = RT->getPointeeTypeAsWritten()->getAs<TemplateTypeParmType>();
+  return TTP && TTP->getDepth() == FTD->getTemplateParameters()->getDepth();
+}
+
+/// Why a dependent type cannot be spelled as written inside the template
+/// (the frame's member declarations are at class scope, before any of the
+/// function's statements): "" when it can.
+class DependentSpelling : public RecursiveASTVisitor<DependentSpelling> {
+public:
+  explicit DependentSpelling(const FunctionDecl *FD) : FD(FD) {}
+  std::string Why;
+
+  bool VisitAutoType(AutoType *) { return fail("it is deduced ('auto')"); }
+  bool VisitDeducedTemplateSpecializationType(DeducedTemplateSpecializationType *) {
+    return fail("its template arguments are deduced");
+  }
+  bool VisitDecltypeType(DecltypeType *) { return fail("it is a 'decltype' of an expression"); }
+  bool VisitTypeOfExprType(TypeOfExprType *) { return fail("it is a 'typeof' of an expression"); }
+  bool VisitPackExpansionType(PackExpansionType *) { return fail("it is a pack expansion"); }
+  bool VisitBuiltinType(BuiltinType *BT) {
+    if (BT->isDependentType())
+      return fail("it is the type of an expression resolved per instantiation");
+    return true;
+  }
+  bool VisitTemplateTypeParmType(TemplateTypeParmType *T) {
+    if (!T->getDecl() || T->getDecl()->isImplicit())
+      return fail("it is an invented template parameter (an 'auto' parameter)");
+    return true;
+  }
+  bool VisitTypedefType(TypedefType *T) { return local(T->getDecl()); }
+  bool VisitTagType(TagType *T) { return local(T->getDecl()); }
+
+private:
+  bool local(const Decl *D) {
+    for (const DeclContext *DC = D->getDeclContext(); DC; DC = DC->getParent())
+      if (DC == FD)
+        return fail("it is declared in the function's body");
+    return true;
+  }
+  bool fail(const char *W) {
+    if (Why.empty())
+      Why = W;
+    return false;
+  }
+  const FunctionDecl *FD;
+};
 
 } // namespace
 
@@ -139,9 +247,60 @@ bool FunctionLowering::prepare() {
     return false;
   }
   VoidResult = (*VT)->isVoidType();
+  DependentResult = (*VT)->isDependentType();
   ResultType = spell(*VT);
   if (const auto *MD = dyn_cast<CXXMethodDecl>(FD))
     IsMethod = MD->isInstance();
+  // The invented template parameter of an `auto` parameter, named from the
+  // parameter (at the function's scope, before the frame: inside it the
+  // member of the same name would be found).
+  const FunctionTemplateDecl *FTD = FD->getDescribedFunctionTemplate();
+  for (const ParmVarDecl *P : FTD ? FD->parameters() : ArrayRef<ParmVarDecl *>()) {
+    QualType PT = P->getType();
+    QualType B = PT.getNonReferenceType();
+    const auto *TTP = B->getAs<TemplateTypeParmType>();
+    const TemplateParameterList *TPL = FTD->getTemplateParameters();
+    if (!TTP || TTP->getDepth() != TPL->getDepth() || TTP->getIndex() >= TPL->size() ||
+        !TPL->getParam(TTP->getIndex())->isImplicit() || !P->getIdentifier() ||
+        B.isVolatileQualified() || InventedAliases.count({TTP->getDepth(), TTP->getIndex()}))
+      continue;
+    std::string D = "decltype(" + P->getNameAsString() + ")";
+    std::string Def;
+    if (PT->isLValueReferenceType())
+      Def = B.isConstQualified() ? "::std::remove_cvref_t<" + D + ">" : "::std::remove_reference_t<" + D + ">";
+    else if (PT->isRValueReferenceType())
+      Def = B.isConstQualified() ? "::std::remove_cvref_t<" + D + ">"
+                                 : "::std::conditional_t<::std::is_lvalue_reference_v<" + D + ">, " + D +
+                                       ", ::std::remove_reference_t<" + D + ">>";
+    else
+      Def = B.isConstQualified() ? "::std::remove_const_t<" + D + ">" : D;
+    InventedAliases[{TTP->getDepth(), TTP->getIndex()}] = {"__braid_auto_" + P->getNameAsString(), Def};
+  }
+  // The result and parameter types are spelled by assemble(), after the
+  // passes: what the frame cannot write is reported here, first.
+  bool Spellable = true;
+  auto Check = [&](QualType T, SourceLocation Loc, const std::string &What) {
+    if (!T->isInstantiationDependentType())
+      return;
+    QualType B = T.getNonReferenceType();
+    if (const auto *TTP = B->getAs<TemplateTypeParmType>())
+      if (InventedAliases.count({TTP->getDepth(), TTP->getIndex()}))
+        return;
+    DependentSpelling C(FD);
+    C.TraverseType(T);
+    if (C.Why.empty())
+      return;
+    Diags.report(Diag::Unsupported, Loc)
+        << (What + " (" + C.Why + ")") << "write the type with the template's parameters";
+    Spellable = false;
+  };
+  Check(*VT, FD->getLocation(), "a result type the frame cannot name");
+  for (const ParmVarDecl *P : FD->parameters())
+    if (P->getIdentifier())
+      Check(P->getType(), P->getLocation(),
+            "parameter '" + P->getNameAsString() + "' of a type the frame cannot name");
+  if (!Spellable)
+    return false;
   collectBaseNames();
   if (isa<CXXConstructorDecl>(FD) || isa<CXXDestructorDecl>(FD)) {
     Diags.report(Diag::Unsupported, FD->getLocation())
@@ -233,12 +392,18 @@ void FunctionLowering::lowerBody() {
   if (E->isOpen()) {
     // Running off the end: a void task ends with unit; a value task that
     // has no value is braid's defined failure instead of C++'s UB.
+    std::string Throw = "throw ::std::logic_error(\"braid: BRAID_SP function '" + FunctionName +
+                        "' ended without returning a value\");";
     if (VoidResult)
       E->terminate("return this->::braid::detail::sp_frame<void>::finish_with();", false);
-    else
-      E->terminate("throw ::std::logic_error(\"braid: BRAID_SP function '" + FunctionName +
-                       "' ended without returning a value\");",
+    else if (DependentResult)
+      // In a template, whether the value type is void is known per
+      // instantiation.
+      E->terminate("if constexpr (::std::is_void_v<" + ResultType + ">) return this->::braid::detail::sp_frame<" +
+                       ResultType + ">::finish_with(); else " + Throw,
                    false);
+    else
+      E->terminate(Throw, false);
   }
 }
 
@@ -416,6 +581,8 @@ void FunctionLowering::markHere(int L, SourceLocation Loc, const char *Kind) {
 // type again outside its scope; the canonical type always does. Anonymous
 // and inline namespaces are left out (they are reachable without a name).
 std::string FunctionLowering::spell(QualType T) {
+  if (T->isInstantiationDependentType())
+    return spellDependent(T);
   PrintingPolicy PP(Ctx.getLangOpts());
   PP.SuppressTagKeyword = true;
   PP.FullyQualifiedName = true;
@@ -424,6 +591,51 @@ std::string FunctionLowering::spell(QualType T) {
   PP.SuppressInlineNamespace = true;
   PP.PrintCanonicalTypes = true;
   return TypeName::getFullyQualifiedName(T.getCanonicalType(), Ctx, PP, /*WithGlobalNsPrefix=*/true);
+}
+
+// A dependent type has no canonical spelling outside its template
+// ('type-parameter-0-0'); the frame is a local class of the template, so the
+// type is spelled as written, where the template's parameters and the
+// names the source used are in scope. What cannot be written at the frame's
+// class scope (a deduced type, a decltype of a local's expression, a type
+// declared in the body) is diagnosed in pass 2, where a local is known to be
+// kept.
+std::string FunctionLowering::spellDependent(QualType T) {
+  // An 'auto' parameter's invented type has no name: it is spelled by the
+  // alias assemble() declares from the parameter (`[const] U [&|&&]` only).
+  QualType B = T.getNonReferenceType();
+  if (const auto *TTP = B->getAs<TemplateTypeParmType>()) {
+    auto It = InventedAliases.find({TTP->getDepth(), TTP->getIndex()});
+    if (It != InventedAliases.end()) {
+      std::string S = std::string(B.isConstQualified() ? "const " : "") +
+                      (B.isVolatileQualified() ? "volatile " : "") + It->second.first;
+      if (T->isLValueReferenceType())
+        S += "&";
+      else if (T->isRValueReferenceType())
+        S += "&&";
+      return S;
+    }
+  }
+  DependentSpelling Check(F.FD);
+  Check.TraverseType(T);
+  if (!Check.Why.empty() && !FirstPass) {
+    SourceLocation Loc = SpellLoc.isValid() ? SpellLoc : F.FD->getLocation();
+    if (ReportedSpell.insert(Loc.getRawEncoding()).second) {
+      Diags.setMuted(false);
+      std::string What = SpellWhat.empty() ? "a value of dependent type '" + T.getAsString() + "' kept across a park"
+                                           : SpellWhat;
+      Diags.report(Diag::Unsupported, Loc)
+          << (What + " (" + Check.Why + ")")
+          << (SpellFix.empty() ? std::string("store it in a local whose type is written with the template's parameters")
+                               : SpellFix);
+      Diags.setMuted(true);
+    }
+  }
+  PrintingPolicy PP(Ctx.getLangOpts());
+  PP.SuppressTagKeyword = true;
+  PP.SuppressUnwrittenScope = true;
+  PP.SuppressInlineNamespace = true;
+  return T.getAsString(PP);
 }
 
 std::string FunctionLowering::memberNameFor(const std::string &Source) {
@@ -556,6 +768,7 @@ bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T, std::string 
 // Dispatch. An unmarked statement is copied (DeclStmts of an exploded scope
 // still go through lowerDeclStmt: their locals may have to be kept).
 void FunctionLowering::lowerStmt(const Stmt *S) {
+  SpellLoc = S->getBeginLoc();
   if (const auto *DS = dyn_cast<DeclStmt>(S))
     return lowerDeclStmt(DS);
   if (const auto *G = dyn_cast<GotoStmt>(S))
@@ -663,7 +876,7 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
     return lowerDecomposition(DD, InitOverride);
   QualType T = VD->getType();
   bool Static = !VD->hasLocalStorage();
-  bool NonTrivial = !T->isReferenceType() && T.isDestructedType() != QualType::DK_none;
+  bool NonTrivial = !T->isReferenceType() && destroys(T);
   if (FirstPass && !Static && !NonTrivial && VD->getIdentifier())
     Candidates.insert(VD);
   bool KeepIt = !Static && (NonTrivial || !Plain.count(VD));
@@ -709,6 +922,18 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
   bool Extends = T->isReferenceType() && InitW && isa<MaterializeTemporaryExpr>(InitW->IgnoreParens());
   if (!checkKeepable(VD, T))
     return;
+  if (!FirstPass && T->isReferenceType() && Init && !Extends && !bindsWithoutTemporary(T, Init)) {
+    // In a template the pattern has no MaterializeTemporaryExpr where the
+    // initializer's type is dependent: whether the reference binds a
+    // temporary (whose lifetime it would extend past the park) is decided
+    // per instantiation.
+    Diags.setMuted(false);
+    Diags.report(Diag::Unsupported, VD->getLocation())
+        << ("reference '" + VD->getNameAsString() + "' bound to an expression of dependent type, kept across a park (it may bind a temporary in some instantiations)")
+        << ("make '" + VD->getNameAsString() + "' a value, or bind it to a named variable");
+    Diags.setMuted(true);
+    return;
+  }
   KeptVar K;
   K.SourceName = VD->getNameAsString();
   K.Member = memberNameFor(K.SourceName);
@@ -717,8 +942,13 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
     Storage = T.getNonReferenceType();
     K.Pointer = !Extends;
   }
+  SpellLoc = VD->getLocation();
+  SpellWhat = "local '" + K.SourceName + "' of a dependent type kept across a park";
+  SpellFix = "write the type of '" + K.SourceName + "'";
   K.Type = spell(Storage);
-  K.NeedsDestroy = !K.Pointer && Storage.isDestructedType() != QualType::DK_none;
+  SpellWhat.clear();
+  SpellFix.clear();
+  K.NeedsDestroy = !K.Pointer && destroys(Storage);
   int Index = addKept(std::move(K));
 
   std::string InitText;
@@ -752,6 +982,8 @@ std::string FunctionLowering::constructText(int K, const std::string &Init,
     std::string Arg = Init;
     if (Style != VarDecl::CInit && Arg.size() >= 2)
       Arg = Arg.substr(1, Arg.size() - 2);
+    if (LvalueOnlyRef)
+      return M + " = ::braid::detail::kept_lvalue_address<" + V.Type + ">(" + Arg + ");";
     return M + " = ::braid::detail::kept_address(" + Arg + ");";
   }
   std::string Ctor;
@@ -925,19 +1157,46 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   if (Temporary)
     RT = RT.getUnqualifiedType();
   RV.Type = spell(RT);
-  RV.NeedsDestroy = Temporary && RT.isDestructedType() != QualType::DK_none;
+  RV.NeedsDestroy = Temporary && destroys(RT);
   int RI = addKept(RV);
   Scopes.back().Vars.push_back(RI);
   SourceLocation Loc = S->getForLoc();
   user(Range->getBeginLoc(), constructText(RI, RangeText, VarDecl::CInit, true));
   endFullExpr(FE);
   std::string RangeRef = Temporary ? "this->" + Kept[RI].Member : "(*this->" + Kept[RI].Member + ")";
+  // In a template's pattern a range of dependent type has no begin/end
+  // statements yet: the iterators' type is that of range_begin/range_end
+  // on the kept range.
+  const bool DependentRange = !S->getBeginStmt() || !S->getEndStmt();
+  if (DependentRange && !FirstPass) {
+    const Expr *RI = Range->IgnoreParens();
+    bool Named = isa<DeclRefExpr>(RI) || isa<MemberExpr>(RI) || isa<CXXDependentScopeMemberExpr>(RI);
+    const VarDecl *LV = S->getLoopVariable();
+    std::string Why;
+    if (!Named)
+      Why = "a range-based 'for' over an expression of dependent type whose body parks (whether "
+            "it is a temporary to keep or an object to refer to is known per instantiation)";
+    else if (LV->getType()->isRValueReferenceType())
+      Why = "a '&&' loop variable over a range of dependent type whose body parks";
+    if (!Why.empty()) {
+      Diags.setMuted(false);
+      Diags.report(Diag::Unsupported, Named ? LV->getLocation() : Range->getBeginLoc())
+          << Why << (Named ? "declare the loop variable by value or as an lvalue reference"
+                           : "store the range in a local of a written type first");
+      Diags.setMuted(true);
+    }
+  }
   auto Iter = [&](const char *Name, const Stmt *DS, const char *Fn) {
-    const auto *VD = cast<VarDecl>(cast<DeclStmt>(DS)->getSingleDecl());
     KeptVar IV;
     IV.Member = memberNameFor(std::string(Name) + std::to_string(N));
-    IV.Type = spell(VD->getType());
-    IV.NeedsDestroy = VD->getType().isDestructedType() != QualType::DK_none;
+    if (DependentRange) {
+      IV.Type = "decltype(::braid::detail::" + std::string(Fn) + "(::std::declval<" + Kept[RI].Type + "&>()))";
+      IV.NeedsDestroy = true;
+    } else {
+      const auto *VD = cast<VarDecl>(cast<DeclStmt>(DS)->getSingleDecl());
+      IV.Type = spell(VD->getType());
+      IV.NeedsDestroy = destroys(VD->getType());
+    }
     int I = addKept(IV);
     Scopes.back().Vars.push_back(I);
     user(Loc, constructText(I, std::string("::braid::detail::") + Fn + "(" + RangeRef + ")",
@@ -951,7 +1210,12 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   size_t Depth = Scopes.size();
   branchUnless(Begin + " != " + End, Loc, Break, Depth);
   pushScope();
+  // A reference loop variable over a dependent range must bind `*it`
+  // itself: kept_lvalue_address refuses (at compile time) the temporary a
+  // prvalue `*it` or a conversion would make.
+  LvalueOnlyRef = DependentRange;
   lowerVarDecl(S->getLoopVariable(), nullptr, "*" + Begin);
+  LvalueOnlyRef = false;
   Leaps.push_back({true, Break, Cont, Depth});
   lowerSubStmt(S->getBody());
   Leaps.pop_back();
@@ -1101,7 +1365,7 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
         PV.Member = memberNameFor(PV.SourceName);
         PV.Pointer = PT->isReferenceType();
         PV.Type = spell(PT.getNonReferenceType());
-        PV.NeedsDestroy = !PV.Pointer && PT.isDestructedType() != QualType::DK_none;
+        PV.NeedsDestroy = !PV.Pointer && destroys(PT);
         X.Param = addKept(PV);
         KeptIndex[P] = X.Param;
         Bind += " " + constructText(X.Param, Caught, VarDecl::CInit, true);
@@ -1169,7 +1433,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
   const ConstantArrayType *Arr = Ctx.getAsConstantArrayType(Storage);
   if (Arr && !Pointer &&
       (Arr->getElementType()->isArrayType() ||
-       Arr->getElementType().isDestructedType() != QualType::DK_none)) {
+       destroys(Arr->getElementType()))) {
     if (FirstPass)
       Diags.report(Diag::Unsupported, DD->getLocation())
           << "a structured binding that copies a C array of arrays or of objects with a destructor"
@@ -1187,7 +1451,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
   K.Type = spell(Storage);
   if (Arr)
     K.Declarator = declarator(Storage, (Pointer ? "*" : "") + Member);
-  K.NeedsDestroy = !Pointer && !Arr && Storage.isDestructedType() != QualType::DK_none;
+  K.NeedsDestroy = !Pointer && !Arr && destroys(Storage);
   int Index = addKept(std::move(K));
 
   std::string InitText;
@@ -1264,7 +1528,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
       HV.Pointer = !HExt;
       QualType HT = H->getType().getNonReferenceType();
       HV.Type = spell(HT);
-      HV.NeedsDestroy = HExt && HT.isDestructedType() != QualType::DK_none;
+      HV.NeedsDestroy = HExt && destroys(HT);
       int HK = addKept(HV);
       user(B->getLocation(), constructText(HK, Get, VarDecl::CInit, true));
       Scopes.back().Vars.push_back(HK);
@@ -1578,7 +1842,7 @@ const MaterializeTemporaryExpr *hiddenTemporary(const Stmt *S) {
   if (!S || isa<LambdaExpr>(S))
     return nullptr;
   if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(S))
-    if (M->getType().isDestructedType() != QualType::DK_none)
+    if (destroys(M->getType()))
       return M;
   for (const Stmt *C : S->children())
     if (const MaterializeTemporaryExpr *M = hiddenTemporary(C))
@@ -1591,6 +1855,23 @@ const MaterializeTemporaryExpr *hiddenTemporary(const Stmt *S) {
 /// An operand that can be evaluated early into a frame temporary: a value,
 /// or a glvalue whose address can be kept (not a bit-field, a function or an
 /// array), of a type the frame can declare.
+// The operand of a park is evaluated before the park and its temporaries
+// live to the end of the full-expression, after the park: the lowering keeps
+// them in the frame (hoistTemporaries). A call resolved per instantiation
+// shows none in the pattern, so it is diagnosed rather than letting its
+// temporaries die at the suspension.
+void FunctionLowering::checkDependentOperand(const CallExpr *P) {
+  const Expr *U = unresolvedCall(P->getArg(0));
+  if (!U || FirstPass)
+    return;
+  Diags.setMuted(false);
+  Diags.report(Diag::Unsupported, U->getBeginLoc())
+      << "a call resolved per instantiation in the operand of a park (its temporaries, which "
+         "live across the park, are not known from the template)"
+      << "store the task in a local first ('braid::task<T> t = ...;') and park on it";
+  Diags.setMuted(true);
+}
+
 bool FunctionLowering::isSpillable(const Expr *E) const {
   if (E->getType()->isVoidType() || E->isTypeDependent() || E->isValueDependent())
     return false;
@@ -1633,6 +1914,15 @@ bool FunctionLowering::isInertOperand(const Stmt *S) const {
       isa<StringLiteral>(Ex) || isa<CharacterLiteral>(Ex) || isa<CXXBoolLiteralExpr>(Ex) ||
       isa<CXXNullPtrLiteralExpr>(Ex) || isa<CXXThisExpr>(Ex) || isa<UnaryExprOrTypeTraitExpr>(Ex))
     return true;
+  // In a template's pattern: the callee of an operator or call resolved per
+  // instantiation, a name only.
+  if (isa<UnresolvedLookupExpr>(Ex) || isa<DependentScopeDeclRefExpr>(Ex))
+    return true;
+  // `obj.f` of a dependent object, as a MemberExpr of a resolved one.
+  if (const auto *DM = dyn_cast<CXXDependentScopeMemberExpr>(Ex))
+    return DM->isImplicitAccess() || isInertOperand(DM->getBase());
+  if (const auto *UM = dyn_cast<UnresolvedMemberExpr>(Ex))
+    return UM->isImplicitAccess() || isInertOperand(UM->getBase());
   if (const auto *ME = dyn_cast<MemberExpr>(Ex))
     return isInertOperand(ME->getBase());
   if (const auto *UO = dyn_cast<UnaryOperator>(Ex))
@@ -1692,7 +1982,27 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
     }
     const auto *P = cast<CallExpr>(Steps[I]);
     QualType VT = P->getType().getNonReferenceType().getUnqualifiedType();
-    std::string U = spell(VT);
+    SpellLoc = P->getBeginLoc();
+    std::string U;
+    if (isDependentParkCall(P)) {
+      // In a template's pattern the call is unresolved (its type is
+      // dependent): the value type is the T of the operand's task<T>,
+      // spelled as written, or named through the operand's type.
+      QualType AT = P->getArg(0)->getType();
+      if (std::optional<QualType> TV = taskValueType(AT.getNonReferenceType())) {
+        VT = TV->getUnqualifiedType();
+        U = spell(VT);
+      } else {
+        SpellWhat = "park on an operand whose type is resolved per instantiation";
+        SpellFix = "store the task in a local of type braid::task<...> and park on it";
+        U = "::braid::detail::task_value_t<" + spell(AT) + ">";
+        SpellWhat.clear();
+        SpellFix.clear();
+      }
+      checkDependentOperand(P);
+    } else {
+      U = spell(VT);
+    }
     std::string Slot = "__braid_slot_" + std::to_string(Counter++);
     Members.push_back("::braid::detail::slot<" + U + "> " + Slot + ";");
     // The operand initializes park's by-value task parameter; temporaries
@@ -1717,7 +2027,7 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
     KeptVar T;
     T.Member = memberNameFor("");
     T.Type = U;
-    T.NeedsDestroy = VT.isDestructedType() != QualType::DK_none;
+    T.NeedsDestroy = destroys(VT);
     int K = addKept(T);
     Scopes.back().Vars.push_back(K);
     FE.Temps.push_back(K);
@@ -1776,7 +2086,7 @@ void FunctionLowering::lowerConditional(const ConditionalOperator *CO, FullExpr 
     V.Member = memberNameFor("");
     V.Pointer = LValue;
     V.Type = spell(LValue ? T : T.getUnqualifiedType());
-    V.NeedsDestroy = !LValue && T.isDestructedType() != QualType::DK_none;
+    V.NeedsDestroy = !LValue && destroys(T);
     K = addKept(V);
     Scopes.back().Vars.push_back(K);
     FE.Temps.push_back(K);
@@ -1831,7 +2141,7 @@ void FunctionLowering::lowerBinaryConditional(const BinaryConditionalOperator *C
   CV.Member = memberNameFor("");
   CV.Pointer = CommonRef;
   CV.Type = spell(CommonRef ? CT : CT.getUnqualifiedType());
-  CV.NeedsDestroy = !CommonRef && CT.isDestructedType() != QualType::DK_none;
+  CV.NeedsDestroy = !CommonRef && destroys(CT);
   int CK = addKept(CV);
   Scopes.back().Vars.push_back(CK);
   FE.Temps.push_back(CK);
@@ -1845,7 +2155,7 @@ void FunctionLowering::lowerBinaryConditional(const BinaryConditionalOperator *C
   V.Member = memberNameFor("");
   V.Pointer = LValue;
   V.Type = spell(LValue ? T : T.getUnqualifiedType());
-  V.NeedsDestroy = !LValue && T.isDestructedType() != QualType::DK_none;
+  V.NeedsDestroy = !LValue && destroys(T);
   int K = addKept(V);
   Scopes.back().Vars.push_back(K);
   FE.Temps.push_back(K);
@@ -1913,7 +2223,7 @@ void FunctionLowering::lowerSpill(const Expr *A, FullExpr &FE) {
   V.Member = memberNameFor("");
   V.Pointer = A->isGLValue();
   V.Type = spell(V.Pointer ? T : T.getUnqualifiedType());
-  V.NeedsDestroy = !V.Pointer && T.isDestructedType() != QualType::DK_none;
+  V.NeedsDestroy = !V.Pointer && destroys(T);
   int K = addKept(V);
   Scopes.back().Vars.push_back(K);
   FE.Temps.push_back(K);
@@ -2064,7 +2374,7 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
   KeptVar V;
   V.Member = memberNameFor("");
   V.Type = spell(T.getUnqualifiedType());
-  V.NeedsDestroy = T.isDestructedType() != QualType::DK_none;
+  V.NeedsDestroy = destroys(T);
   const Expr *Sub = isa<MaterializeTemporaryExpr>(M)
                         ? cast<MaterializeTemporaryExpr>(M)->getSubExpr()
                         : cast<CXXBindTemporaryExpr>(M)->getSubExpr();
@@ -2145,6 +2455,12 @@ std::string FunctionLowering::assemble() {
   std::string O = "{\n" + Gen;
   if (IsMethod)
     O += "  using __braid_self_t = decltype(this);\n";
+  for (const ParmVarDecl *P : FD->parameters()) {
+    const auto *TTP = P->getType().getNonReferenceType()->getAs<TemplateTypeParmType>();
+    auto It = TTP ? InventedAliases.find({TTP->getDepth(), TTP->getIndex()}) : InventedAliases.end();
+    if (It != InventedAliases.end() && It->second.first == "__braid_auto_" + P->getNameAsString())
+      O += "  using " + It->second.first + " = " + It->second.second + ";\n";
+  }
   O += "  struct " + Frame + " final : ::braid::detail::sp_frame<" + ResultType + "> {\n";
   O += "    using __braid_step = ::braid::detail::step;\n";
   std::string CtorParams = "const ::braid::detail::frame_table& __braid_table";
@@ -2164,7 +2480,14 @@ std::string FunctionLowering::assemble() {
       continue;
     std::string N = P->getNameAsString();
     QualType T = P->getType();
-    if (T->isLValueReferenceType() && !T.getNonReferenceType().isConstQualified()) {
+    if (isForwardingReference(FD, T)) {
+      std::string Ty = spell(T.getNonReferenceType());
+      std::string Arg = "::braid::detail::frame_arg_t<" + Ty + ">";
+      O += "    " + Ty + " " + N + ";\n";
+      CtorParams += ", " + Arg + " " + N;
+      CtorInit += ", " + N + "(static_cast<" + Arg + "&&>(" + N + "))";
+      Args += ", ::braid::detail::frame_arg<" + Ty + ">(" + N + ")";
+    } else if (T->isLValueReferenceType() && !T.getNonReferenceType().isConstQualified()) {
       std::string Ty = spell(T.getNonReferenceType());
       O += "    " + Ty + "& " + N + ";\n";
       CtorParams += ", ::std::reference_wrapper<" + Ty + "> " + N;

@@ -134,6 +134,7 @@ private:
   void lowerConditional(const clang::ConditionalOperator *CO, FullExpr &FE);
   void lowerSpill(const clang::Expr *A, FullExpr &FE);
   bool isSpillable(const clang::Expr *E) const;
+  void checkDependentOperand(const clang::CallExpr *P);
   void endFullExpr(const FullExpr &FE);
   bool isInertOperand(const clang::Stmt *S) const;
   /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.
@@ -157,6 +158,8 @@ private:
   int addKept(KeptVar V);
   std::string memberNameFor(const std::string &Source);
   std::string spell(clang::QualType T);
+  /// A dependent type as written (see spell); diagnoses what cannot be.
+  std::string spellDependent(clang::QualType T);
   bool checkKeepable(const clang::VarDecl *VD, clang::QualType T, std::string Name = "");
   std::string constructText(int K, const std::string &Init, clang::VarDecl::InitializationStyle Style,
                             bool HasInit);
@@ -190,13 +193,26 @@ private:
   // Settled before the passes.
   std::string ResultType;
   bool VoidResult = false;
+  bool DependentResult = false; ///< the T of task<T> depends on a template parameter
   bool IsMethod = false;
   std::string FunctionName;
+  /// The invented template parameter of each `auto` parameter: its alias
+  /// name and definition (from decltype of the parameter).
+  /// Keyed by the parameter's depth and index.
+  std::map<std::pair<unsigned, unsigned>, std::pair<std::string, std::string>> InventedAliases;
   /// Names declared by the frame's base classes (sp_frame, sp_core, process).
   std::set<std::string> BaseNames;
 
   // Per pass.
   bool FirstPass = true;
+  /// Where and what spellDependent reports a type it cannot spell for
+  /// (set around the spelling of a kept local's type).
+  clang::SourceLocation SpellLoc;
+  std::string SpellWhat, SpellFix;
+  std::set<unsigned> ReportedSpell;
+  /// A kept reference being bound must bind an lvalue of its type (the loop
+  /// variable of a range-for over a dependent range).
+  bool LvalueOnlyRef = false;
   std::unique_ptr<Emitter> E;
   std::vector<KeptVar> Kept;
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;

@@ -90,6 +90,28 @@ public:
     return Base::TraverseConditionalOperator(CO);
   }
 
+  // In a template's pattern an unqualified call with dependent arguments
+  // names its candidates through an UnresolvedLookupExpr: qualified like a
+  // DeclRefExpr when they all come from one namespace.
+  bool VisitUnresolvedLookupExpr(UnresolvedLookupExpr *E) {
+    if (E->getQualifier() || E->getNumDecls() == 0)
+      return true;
+    std::optional<std::string> Q;
+    for (const NamedDecl *D : E->decls()) {
+      const NamedDecl *U = D->getUnderlyingDecl();
+      if (const auto *FTD = dyn_cast<FunctionTemplateDecl>(U))
+        U = FTD->getTemplatedDecl();
+      if (U->getDeclContext()->isFunctionOrMethod() || U->isCXXClassMember())
+        return true;
+      std::optional<std::string> This = RC.hiddenGlobal(U);
+      if (!This || (Q && *Q != *This))
+        return true;
+      Q = This;
+    }
+    insertBefore(E->getNameLoc(), *Q, "a name hidden in the frame");
+    return true;
+  }
+
   bool VisitDeclRefExpr(DeclRefExpr *E) {
     if (!E->hasQualifier() && !E->getDecl()->getDeclContext()->isFunctionOrMethod() &&
         !E->getDecl()->isCXXClassMember())

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -112,6 +113,33 @@ class manual {
   };
   bool alive_ = false;
 };
+
+/// The T of a (cv-qualified, reference to) task<T>: a park's value type
+/// where braidc can only name the operand's type (a template's pattern).
+template <class Task>
+struct task_value;
+template <class T>
+struct task_value<task<T>> {
+  using type = T;
+};
+template <class Task>
+using task_value_t = typename task_value<std::remove_cvref_t<Task>>::type;
+
+/// A forwarding reference parameter `T&& x` of a BRAID_SP template: an
+/// lvalue argument (T = U&) stays a reference to the caller's object (like a
+/// `U&` parameter, through the recipe as a reference_wrapper); an rvalue is
+/// moved into the recipe and each frame.
+template <class T>
+using frame_arg_t = std::conditional_t<std::is_lvalue_reference_v<T>,
+                                       std::reference_wrapper<std::remove_reference_t<T>>, T>;
+template <class T, class A>
+decltype(auto) frame_arg(A& a) noexcept {
+  if constexpr (std::is_lvalue_reference_v<T>) {
+    return std::ref(a);
+  } else {
+    return static_cast<T&&>(a);
+  }
+}
 
 /// Where a parked child's outcome lands: a value or an error.
 template <class T>
@@ -464,6 +492,16 @@ template <class T>
 std::remove_reference_t<T>* kept_address(T&& v) noexcept {
   return std::addressof(v);
 }
+
+/// The address a kept reference of type T& stores when braidc cannot see
+/// whether its initializer is an lvalue of T (a template's pattern): a
+/// prvalue, an xvalue or a conversion would need a temporary, refused here.
+template <class T>
+T* kept_lvalue_address(std::type_identity_t<T>& v) noexcept {
+  return std::addressof(v);
+}
+template <class T>
+void kept_lvalue_address(std::type_identity_t<T>&& v) = delete;
 
 /// `*__begin` and the begin/end of a range-for whose body parks: the
 /// range-for rules ([stmt.ranged]): arrays, then member begin/end, then

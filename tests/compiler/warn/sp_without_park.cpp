@@ -7,3 +7,11 @@
 BRAID_SP braid::task<int> twice(int x) { return 2 * x; }
 
 BRAID_SP braid::task<int> parks(braid::task<int> t) { return braid::park(t); }
+
+// Also in a template: parks on dependent tasks are recognized there.
+template <class T>
+// expected-warning@+1:25 {{BRAID_SP function 'same' never parks}}
+BRAID_SP braid::task<T> same(T x) { return x; }
+
+template <class T>
+BRAID_SP braid::task<T> parks_dependent(braid::task<T> t) { return braid::park(t); }
