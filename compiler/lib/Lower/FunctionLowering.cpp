@@ -258,7 +258,7 @@ private:
     case Type::TemplateSpecialization: {
       const auto *TST = cast<TemplateSpecializationType>(Ty);
       const TemplateDecl *TD = TST->getTemplateName().getAsTemplateDecl();
-      if (!TD || !visible(TD) || TST->isDependentType())
+      if (!TD || isa<BuiltinTemplateDecl>(TD) || !visible(TD) || TST->isDependentType())
         return false;
       if (!Prefix && !(Prefix = scope(TD->getDeclContext())))
         return false;
@@ -318,6 +318,9 @@ private:
       return true;
     }
     case TemplateArgument::Integral: {
+      // An enumerator would print by its unqualified type's name.
+      if (!A.getIntegralType()->isBuiltinType())
+        return false;
       std::string S;
       llvm::raw_string_ostream OS(S);
       A.print(PP, OS, /*IncludeType=*/true);
