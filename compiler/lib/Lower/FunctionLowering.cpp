@@ -318,7 +318,15 @@ private:
       return true;
     }
     case TemplateArgument::Integral: {
-      // An enumerator would print by its unqualified type's name.
+      // An enumerator would print by its unqualified type's name: it is
+      // the value converted to the ::-qualified enumeration.
+      if (A.getIntegralType()->isEnumeralType()) {
+        std::string E;
+        if (!type(A.getIntegralType(), E))
+          return false;
+        Add("(" + E + ")" + llvm::toString(A.getAsIntegral(), 10));
+        return true;
+      }
       if (!A.getIntegralType()->isBuiltinType())
         return false;
       std::string S;

@@ -21,6 +21,11 @@ using braid::task;
 using label = std::string;
 template <class T>
 using vec = std::vector<T>;
+enum class color { red, green };
+template <color C>
+struct tinted {
+  std::string s;
+};
 
 namespace names {
 using counts = std::map<std::string, int>;
@@ -78,13 +83,15 @@ BRAID_SP task<std::string> shadows(event_log& log, task<int> t) {
 }
 
 // Deduced types, an alias template, and what falls back to the canonical
-// type: a function-local alias, a template argument written as an
-// expression.
+// type: a function-local alias, template arguments written as expressions
+// (an enumerator, next to a kept local named like its enumeration).
 // expected-member {{::std::map<::std::string, int> m;}}
 // expected-member {{::std::map<::std::basic_string<char>, int>::const_iterator found;}}
 // expected-member {{::vec<int> xs;}}
 // expected-member {{::std::basic_string<char> local_alias;}}
 // expected-member {{::std::vector<::std::array<int, 3UL>> arrays;}}
+// expected-member {{::tinted<(::color)1> tint;}}
+// expected-member {{::std::string color;}}
 BRAID_SP task<int> deduced(const std::map<std::string, int>& m, task<int> t) {
   auto found = m.find("b");
   vec<int> xs{1, 2};
@@ -92,8 +99,11 @@ BRAID_SP task<int> deduced(const std::map<std::string, int>& m, task<int> t) {
   local local_alias = "ab";
   local_alias += local("c");
   std::vector<std::array<int, 3>> arrays{{1, 2, 3}};
+  tinted<color::green> tint{"gg"};
+  std::string color = "c";
   int add = park(t);
-  return found->second + xs[1] + static_cast<int>(local_alias.size()) + arrays[0][2] + add;
+  return found->second + xs[1] + static_cast<int>(local_alias.size()) + arrays[0][2] + add +
+         static_cast<int>(tint.s.size() + color.size());
 }
 
 }  // namespace
@@ -137,6 +147,6 @@ TEST_SUITE("spellings") {
     run_logged(deduced(m, t), log);
     m.clear();  // the task's own copy is unaffected
     t.succeed(100);
-    CHECK(log.take() == events{"t start", "ok 110"});
+    CHECK(log.take() == events{"t start", "ok 113"});
   }
 }
