@@ -185,7 +185,9 @@ private:
       return true;
     }
     if (const auto *RT = dyn_cast<ReferenceType>(Ty)) {
-      QualType P = RT->getPointeeTypeAsWritten();
+      // Through collapsed references (`auto&&` deduced as `U&`, a typedef
+      // of a reference): the kind is the collapsed one, RT's own class.
+      QualType P = RT->getPointeeType();
       if (!declaratorFree(P) || !type(P, Out))
         return false;
       Out += isa<LValueReferenceType>(RT) ? "&" : "&&";

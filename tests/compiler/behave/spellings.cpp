@@ -106,6 +106,17 @@ BRAID_SP task<int> deduced(const std::map<std::string, int>& m, task<int> t) {
          static_cast<int>(tint.s.size() + color.size());
 }
 
+// A reference parameter and a deduced forwarding reference (`auto&&` bound
+// to an lvalue collapses to `&`: kept as a pointer to the map).
+// expected-member {{::std::map<::std::string, int>& target;}}
+// expected-member {{::std::map<::std::string, int>* alias = nullptr;}}
+BRAID_SP task<int> refs(std::map<std::string, int>& target, task<int> t) {
+  auto&& alias = target;
+  int v = park(t);
+  alias["z"] = v;
+  return static_cast<int>(target.size());
+}
+
 }  // namespace
 
 TEST_SUITE("spellings") {
@@ -138,6 +149,16 @@ TEST_SUITE("spellings") {
     CHECK(log.take() ==
           events{"+guard", "t start", "t cancel", "~guard", "err cancelled: manual task cancelled"});
     CHECK(c.balanced());
+  }
+
+  TEST_CASE("a reference parameter and an auto&& to it write the caller's map") {
+    event_log log;
+    manual_task<int> t(log, "t");
+    std::map<std::string, int> m{{"a", 1}};
+    run_logged(refs(m, t), log);
+    t.succeed(4);
+    CHECK(log.take() == events{"t start", "ok 2"});
+    CHECK(m.at("z") == 4);
   }
 
   TEST_CASE("deduced types, an alias template and canonical fallbacks") {
