@@ -830,7 +830,46 @@ void FunctionLowering::markHere(int L, SourceLocation Loc, const char *Kind) {
 // canonical type, which always does (`::std::map<::std::basic_string<char,
 // ...>, int, ...>`). Anonymous and inline namespaces are left out (they are
 // reachable without a name).
+// The written initializer of \p VD (`= e`, `(a, b)`, `{a}`), edited like
+// copied code. It follows the declarator, which ends after the name except
+// in declarator syntax (`int (*fp)(int) = f`, `int a[2] = {}`), where it ends
+// with the type.
+std::string FunctionLowering::declInitText(const VarDecl *VD, const Expr *Init) {
+  SourceLocation From = VD->getLocation();
+  size_t Skip = VD->getName().size();
+  if (const TypeSourceInfo *TSI = VD->getTypeSourceInfo()) {
+    SourceLocation TypeEnd = SM.getExpansionLoc(TSI->getTypeLoc().getEndLoc());
+    if (TypeEnd.isValid() && SM.isBeforeInTranslationUnit(SM.getExpansionLoc(From), TypeEnd)) {
+      From = Lexer::getLocForEndOfToken(TypeEnd, 0, SM, Ctx.getLangOpts());
+      Skip = 0;
+    }
+  }
+  return trim(Rewriter.range(From, VD->getEndLoc(), Init).substr(Skip));
+}
+
+// A spelling with declarator syntax (`int (*)(int)`, `int (&)[3]`) is a
+// type-id, not a decl-specifier: `int (*)(int) f;` does not declare f. The
+// frame declares members as `<spelling> name`, so such a spelling goes
+// through std::type_identity_t, which names the same type in any position.
 std::string FunctionLowering::spell(QualType T) {
+  std::string S = spellTypeId(T);
+  if (T->isInstantiationDependentType())
+    return S;
+  // Parentheses or brackets inside template arguments (`::tinted<(::e)1>`,
+  // `::std::function<int (int)>`) are not declarator syntax.
+  int Angles = 0;
+  for (char C : S) {
+    if (C == '<')
+      ++Angles;
+    else if (C == '>')
+      --Angles;
+    else if ((C == '(' || C == '[') && Angles == 0)
+      return "::std::type_identity_t<" + S + ">";
+  }
+  return S;
+}
+
+std::string FunctionLowering::spellTypeId(QualType T) {
   if (T->isInstantiationDependentType())
     return spellDependent(T);
   SugarSpeller Sugar(Ctx);
@@ -1158,8 +1197,7 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
       if (InitOverride)
         InitText = " = " + *InitOverride;
       else if (Init)
-        InitText = trim(Rewriter.range(VD->getLocation(), VD->getEndLoc(), Init)
-                            .substr(VD->getName().size()));
+        InitText = declInitText(VD, Init);
       Text = spell(T) + " " + VD->getNameAsString() + " " + InitText + ";";
     }
     if (FirstPass)
@@ -1215,8 +1253,7 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
     InitText = *InitOverride;
     Style = VarDecl::CInit;
   } else if (Init) {
-    InitText = trim(Rewriter.range(VD->getLocation(), VD->getEndLoc(), Init)
-                        .substr(VD->getName().size()));
+    InitText = declInitText(VD, Init);
     if (Style == VarDecl::CInit && !InitText.empty() && InitText[0] == '=')
       InitText = trim(InitText.substr(1));
   }

@@ -158,6 +158,10 @@ private:
   int addKept(KeptVar V);
   std::string memberNameFor(const std::string &Source);
   std::string spell(clang::QualType T);
+  /// spell() without the type_identity_t wrapping of declarator syntax.
+  std::string spellTypeId(clang::QualType T);
+  /// The written initializer of a declaration, after its declarator.
+  std::string declInitText(const clang::VarDecl *VD, const clang::Expr *Init);
   /// A dependent type as written (see spell); diagnoses what cannot be.
   std::string spellDependent(clang::QualType T);
   bool checkKeepable(const clang::VarDecl *VD, clang::QualType T, std::string Name = "");

@@ -117,9 +117,33 @@ BRAID_SP task<int> refs(std::map<std::string, int>& target, task<int> t) {
   return static_cast<int>(target.size());
 }
 
+// Types whose spelling is declarator syntax: a function pointer and a
+// pointer to an array are declared through std::type_identity_t.
+int add_one(int x) { return x + 1; }
+int table[3] = {10, 20, 30};
+using fnptr_t = int (*)(int);
+// expected-member {{::std::type_identity_t<int (*)(int)> fp;}}
+// expected-member {{::std::type_identity_t<int (*)[3]> rows;}}
+// expected-member {{::fnptr_t named;}}
+BRAID_SP task<int> declarators(task<int> t) {
+  int (*fp)(int) = &add_one;
+  int (*rows)[3] = &table;
+  fnptr_t named = &add_one;
+  int v = park(t);
+  return fp(v) + (*rows)[2] + named(0);
+}
+
 }  // namespace
 
 TEST_SUITE("spellings") {
+  TEST_CASE("a function pointer and a pointer to an array kept across a park") {
+    event_log log;
+    manual_task<int> t(log, "t");
+    run_logged(declarators(t), log);
+    t.succeed(4);
+    CHECK(log.take() == events{"t start", "ok 36"});
+  }
+
   TEST_CASE("a map parameter, a range-for over it and iterators kept across parks") {
     event_log log;
     manual_task<int> t(log, "t");
