@@ -19,9 +19,12 @@
 ///   slot.take()) is routed by the driver: unwind the current partition's
 ///   region, store the exception in `raised_`, continue at the region's
 ///   handler partition; with no region, unwind everything and fail.
-/// - One allocation per run (the frame); a park costs no allocation, and a
-///   park on a task that completes synchronously continues in the driver's
-///   loop, never recursing.
+/// - One allocation per call and run: a run that consumes the task (its
+///   only owner parks on it or runs it as an rvalue) builds the frame inside
+///   the recipe's allocation, moving the arguments (sp_recipe); any other run
+///   allocates a frame and copies the arguments. A park costs no allocation,
+///   and a park on a task that completes synchronously continues in the
+///   driver's loop, never recursing.
 
 #include <braid/task.hpp>
 
@@ -39,6 +42,17 @@
 namespace braid::detail {
 
 class sp_core;
+
+/// Where a frame built inside its recipe's allocation (see sp_recipe's
+/// start_consumed) goes when its last reference is released: the recipe
+/// destroys the frame and drops the reference that kept the allocation alive.
+class sp_home {
+ public:
+  virtual void dispose(sp_core* frame) const noexcept = 0;
+
+ protected:
+  ~sp_home() = default;
+};
 
 /// What a partition returns.
 struct step {
@@ -302,6 +316,15 @@ class sp_core : public process {
   }
   void report_second_completion() const noexcept;
 
+  /// A frame in its own allocation is deleted; one built in its recipe's
+  /// storage goes back to the recipe.
+  void destroy() noexcept final {
+    if (home_)
+      home_->dispose(this);
+    else
+      delete this;
+  }
+
   void install(process* child) noexcept;
   step after_start(std::int32_t k) noexcept;
   void child_done() noexcept;
@@ -312,13 +335,16 @@ class sp_core : public process {
   static constexpr std::uint8_t phase_completed = 2;
 
   const frame_table* table_;
-  std::int32_t state_ = 0;
+  // The recipe whose storage holds this frame, or null when the frame has
+  // an allocation of its own.
+  const sp_home* home_ = nullptr;
   void* pending_ = nullptr;
   // The current child's canceller (one reference), or a token: null (no
   // child), cancelled, finished. cancel() exchanges it for `cancelled` and
   // cancels what it took; park CASes the new child in, and cancels it
   // itself when it finds `cancelled` (Missionary's Sequential token).
   std::atomic<process*> token_{nullptr};
+  std::int32_t state_ = 0;  // next to phase_: they share one word
   // Park handshake between the parking thread (after start returned) and
   // the completing thread: whichever arrives second continues the frame.
   // Bits 0-1: the phase; bits 2-4: the current park's generation.
@@ -326,6 +352,8 @@ class sp_core : public process {
 
   template <class T>
   friend class sp_frame;
+  template <class Frame, class T, bool Table, class... Args>
+  friend class sp_recipe;
 };
 
 /// Base of a generated frame whose process ends with a T.
@@ -388,24 +416,37 @@ class arg_box {
       return out;
     }
   }
+  /// The argument for the run that consumes the recipe (its last one):
+  /// moved out, never copied.
+  A&& take() const {
+    if (!v_) throw std::logic_error("braid: a task holding a move-only argument was run a second time; it can run once");
+    return std::move(*v_);
+  }
 
  private:
   mutable std::optional<A> v_;
 };
 
 /// The recipe behind a generated function's task: the arguments, given to a
-/// new frame at each run (see arg_box).
-template <class Frame, class T, class... Args>
-class sp_task final : public task_impl<T> {
+/// new frame at each run (see arg_box), and room for one frame. A run of the
+/// recipe's last reference, given up (task_impl::start_consumed: a task
+/// parked on or run as an rvalue right after the call), builds its frame in
+/// that room, moving the arguments: the call and its run cost one
+/// allocation. Any other run copies the arguments into a frame of its own.
+/// Table: the frame's constructor takes the frame_table first (braidc's
+/// frames, see make_sp_with_table).
+template <class Frame, class T, bool Table, class... Args>
+class sp_recipe final : public task_impl<T>, private sp_home {
  public:
   template <class... A>
-  explicit sp_task(A&&... a) : args_(arg_box<Args>(std::forward<A>(a))...) {}
+  explicit sp_recipe(const frame_table* t, A&&... a) : table_(t), args_(arg_box<Args>(std::forward<A>(a))...) {}
+  ~sp_recipe() override = default;
 
   canceller start(sink<T> s) const noexcept override {
     Frame* f = nullptr;
     std::exception_ptr e;
     try {
-      f = std::apply([](const arg_box<Args>&... a) { return new Frame(a.get()...); }, args_);
+      f = std::apply([this](const arg_box<Args>&... a) { return make(nullptr, a.get()...); }, args_);
     } catch (...) {
       e = std::current_exception();  // delivered after the catch block ends
     }
@@ -417,55 +458,72 @@ class sp_task final : public task_impl<T> {
     return static_cast<sp_frame<T>*>(f)->start(s);
   }
 
+  canceller start_consumed(std::shared_ptr<const task_impl<T>>& self, sink<T> s) const noexcept override {
+    Frame* f = nullptr;
+    std::exception_ptr e;
+    try {
+      f = std::apply([this](const arg_box<Args>&... a) { return make(room_, a.take()...); }, args_);
+    } catch (...) {
+      e = std::current_exception();  // delivered after the catch block ends
+    }
+    if (!f) {
+      s.error(std::move(e));  // the caller still owns the recipe and frees it
+      return {};
+    }
+    // Before the run starts: the frame may end, and go, during start.
+    self_ = std::move(self);
+    static_cast<sp_core*>(f)->home_ = this;
+    return static_cast<sp_frame<T>*>(f)->start(s);
+  }
+
  private:
+  template <class... A>
+  Frame* make(void* where, A&&... a) const {
+    if constexpr (Table) {
+      return where ? ::new (where) Frame(*table_, std::forward<A>(a)...) : new Frame(*table_, std::forward<A>(a)...);
+    } else {
+      return where ? ::new (where) Frame(std::forward<A>(a)...) : new Frame(std::forward<A>(a)...);
+    }
+  }
+
+  void dispose(sp_core* frame) const noexcept override {
+    // The last reference to the recipe's allocation dies with `keep`,
+    // after the frame.
+    std::shared_ptr<const task_impl<T>> keep = std::move(self_);
+    static_cast<Frame*>(frame)->~Frame();
+  }
+
+  const frame_table* table_;
   std::tuple<arg_box<Args>...> args_;
+  // Set by start_consumed only (the recipe is then owned by its frame).
+  mutable std::shared_ptr<const task_impl<T>> self_;
+  alignas(Frame) mutable unsigned char room_[sizeof(Frame)];
 };
+
+/// The recipe of a frame constructed from the arguments alone.
+template <class Frame, class T, class... Args>
+using sp_task = sp_recipe<Frame, T, false, Args...>;
 
 /// `make_sp<Frame, T>(args...)`: the task returned by a generated function.
 template <class Frame, class T, class... A>
 task<T> make_sp(A&&... a) {
-  return task<T>(std::make_shared<const sp_task<Frame, T, std::decay_t<A>...>>(std::forward<A>(a)...));
+  return task<T>(std::make_shared<const sp_task<Frame, T, std::decay_t<A>...>>(nullptr, std::forward<A>(a)...));
 }
 
 /// The recipe of a frame that receives its table through its constructor:
 /// braidc's frames are local classes (so they share the function's access
 /// and template parameters), which cannot have static data members, so the
 /// table is a static local of the function and each run gets `new
-/// Frame(table, args...)`.
+/// Frame(table, args...)` (or builds it in the recipe's room, see sp_recipe).
 template <class Frame, class T, class... Args>
-class sp_table_task final : public task_impl<T> {
- public:
-  template <class... A>
-  explicit sp_table_task(const frame_table& t, A&&... a)
-      : table_(&t), args_(arg_box<Args>(std::forward<A>(a))...) {}
-
-  canceller start(sink<T> s) const noexcept override {
-    Frame* f = nullptr;
-    std::exception_ptr e;
-    try {
-      f = std::apply([this](const arg_box<Args>&... a) { return new Frame(*table_, a.get()...); }, args_);
-    } catch (...) {
-      e = std::current_exception();  // delivered after the catch block ends
-    }
-    if (!f) {
-      s.error(std::move(e));
-      return {};
-    }
-    // Through the base: a kept local named `start` in the frame must not hide it.
-    return static_cast<sp_frame<T>*>(f)->start(s);
-  }
-
- private:
-  const frame_table* table_;
-  std::tuple<arg_box<Args>...> args_;
-};
+using sp_table_task = sp_recipe<Frame, T, true, Args...>;
 
 /// `make_sp_with_table<Frame, T>(table, args...)`: the task returned by a
 /// braidc-generated function (see sp_table_task).
 template <class Frame, class T, class... A>
 task<T> make_sp_with_table(const frame_table& t, A&&... a) {
   return task<T>(
-      std::make_shared<const sp_table_task<Frame, T, std::decay_t<A>...>>(t, std::forward<A>(a)...));
+      std::make_shared<const sp_table_task<Frame, T, std::decay_t<A>...>>(&t, std::forward<A>(a)...));
 }
 
 // Kept locals in generated frames live in anonymous-union members (so the

@@ -4,6 +4,7 @@
 #include <braid/cancelled.hpp>
 #include <braid/detail/process.hpp>
 
+#include <atomic>
 #include <concepts>
 #include <exception>
 #include <functional>
@@ -87,6 +88,16 @@ class task_impl {
   virtual ~task_impl() = default;
   /// Starts one independent process. Must not throw: errors go to `s`.
   virtual canceller start(sink<T> s) const noexcept = 0;
+  /// Starts a process from a recipe its caller owns alone and gives up
+  /// (`self` is the only reference: a task run as an rvalue, e.g. parked on).
+  /// An implementation may take `self` and reuse the recipe's storage and
+  /// arguments for this one run (the sp recipe builds its frame in place,
+  /// moving the arguments: one allocation per call and run); the default
+  /// runs `start` and leaves `self` to the caller.
+  virtual canceller start_consumed(std::shared_ptr<const task_impl>& self, sink<T> s) const noexcept {
+    (void)self;
+    return start(s);
+  }
 };
 
 template <class T>
@@ -131,7 +142,9 @@ callback_error_handler set_callback_error_handler(callback_error_handler h) noex
 /// implicitly from a value: a task that succeeds at once with it.
 ///
 /// A default-constructed or moved-from task is empty; running it fails with
-/// std::logic_error saying so (it does not crash or hang).
+/// std::logic_error saying so (it does not crash or hang). Running a task as
+/// an rvalue (`std::move(t).run(...)`, a park) gives it up: it may be left
+/// empty (its recipe consumed by that run, see task_impl::start_consumed).
 template <class T>
 class task {
   using stored = detail::stored_t<T>;
@@ -219,6 +232,17 @@ class task {
       rep_.template emplace<0>();
       s.value(std::move(v));
       return {};
+    }
+    if (rep_.index() == 2 && std::get<2>(rep_).use_count() == 1) {
+      // The last reference, given up: the recipe may be consumed by this run
+      // (task_impl::start_consumed). No other owner can appear (a task's
+      // recipe has no weak references); the fence orders this run's reuse of
+      // the recipe after a former owner's last use, which its decrement released.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      impl_ptr own = std::move(std::get<2>(rep_));
+      rep_.template emplace<0>();
+      const detail::task_impl<T>* impl = own.get();
+      return impl->start_consumed(own, s);
     }
     return static_cast<const task&>(*this).start(s);
   }

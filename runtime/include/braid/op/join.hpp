@@ -112,11 +112,16 @@ class join_all_process final : private gather_slots<join_all_slot<T>>, public ga
     for (auto& s : this->slots) s.owner = this;
   }
 
-  static canceller run(const std::vector<task<T>>& ts, sink<result> out) noexcept {
+  /// `consume`: the recipe holding `ts` is being consumed (its last run,
+  /// see task_impl::start_consumed), so the children are given up too: each
+  /// runs as an rvalue and may consume its own recipe.
+  static canceller run(const std::vector<task<T>>& ts, sink<result> out, bool consume = false) noexcept {
     auto* p = new_or_fail<join_all_process>(out, out, ts.size());
     if (!p) return {};
-    for (std::size_t i = 0; i < ts.size(); ++i)
-      p->started(i, ts[i].start(sink<T>{&p->slots[i], &on_value, &on_error}));
+    for (std::size_t i = 0; i < ts.size(); ++i) {
+      const sink<T> s{&p->slots[i], &on_value, &on_error};
+      p->started(i, consume ? std::move(const_cast<task<T>&>(ts[i])).start(s) : ts[i].start(s));
+    }
     p->all_started();
     return canceller(static_cast<process*>(p));
   }
@@ -166,9 +171,16 @@ class join_all_task final : public task_impl<std::vector<stored_t<T>>> {
   canceller start(sink<std::vector<stored_t<T>>> s) const noexcept override {
     return join_all_process<T>::run(ts_, s);
   }
+  canceller start_consumed(std::shared_ptr<const task_impl<std::vector<stored_t<T>>>>&,
+                           sink<std::vector<stored_t<T>>> s) const noexcept override {
+    // The caller owns the recipe alone and keeps it until this returns;
+    // nobody reads ts_ after.
+    return join_all_process<T>::run(ts_, s, true);
+  }
 
  private:
-  std::vector<task<T>> ts_;
+  // mutable: start_consumed moves the children out (see join_all_process::run).
+  mutable std::vector<task<T>> ts_;
 };
 
 /// The result type of join(f, ts...): f's result, decayed (a reference
