@@ -2376,14 +2376,7 @@ void FunctionLowering::lowerConditional(const ConditionalOperator *CO, FullExpr 
   if (!Void) {
     if (!keepableTemp(T, CO->getBeginLoc()))
       return;
-    KeptVar V;
-    V.Member = memberNameFor("");
-    V.Pointer = LValue;
-    V.Type = spell(LValue ? T : T.getUnqualifiedType());
-    V.NeedsDestroy = !LValue && destroys(T);
-    K = addKept(V);
-    Scopes.back().Vars.push_back(K);
-    FE.Temps.push_back(K);
+    K = addTemp(T, LValue, FE);
   }
   int Else = E->newLabel(), End = E->newLabel();
   user(CO->getCond()->getBeginLoc(), "if (" + partText(CO->getCond(), FE, false) + ") {} else { " +
@@ -2422,6 +2415,20 @@ void FunctionLowering::lowerConditional(const ConditionalOperator *CO, FullExpr 
 //   Lelse: [parks of b]  r = b;  Lend:
 // a is evaluated once, into the kept temporary c (a pointer for a glvalue);
 // r is kept as for ?:. Both die at the end of the full-expression.
+// A frame temporary of the current full-expression, destroyed at its end:
+// the value of type \p T, or a pointer to it when \p Pointer (a glvalue).
+int FunctionLowering::addTemp(QualType T, bool Pointer, FullExpr &FE) {
+  KeptVar V;
+  V.Member = memberNameFor("");
+  V.Pointer = Pointer;
+  V.Type = spell(Pointer ? T : T.getUnqualifiedType());
+  V.NeedsDestroy = !Pointer && destroys(T);
+  int K = addKept(std::move(V));
+  Scopes.back().Vars.push_back(K);
+  FE.Temps.push_back(K);
+  return K;
+}
+
 void FunctionLowering::lowerBinaryConditional(const BinaryConditionalOperator *CO, FullExpr &FE) {
   const Expr *Common = CO->getCommon();
   std::vector<const Expr *> C;
@@ -2431,28 +2438,14 @@ void FunctionLowering::lowerBinaryConditional(const BinaryConditionalOperator *C
   if (!keepableTemp(CT, Common->getBeginLoc()) || !keepableTemp(T, CO->getBeginLoc()))
     return;
   bool CommonRef = Common->isGLValue();
-  KeptVar CV;
-  CV.Member = memberNameFor("");
-  CV.Pointer = CommonRef;
-  CV.Type = spell(CommonRef ? CT : CT.getUnqualifiedType());
-  CV.NeedsDestroy = !CommonRef && destroys(CT);
-  int CK = addKept(CV);
-  Scopes.back().Vars.push_back(CK);
-  FE.Temps.push_back(CK);
+  int CK = addTemp(CT, CommonRef, FE);
   std::string CText = partText(Common, FE, !CommonRef);
   user(Common->getBeginLoc(),
-       constructText(CK, CommonRef ? CText : initFrom(Common, CV.Type), VarDecl::CInit, true));
+       constructText(CK, CommonRef ? CText : initFrom(Common, Kept[CK].Type), VarDecl::CInit, true));
   std::string CVal = (CommonRef ? "(*this->" : "(this->") + Kept[CK].Member + ")";
 
   bool LValue = CO->isGLValue();
-  KeptVar V;
-  V.Member = memberNameFor("");
-  V.Pointer = LValue;
-  V.Type = spell(LValue ? T : T.getUnqualifiedType());
-  V.NeedsDestroy = !LValue && destroys(T);
-  int K = addKept(V);
-  Scopes.back().Vars.push_back(K);
-  FE.Temps.push_back(K);
+  int K = addTemp(T, LValue, FE);
   int Else = E->newLabel(), End = E->newLabel();
   user(Common->getBeginLoc(), "if (" + CVal + ") {} else { " + E->jumpText(Else) + " }");
   user(Common->getBeginLoc(), constructText(K, CVal, VarDecl::CInit, true));
@@ -2468,11 +2461,11 @@ void FunctionLowering::lowerBinaryConditional(const BinaryConditionalOperator *C
     user(B->getBeginLoc(), constructText(K, partText(B, FE, false), VarDecl::CInit, true));
   } else {
     partText(B, FE, true);
-    user(B->getBeginLoc(), constructText(K, initFrom(B, V.Type), VarDecl::CInit, true));
+    user(B->getBeginLoc(), constructText(K, initFrom(B, Kept[K].Type), VarDecl::CInit, true));
   }
   markHere(End, CO->getEndLoc(), "label");
   const std::string M = "this->" + Kept[K].Member;
-  ParkValues[CO] = LValue ? "(*" + M + ")" : "static_cast<" + V.Type + "&&>(" + M + ")";
+  ParkValues[CO] = LValue ? "(*" + M + ")" : "static_cast<" + Kept[K].Type + "&&>(" + M + ")";
 }
 
 // (a, b) where b parks  ->  [parks of a]  static_cast<void>(a);  [parks of b]
@@ -2513,15 +2506,9 @@ void FunctionLowering::lowerSpill(const Expr *A, FullExpr &FE) {
   }
   if (!keepableTemp(T, A->getBeginLoc()))
     return;
-  KeptVar V;
-  V.Member = memberNameFor("");
-  V.Pointer = A->isGLValue();
-  V.Type = spell(V.Pointer ? T : T.getUnqualifiedType());
-  V.NeedsDestroy = !V.Pointer && destroys(T);
-  int K = addKept(V);
-  Scopes.back().Vars.push_back(K);
-  FE.Temps.push_back(K);
-  const std::string M = "this->" + Kept[K].Member;
+  int K = addTemp(T, A->isGLValue(), FE);
+  const KeptVar V = Kept[K]; // a copy: later steps may add to Kept
+  const std::string M = "this->" + V.Member;
   if (V.Pointer) {
     user(A->getBeginLoc(), constructText(K, partText(A, FE, false), VarDecl::CInit, true));
     ParkValues[A] = A->isXValue() ? "static_cast<" + V.Type + "&&>(*" + M + ")" : "(*" + M + ")";

@@ -156,6 +156,8 @@ private:
 
   // Frame storage.
   int addKept(KeptVar V);
+  /// A frame temporary of the current full-expression (see the .cpp).
+  int addTemp(clang::QualType T, bool Pointer, FullExpr &FE);
   std::string memberNameFor(const std::string &Source);
   std::string spell(clang::QualType T);
   /// spell() without the type_identity_t wrapping of declarator syntax.
