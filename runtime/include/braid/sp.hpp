@@ -443,33 +443,19 @@ class sp_recipe final : public task_impl<T>, private sp_home {
   ~sp_recipe() override = default;
 
   canceller start(sink<T> s) const noexcept override {
-    Frame* f = nullptr;
-    std::exception_ptr e;
-    try {
-      f = std::apply([this](const arg_box<Args>&... a) { return make(nullptr, a.get()...); }, args_);
-    } catch (...) {
-      e = std::current_exception();  // delivered after the catch block ends
-    }
-    if (!f) {
-      s.error(std::move(e));
-      return {};
-    }
+    Frame* f = make_or_fail(s, [this] {
+      return std::apply([this](const arg_box<Args>&... a) { return make(nullptr, a.get()...); }, args_);
+    });
+    if (!f) return {};
     // Through the base: a kept local named `start` in the frame must not hide it.
     return static_cast<sp_frame<T>*>(f)->start(s);
   }
 
   canceller start_consumed(std::shared_ptr<const task_impl<T>>& self, sink<T> s) const noexcept override {
-    Frame* f = nullptr;
-    std::exception_ptr e;
-    try {
-      f = std::apply([this](const arg_box<Args>&... a) { return make(room_, a.take()...); }, args_);
-    } catch (...) {
-      e = std::current_exception();  // delivered after the catch block ends
-    }
-    if (!f) {
-      s.error(std::move(e));  // the caller still owns the recipe and frees it
-      return {};
-    }
+    Frame* f = make_or_fail(s, [this] {
+      return std::apply([this](const arg_box<Args>&... a) { return make(room_, a.take()...); }, args_);
+    });
+    if (!f) return {};  // the caller still owns the recipe and frees it
     // Before the run starts: the frame may end, and go, during start.
     self_ = std::move(self);
     static_cast<sp_core*>(f)->home_ = this;

@@ -65,20 +65,26 @@ struct sink {
   void error(std::exception_ptr e) const noexcept { on_error(ctx, std::move(e)); }
 };
 
-/// `new P(args...)`; if that throws, the failure goes to `out` (after the
-/// catch block has ended: the exception may travel on to another thread)
-/// and the result is null. How a process start reports that it could not
-/// even make its state.
-template <class P, class Sink, class... A>
-P* new_or_fail(const Sink& out, A&&... a) noexcept {
+/// `make()`, which returns a new process state (a pointer); if it throws, the
+/// failure goes to `out` (after the catch block has ended: the exception may
+/// travel on to another thread) and the result is null. How a process start
+/// reports that it could not even make its state.
+template <class Sink, class Make>
+auto make_or_fail(const Sink& out, Make&& make) noexcept -> decltype(make()) {
   std::exception_ptr failed;
   try {
-    return new P(std::forward<A>(a)...);
+    return std::forward<Make>(make)();
   } catch (...) {
     failed = std::current_exception();
   }
   out.error(std::move(failed));
   return nullptr;
+}
+
+/// make_or_fail of `new P(args...)`.
+template <class P, class Sink, class... A>
+P* new_or_fail(const Sink& out, A&&... a) noexcept {
+  return make_or_fail(out, [&] { return new P(std::forward<A>(a)...); });
 }
 
 /// A task recipe: immutable, shared by all copies of a task.
