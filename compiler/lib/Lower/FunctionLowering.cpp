@@ -60,6 +60,15 @@ std::optional<QualType> taskValueType(QualType RT) {
   return std::nullopt;
 }
 
+/// The case or default label \p S is, under its attributes
+/// (`[[likely]] case 1:`): they are hints, left out where the label becomes a
+/// partition.
+const SwitchCase *caseLabel(const Stmt *S) {
+  while (const auto *A = dyn_cast_or_null<AttributedStmt>(S))
+    S = A->getSubStmt();
+  return dyn_cast_or_null<SwitchCase>(S);
+}
+
 /// Strips what Sema wraps around an expression without the user writing it.
 const Expr *written(const Expr *E) {
   for (;;) {
@@ -432,7 +441,82 @@ private:
   const FunctionDecl *FD;
 };
 
+/// The names a body uses, unqualified, for what is not one of its local
+/// variables: entities declared outside the function (variables, functions,
+/// enumerators, types, templates) and the body's own types and functions.
+/// Members (`.n`, `->n`) and names after a qualifier or a class-key are not
+/// found by unqualified lookup, so a frame member cannot hide them.
+class OuterNameCollector : public RecursiveASTVisitor<OuterNameCollector> {
+  using Base = RecursiveASTVisitor<OuterNameCollector>;
+
+public:
+  std::set<std::string> &Names;
+  explicit OuterNameCollector(std::set<std::string> &Names) : Names(Names) {}
+
+  bool shouldVisitTemplateInstantiations() const { return false; }
+
+  bool VisitDeclRefExpr(DeclRefExpr *E) {
+    const ValueDecl *D = E->getDecl();
+    if (E->hasQualifier() || isa<BindingDecl>(D))
+      return true;
+    if (const auto *VD = dyn_cast<VarDecl>(D); VD && VD->isLocalVarDeclOrParm())
+      return true;
+    add(D);
+    return true;
+  }
+  bool VisitUnresolvedLookupExpr(UnresolvedLookupExpr *E) {
+    if (!E->getQualifier() && E->getName().isIdentifier())
+      Names.insert(E->getName().getAsString());
+    return true;
+  }
+  bool TraverseElaboratedTypeLoc(ElaboratedTypeLoc TL) {
+    if (TL.getQualifierLoc() || TL.getTypePtr()->getKeyword() != ElaboratedTypeKeyword::None)
+      Skip.insert({TL.getNamedTypeLoc().getTypePtr(), TL.getNamedTypeLoc().getOpaqueData()});
+    return Base::TraverseElaboratedTypeLoc(TL);
+  }
+  // A name followed by `::` is looked up among namespaces and types only
+  // ([basic.lookup.qual.general]/1): a data member cannot hide it.
+  bool TraverseNestedNameSpecifierLoc(NestedNameSpecifierLoc NNS) {
+    if (!NNS)
+      return true;
+    if (TypeLoc TL = NNS.getTypeLoc()) {
+      Skip.insert({TL.getTypePtr(), TL.getOpaqueData()});
+      if (auto ETL = TL.getAs<ElaboratedTypeLoc>())
+        Skip.insert({ETL.getNamedTypeLoc().getTypePtr(), ETL.getNamedTypeLoc().getOpaqueData()});
+    }
+    return Base::TraverseNestedNameSpecifierLoc(NNS);
+  }
+  bool VisitTagTypeLoc(TagTypeLoc TL) { return type(TL, TL.getDecl()); }
+  bool VisitTypedefTypeLoc(TypedefTypeLoc TL) { return type(TL, TL.getTypedefNameDecl()); }
+  bool VisitInjectedClassNameTypeLoc(InjectedClassNameTypeLoc TL) { return type(TL, TL.getDecl()); }
+  bool VisitUsingTypeLoc(UsingTypeLoc TL) { return type(TL, TL.getFoundDecl()); }
+  bool VisitTemplateSpecializationTypeLoc(TemplateSpecializationTypeLoc TL) {
+    return type(TL, TL.getTypePtr()->getTemplateName().getAsTemplateDecl());
+  }
+  bool VisitDeducedTemplateSpecializationTypeLoc(DeducedTemplateSpecializationTypeLoc TL) {
+    return type(TL, TL.getTypePtr()->getTemplateName().getAsTemplateDecl());
+  }
+
+private:
+  bool type(TypeLoc TL, const NamedDecl *D) {
+    if (D && !Skip.count({TL.getTypePtr(), TL.getOpaqueData()}))
+      add(D);
+    return true;
+  }
+  void add(const NamedDecl *D) {
+    if (D && D->getIdentifier())
+      Names.insert(D->getName().str());
+  }
+  std::set<std::pair<const Type *, void *>> Skip;
+};
+
 } // namespace
+
+void FunctionLowering::collectOuterNames() {
+  OuterNames.clear();
+  OuterNameCollector C(OuterNames);
+  C.TraverseStmt(F.FD->getBody());
+}
 
 FunctionLowering::FunctionLowering(ASTContext &Ctx, Diagnoser &Diags, const SpFunction &F,
                                    bool LineDirectives, std::string FileName)
@@ -446,6 +530,7 @@ FunctionLowering::FunctionLowering(ASTContext &Ctx, Diagnoser &Diags, const SpFu
 std::optional<LoweredFunction> FunctionLowering::run() {
   if (!prepare())
     return std::nullopt;
+  collectOuterNames();
   HoldsLabel.clear();
   if (const auto *CS = dyn_cast<CompoundStmt>(F.FD->getBody()); CS && F.contains(CS))
     findLabels(CS);
@@ -606,6 +691,8 @@ void FunctionLowering::reset() {
   Scopes.clear();
   Leaps.clear();
   Handlers.clear();
+  Copying.reset();
+  CopySerial = 0;
   CurRegion = -1;
   ParkValues.clear();
   Spilled.clear();
@@ -686,22 +773,39 @@ std::optional<std::string> FunctionLowering::keptAccess(const VarDecl *VD) {
 }
 
 // Inside a partition (a member function of the frame), unqualified lookup
-// finds the driver's members (release, cancel, state, start...) before a
-// namespace-scope function or variable of the same name; such a use is
-// qualified with its namespace.
-std::optional<std::string> FunctionLowering::hiddenGlobal(const NamedDecl *D) {
+// finds the driver's members (release, cancel, state, start...) before an
+// entity of the same name declared outside the function: a variable, a
+// function, an enumerator, a type or a template. Such a use is qualified:
+// with its namespace, or with its class for a static member or a member
+// type (that qualification skips argument-dependent lookup of other
+// namespaces for a call). What cannot be named from the frame (a member of
+// a class template's current instantiation, a function-local entity of
+// another function) is diagnosed.
+std::optional<std::string> FunctionLowering::hiddenGlobal(const NamedDecl *D, SourceLocation Use) {
   if (!D->getIdentifier() || !BaseNames.count(D->getName().str()))
     return std::nullopt;
   const DeclContext *DC = D->getDeclContext()->getRedeclContext();
-  if (!DC->isFileContext())
+  if (DC->isFunctionOrMethod())
+    return std::nullopt; // declared in the body: in the partition's own scope
+  if (const auto *RD = dyn_cast<CXXRecordDecl>(DC);
+      RD && !RD->isDependentContext() && !RD->isLambda() && RD->getIdentifier())
+    return spellTypeId(Ctx.getRecordType(RD)) + "::";
+  if (!DC->isFileContext()) {
+    if (FirstPass)
+      Diags.report(Diag::Unsupported, Use)
+          << ("a use of '" + D->getNameAsString() +
+              "' that braid's frame would hide (its base class has a member of that name) and "
+              "that braidc cannot qualify")
+          << "qualify the name in the source, or rename it";
     return std::nullopt;
+  }
   // Named, non-inline namespaces only: members of anonymous and inline
   // namespaces are found through their enclosing namespace.
-  std::string Q = "::";
   std::vector<std::string> Parts;
   for (; DC && !DC->isTranslationUnit(); DC = DC->getParent())
     if (const auto *NS = dyn_cast<NamespaceDecl>(DC); NS && !NS->isAnonymousNamespace() && !NS->isInline())
       Parts.push_back(NS->getNameAsString());
+  std::string Q = "::";
   for (auto It = Parts.rbegin(); It != Parts.rend(); ++It)
     Q += *It + "::";
   return Q;
@@ -755,14 +859,48 @@ RewriteContext::ReturnEdit FunctionLowering::returnEdit(const ReturnStmt *R) {
   return {"return " + Finish, ")", false};
 }
 
-std::string FunctionLowering::jumpOut(const Stmt *S) {
+std::string FunctionLowering::jumpOut(const Stmt *S, bool Deferred) {
   bool IsBreak = isa<BreakStmt>(S);
   for (auto It = Leaps.rbegin(); It != Leaps.rend(); ++It) {
     if (!IsBreak && !It->IsLoop)
       continue;
-    return "{ " + leaveScopes(It->Depth) + E->jumpText(IsBreak ? It->Break : It->Continue) + " }";
+    return exitText(leaveScopes(It->Depth) + E->jumpText(IsBreak ? It->Break : It->Continue),
+                    Deferred);
   }
   throw InternalError("break or continue without an enclosing exploded loop");
+}
+
+// A jump out of copied code destroys the kept locals it leaves, then jumps
+// (returns the next partition). Where C++ objects of the copied statement
+// are still alive at the jump, that code runs after the statement instead,
+// reached by a `goto` out of it, so that C++ first destroys those objects
+// (inner first, [stmt.jump]):
+//   { Res inner; if (c) break; }   ->
+//   { Res inner; if (c) goto __braid_exit_3_0; }
+//   goto __braid_past_3;
+//   __braid_exit_3_0: { <destroy kept locals left> return __braid_step{L}; }
+//   __braid_past_3:;
+std::string FunctionLowering::exitText(const std::string &Code, bool Deferred) {
+  if (!Deferred || !Copying)
+    return "{ " + Code + " }";
+  std::string Label = "__braid_exit_" + std::to_string(Copying->Id) + "_" +
+                      std::to_string(Copying->Exits.size());
+  Copying->Exits.push_back(Code);
+  return "goto " + Label; // the source's own semicolon follows
+}
+
+void FunctionLowering::beginCopied() { Copying = CopiedExits{CopySerial++, {}}; }
+
+std::string FunctionLowering::endCopied(const std::string &BeforeEach) {
+  CopiedExits C = std::move(*Copying);
+  Copying.reset();
+  if (C.Exits.empty())
+    return "";
+  std::string Id = std::to_string(C.Id);
+  std::string Out = "goto __braid_past_" + Id + ";";
+  for (size_t I = 0; I < C.Exits.size(); ++I)
+    Out += "\n    __braid_exit_" + Id + "_" + std::to_string(I) + ": { " + BeforeEach + C.Exits[I] + " }";
+  return Out + "\n    __braid_past_" + Id + ":;";
 }
 
 std::optional<std::string> FunctionLowering::rethrow() {
@@ -787,7 +925,9 @@ void FunctionLowering::unsupported(SourceLocation Loc, const std::string &What) 
   Diags.report(Diag::Unsupported, Loc) << What << "rewrite the statement without it";
 }
 
-std::string FunctionLowering::gotoOut(const GotoStmt *S) { return gotoText(S->getLabel()); }
+std::string FunctionLowering::gotoOut(const GotoStmt *S, bool Deferred) {
+  return exitText(gotoCode(S->getLabel()), Deferred);
+}
 
 std::optional<std::string> FunctionLowering::bindingRef(const BindingDecl *BD) {
   auto It = BindingText.find(BD);
@@ -934,12 +1074,24 @@ std::string FunctionLowering::spellDependent(QualType T) {
   return T.getAsString(PP);
 }
 
+// A kept local is the member of its source name, so that copied code names
+// it unchanged, unless that member would hide something else the body
+// names: another kept local or a parameter of that name (shadowing), or an
+// entity declared outside the function that the body uses by that name (a
+// variable, function, type or template: inside the frame, unqualified
+// lookup finds the member first, also where the local's C++ scope has
+// ended). Then it is renamed, and its uses in copied code with it.
 std::string FunctionLowering::memberNameFor(const std::string &Source) {
-  if (!Source.empty() && MemberNames.insert(Source).second)
+  if (!Source.empty() && !OuterNames.count(Source) && MemberNames.insert(Source).second)
     return Source;
+  return inventedName(Source.empty() ? "tmp" : Source);
+}
+
+// Every name braidc invents starts with __braid_ (reserved to the
+// implementation), so it can neither capture nor hide a user's name.
+std::string FunctionLowering::inventedName(const std::string &What) {
   for (;;) {
-    std::string N = "__braid_" + (Source.empty() ? std::string("tmp") : Source) + "_" +
-                    std::to_string(Counter++);
+    std::string N = "__braid_" + What + "_" + std::to_string(Counter++);
     if (MemberNames.insert(N).second)
       return N;
   }
@@ -1113,8 +1265,13 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
 void FunctionLowering::lowerVerbatim(const Stmt *S) {
   if (isa<NullStmt>(S))
     return;
+  beginCopied();
   user(S->getBeginLoc(), Rewriter.statement(S));
+  if (std::string Exits = endCopied(); !Exits.empty())
+    E->tool(Exits, true);
   const Stmt *Last = S;
+  while (const auto *A = dyn_cast<AttributedStmt>(Last))
+    Last = A->getSubStmt();
   if (const auto *EWC = dyn_cast<ExprWithCleanups>(Last))
     Last = EWC->getSubExpr();
   if (isa<ReturnStmt>(Last) || isa<CXXThrowExpr>(Last) || isa<BreakStmt>(Last) ||
@@ -1307,7 +1464,15 @@ void FunctionLowering::lowerReturn(const ReturnStmt *S) {
   E->terminate("", true);
 }
 
-std::string FunctionLowering::lowerCondition(const VarDecl *CondVar, const Expr *Cond) {
+// The condition of if/while/for/do is contextually converted to bool
+// ([stmt.pre]/4: direct-initialization, so an explicit operator bool
+// counts); a switch's is converted to an integral or enumeration type and
+// promoted ([stmt.switch]/2), the type Sema gave the condition: copy-
+// initialization from the source expression makes the same implicit
+// conversion. A dependent switch condition (in a template) keeps its own
+// type, decayed, and the switch converts that.
+std::string FunctionLowering::lowerCondition(const VarDecl *CondVar, const Expr *Cond,
+                                             bool Switch) {
   if (CondVar) {
     lowerVarDecl(CondVar, nullptr);
     return accessText(CondVar);
@@ -1318,7 +1483,13 @@ std::string FunctionLowering::lowerCondition(const VarDecl *CondVar, const Expr 
     return Text;
   // The value must be computed before the temporaries die.
   std::string Var = "__braid_cond_" + std::to_string(Counter++);
-  user(Cond->getBeginLoc(), "const bool " + Var + "(" + Text + ");");
+  if (!Switch)
+    user(Cond->getBeginLoc(), "const bool " + Var + "(" + Text + ");");
+  else if (Cond->isTypeDependent())
+    user(Cond->getBeginLoc(), "const auto " + Var + " = " + Text + ";");
+  else
+    user(Cond->getBeginLoc(), "const " + spell(Cond->getType().getUnqualifiedType()) + " " + Var +
+                                  " = " + Text + ";");
   endFullExpr(FE);
   return Var;
 }
@@ -1443,9 +1614,8 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   if (const auto *EWC = dyn_cast<ExprWithCleanups>(RW))
     RW = EWC->getSubExpr();
   bool Temporary = RW->isPRValue() || isa<MaterializeTemporaryExpr>(RW->IgnoreParens());
-  unsigned N = Counter++;
   KeptVar RV;
-  RV.Member = memberNameFor("range" + std::to_string(N));
+  RV.Member = inventedName("range");
   RV.Pointer = !Temporary;
   QualType RT = Range->getType().getNonReferenceType();
   if (Temporary)
@@ -1482,7 +1652,7 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   }
   auto Iter = [&](const char *Name, const Stmt *DS, const char *Fn) {
     KeptVar IV;
-    IV.Member = memberNameFor(std::string(Name) + std::to_string(N));
+    IV.Member = inventedName(Name);
     if (DependentRange) {
       IV.Type = "decltype(::braid::detail::" + std::string(Fn) + "(::std::declval<" + Kept[RI].Type + "&>()))";
       IV.NeedsDestroy = true;
@@ -1531,7 +1701,7 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   pushScope();
   if (S->getInit())
     lowerStmt(S->getInit());
-  std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+  std::string C = lowerCondition(S->getConditionVariable(), S->getCond(), /*Switch=*/true);
   const auto *Body = dyn_cast<CompoundStmt>(S->getBody());
   if (!Body) {
     if (FirstPass)
@@ -1543,8 +1713,7 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   // The labels, in body order; every SwitchCase must be found here.
   std::map<const SwitchCase *, int> Labels;
   for (const Stmt *Child : Body->body())
-    for (const auto *SC = dyn_cast<SwitchCase>(Child); SC;
-         SC = dyn_cast<SwitchCase>(SC->getSubStmt()))
+    for (const SwitchCase *SC = caseLabel(Child); SC; SC = caseLabel(SC->getSubStmt()))
       Labels[SC] = E->newLabel();
   for (const SwitchCase *SC = S->getSwitchCaseList(); SC; SC = SC->getNextSwitchCase())
     if (!Labels.count(SC)) {
@@ -1557,8 +1726,7 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   std::string Dispatch = "switch (" + C + ") {";
   bool HasDefault = false;
   for (const Stmt *Child : Body->body())
-    for (const auto *SC = dyn_cast<SwitchCase>(Child); SC;
-         SC = dyn_cast<SwitchCase>(SC->getSubStmt())) {
+    for (const SwitchCase *SC = caseLabel(Child); SC; SC = caseLabel(SC->getSubStmt())) {
       if (const auto *CS = dyn_cast<CaseStmt>(SC)) {
         Dispatch += " case " + Rewriter.text(CS->getLHS());
         if (CS->getRHS())
@@ -1581,7 +1749,7 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   Leaps.push_back({false, Break, -1, Depth});
   for (const Stmt *Child : Body->body()) {
     const Stmt *X = Child;
-    while (const auto *SC = dyn_cast<SwitchCase>(X)) {
+    while (const SwitchCase *SC = caseLabel(X)) {
       markHere(Labels[SC], SC->getKeywordLoc(), "label");
       X = SC->getSubStmt();
     }
@@ -1635,6 +1803,9 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
               " = ::std::move(this->::braid::detail::sp_core::raised_);",
           true);
   E->tool("try { ::std::rethrow_exception(" + Exc + "); }", true);
+  // Jumps out of the copied handlers leave the whole try statement first:
+  // C++ ends the handled exception there (Exc still refers to it).
+  beginCopied();
   for (unsigned I = 0; I < S->getNumHandlers(); ++I) {
     const CXXCatchStmt *H = S->getHandler(I);
     if (!F.contains(H->getHandlerBlock())) {
@@ -1643,7 +1814,7 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
     }
     Exploded X{H, E->newLabel(), -1, -1};
     KeptVar Holder;
-    Holder.Member = memberNameFor("exception");
+    Holder.Member = inventedName("exception");
     Holder.Type = "::std::exception_ptr";
     Holder.NeedsDestroy = true;
     X.Holder = addKept(Holder);
@@ -1670,6 +1841,8 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
     user(H->getCatchLoc(), Clause + Bind + " " + E->jumpText(X.Label) + " }");
     Parked.push_back(X);
   }
+  if (std::string Exits = endCopied(Exc + " = nullptr; "); !Exits.empty())
+    E->tool(Exits, true);
   E->terminate(E->jumpText(End), true);
   for (const Exploded &X : Parked) {
     pushScope();
@@ -1818,7 +1991,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
         Get = Q + "get<" + Idx + ">(" + Whole + ")";
       }
       KeptVar HV;
-      HV.Member = memberNameFor(B->getNameAsString());
+      HV.Member = inventedName(B->getNameAsString());
       HV.Pointer = !HExt;
       QualType HT = H->getType().getNonReferenceType();
       HV.Type = spell(HT);
@@ -1865,7 +2038,7 @@ void FunctionLowering::lowerLabel(const LabelStmt *S) {
 
 // goto L;  ->  { destroy the kept locals of the scopes the jump leaves; jump L }
 void FunctionLowering::lowerGoto(const GotoStmt *S) {
-  user(S->getGotoLoc(), gotoText(S->getLabel()));
+  user(S->getGotoLoc(), "{ " + gotoCode(S->getLabel()) + " }");
   E->terminate("", true); // the user's own jump ends the partition
 }
 
@@ -1877,7 +2050,7 @@ void FunctionLowering::lowerGoto(const GotoStmt *S) {
 // local of a common scope (Sema rejects that), and a jump into a scope may
 // only pass trivially destructible locals without initializer: their
 // storage is there, with no alive flag to set.
-std::string FunctionLowering::gotoText(const LabelDecl *LD) {
+std::string FunctionLowering::gotoCode(const LabelDecl *LD) {
   int L = labelFor(LD);
   const LabelAt &A = Labels[LD];
   const std::vector<int> *Path = nullptr;
@@ -1898,7 +2071,7 @@ std::string FunctionLowering::gotoText(const LabelDecl *LD) {
           Out += T + " ";
       }
     }
-  return "{ " + Out + E->jumpText(L) + " }";
+  return Out + E->jumpText(L);
 }
 
 int FunctionLowering::labelFor(const LabelDecl *LD) {
@@ -2099,6 +2272,55 @@ bool tempTypeKeepable(QualType T) {
   if (const CXXRecordDecl *RD = T->getAsCXXRecordDecl())
     if (RD->isLambda() || RD->isLocalClass() ||
         (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl()))
+      return false;
+  return true;
+}
+
+/// True when a value of type \p T cannot refer to another object's storage:
+/// no pointer or reference in it (scalars, enumerations, classes of such
+/// members) except the owning ones of the standard containers, strings,
+/// optionals, tuples and smart pointers (what they point to is their own).
+bool cannotReferToTemporaries(QualType T, unsigned Depth = 0) {
+  if (Depth > 16)
+    return false;
+  T = T.getCanonicalType();
+  if (T->isReferenceType() || T->isPointerType() || T->isMemberPointerType() ||
+      T->isDependentType())
+    return false;
+  if (const ArrayType *AT = T->getAsArrayTypeUnsafe())
+    return cannotReferToTemporaries(AT->getElementType(), Depth + 1);
+  if (T->isVoidType() || T->isArithmeticType() || T->isEnumeralType() || T->isNullPtrType())
+    return true;
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition())
+    return false;
+  if (const auto *CTS = dyn_cast<ClassTemplateSpecializationDecl>(RD);
+      CTS && CTS->isInStdNamespace() && CTS->getIdentifier()) {
+    static const std::set<std::string> Owning = {
+        "basic_string", "vector", "deque", "list", "forward_list", "map", "multimap", "set",
+        "multiset", "unordered_map", "unordered_multimap", "unordered_set", "unordered_multiset",
+        "optional", "pair", "tuple", "variant", "array", "unique_ptr", "shared_ptr",
+        "allocator", "char_traits", "less", "hash", "equal_to", "default_delete"};
+    if (!Owning.count(CTS->getName().str()))
+      return false;
+    for (const TemplateArgument &A : CTS->getTemplateArgs().asArray()) {
+      if (A.getKind() == TemplateArgument::Type && !cannotReferToTemporaries(A.getAsType(), Depth + 1))
+        return false;
+      if (A.getKind() == TemplateArgument::Pack)
+        for (const TemplateArgument &P : A.pack_elements())
+          if (P.getKind() == TemplateArgument::Type &&
+              !cannotReferToTemporaries(P.getAsType(), Depth + 1))
+            return false;
+    }
+    return true;
+  }
+  if (RD->isLambda() || RD->getNumVBases() > 0)
+    return false;
+  for (const CXXBaseSpecifier &B : RD->bases())
+    if (!cannotReferToTemporaries(B.getType(), Depth + 1))
+      return false;
+  for (const FieldDecl *FD : RD->fields())
+    if (!cannotReferToTemporaries(FD->getType(), Depth + 1))
       return false;
   return true;
 }
@@ -2319,7 +2541,7 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
       continue;
     }
     KeptVar T;
-    T.Member = memberNameFor("");
+    T.Member = inventedName("tmp");
     T.Type = U;
     T.NeedsDestroy = destroys(VT);
     int K = addKept(T);
@@ -2340,7 +2562,7 @@ void FunctionLowering::lowerShortCircuit(const BinaryOperator *BO, FullExpr &FE)
   collectParks(BO->getLHS(), L);
   lowerSteps(L, FE);
   KeptVar V;
-  V.Member = memberNameFor("cond");
+  V.Member = inventedName("cond");
   V.Type = "bool";
   int K = addKept(V);
   std::string Var = "this->" + Kept[K].Member;
@@ -2419,7 +2641,7 @@ void FunctionLowering::lowerConditional(const ConditionalOperator *CO, FullExpr 
 // the value of type \p T, or a pointer to it when \p Pointer (a glvalue).
 int FunctionLowering::addTemp(QualType T, bool Pointer, FullExpr &FE) {
   KeptVar V;
-  V.Member = memberNameFor("");
+  V.Member = inventedName("tmp");
   V.Pointer = Pointer;
   V.Type = spell(Pointer ? T : T.getUnqualifiedType());
   V.NeedsDestroy = !Pointer && destroys(T);
@@ -2531,10 +2753,13 @@ void FunctionLowering::lowerSpill(const Expr *A, FullExpr &FE) {
 // each one becomes a kept temporary (hoistTemporaries). \p SkipTop: Part is a
 // prvalue whose own object the caller constructs (or a parameter's).
 std::string FunctionLowering::partText(const Expr *Part, FullExpr &FE, bool SkipTop) {
+  bool Saved = PartValueOwnsItself;
+  PartValueOwnsItself = Part->isPRValue() && cannotReferToTemporaries(Part->getType());
   if (SkipTop)
     hoistInside(Part, FE);
   else
     hoistTemporaries(Part, FE);
+  PartValueOwnsItself = Saved;
   return Rewriter.text(Part);
 }
 
@@ -2650,10 +2875,17 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
       return -1; // a park's value or a lowered operator: already kept
   hoistChildren(Chain.back(), FE);
   QualType T = M->getType();
+  // A temporary the frame cannot declare (a closure called at once, a
+  // local class, the array of an initializer list) whose destruction is
+  // unobservable stays a C++ temporary of the generated statement when
+  // nothing read after the park can refer to it: it then ends before the
+  // park instead of after, which no program can tell.
+  if (!tempTypeKeepable(T) && !destroys(T) && PartValueOwnsItself)
+    return -1;
   if (!keepableTemp(T, M->getBeginLoc()))
     return -1;
   KeptVar V;
-  V.Member = memberNameFor("");
+  V.Member = inventedName("tmp");
   V.Type = spell(T.getUnqualifiedType());
   V.NeedsDestroy = destroys(T);
   const Expr *Sub = isa<MaterializeTemporaryExpr>(M)

@@ -63,15 +63,16 @@ public:
   std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
                                     bool Escapes) override;
   std::optional<std::string> keptAccess(const clang::VarDecl *VD) override;
-  std::optional<std::string> hiddenGlobal(const clang::NamedDecl *D) override;
+  std::optional<std::string> hiddenGlobal(const clang::NamedDecl *D,
+                                          clang::SourceLocation Use) override;
   std::optional<std::string> parkValue(const clang::Expr *Park) override;
   ReturnEdit returnEdit(const clang::ReturnStmt *R) override;
-  std::string jumpOut(const clang::Stmt *BreakOrContinue) override;
+  std::string jumpOut(const clang::Stmt *BreakOrContinue, bool Deferred) override;
   std::optional<std::string> rethrow() override;
   std::optional<std::string> self() override;
   void unsupported(clang::SourceLocation Loc, const std::string &What) override;
   std::optional<std::string> bindingRef(const clang::BindingDecl *BD) override;
-  std::string gotoOut(const clang::GotoStmt *S) override;
+  std::string gotoOut(const clang::GotoStmt *S, bool Deferred) override;
 
 private:
   struct Scope {
@@ -117,8 +118,15 @@ private:
                           std::optional<std::string> InitOverride);
   void lowerLabel(const clang::LabelStmt *S);
   void lowerGoto(const clang::GotoStmt *S);
-  /// `{ <destroy what the jump leaves> return __braid_step{L}; }`.
-  std::string gotoText(const clang::LabelDecl *LD);
+  /// `<destroy what the jump leaves> return __braid_step{L};`.
+  std::string gotoCode(const clang::LabelDecl *LD);
+  /// A jump out of copied code (see the .cpp): \p Code in braces, or, when
+  /// \p Deferred, a goto to it after the copied statement.
+  std::string exitText(const std::string &Code, bool Deferred);
+  /// Around the rewriting of one copied statement: endCopied returns the
+  /// deferred exits to write after it (each preceded by \p BeforeEach).
+  void beginCopied();
+  std::string endCopied(const std::string &BeforeEach = "");
   int labelFor(const clang::LabelDecl *LD);
   /// Statements around a label that a goto outside them jumps to: lowered
   /// (not copied) so the label starts a partition.
@@ -140,7 +148,8 @@ private:
   /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.
   void branchUnless(const std::string &Cond, clang::SourceLocation Loc, int False, size_t Depth);
   /// The condition of if/while/for/switch: its variable or expression.
-  std::string lowerCondition(const clang::VarDecl *CondVar, const clang::Expr *Cond);
+  std::string lowerCondition(const clang::VarDecl *CondVar, const clang::Expr *Cond,
+                             bool Switch = false);
   // Parts of a full-expression evaluated before a park (case 26 and the
   // operators of transform-cases 21-24).
   std::string partText(const clang::Expr *Part, FullExpr &FE, bool SkipTop);
@@ -159,6 +168,10 @@ private:
   /// A frame temporary of the current full-expression (see the .cpp).
   int addTemp(clang::QualType T, bool Pointer, FullExpr &FE);
   std::string memberNameFor(const std::string &Source);
+  /// A fresh `__braid_<What>_<n>` member name.
+  std::string inventedName(const std::string &What);
+  /// The names the body uses for entities other than its own locals.
+  void collectOuterNames();
   std::string spell(clang::QualType T);
   /// spell() without the type_identity_t wrapping of declarator syntax.
   std::string spellTypeId(clang::QualType T);
@@ -206,6 +219,10 @@ private:
   /// name and definition (from decltype of the parameter).
   /// Keyed by the parameter's depth and index.
   std::map<std::pair<unsigned, unsigned>, std::pair<std::string, std::string>> InventedAliases;
+  /// Names the body uses for what is not one of its local variables (an
+  /// entity declared outside the function, a type, a template): a kept
+  /// local of such a name is renamed (memberNameFor).
+  std::set<std::string> OuterNames;
   /// Names declared by the frame's base classes (sp_frame, sp_core, process).
   std::set<std::string> BaseNames;
 
@@ -219,6 +236,9 @@ private:
   /// A kept reference being bound must bind an lvalue of its type (the loop
   /// variable of a range-for over a dependent range).
   bool LvalueOnlyRef = false;
+  /// The piece of a full-expression being hoisted (partText) is a value
+  /// that cannot refer to the temporaries made while evaluating it.
+  bool PartValueOwnsItself = false;
   std::unique_ptr<Emitter> E;
   std::vector<KeptVar> Kept;
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;
@@ -227,6 +247,13 @@ private:
   std::vector<Scope> Scopes;
   std::vector<Leap> Leaps;
   std::vector<std::string> Handlers; // exception holders of exploded handlers
+  /// The deferred exits of the copied statement being rewritten.
+  struct CopiedExits {
+    unsigned Id;
+    std::vector<std::string> Exits;
+  };
+  std::optional<CopiedExits> Copying;
+  unsigned CopySerial = 0;
   int CurRegion = -1;
   llvm::DenseMap<const clang::Expr *, std::string> ParkValues;
   llvm::DenseSet<const clang::Expr *> Spilled;

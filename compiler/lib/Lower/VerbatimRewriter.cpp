@@ -8,6 +8,7 @@
 #include "Analysis/ParkFinder.h"
 #include "Diag/InternalError.h"
 
+#include "clang/AST/Attr.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -60,7 +61,12 @@ public:
         replaceRange(E->getBeginLoc(), E->getEndLoc(), *V, "an evaluated operand");
         return true;
       }
-    return Base::TraverseStmt(S);
+    if (!S)
+      return true;
+    Path.push_back(S);
+    bool R = Base::TraverseStmt(S);
+    Path.pop_back();
+    return R;
   }
 
   bool TraverseCallExpr(CallExpr *CE) {
@@ -103,20 +109,19 @@ public:
         U = FTD->getTemplatedDecl();
       if (U->getDeclContext()->isFunctionOrMethod() || U->isCXXClassMember())
         return true;
-      std::optional<std::string> This = RC.hiddenGlobal(U);
+      std::optional<std::string> This = RC.hiddenGlobal(U, E->getNameLoc());
       if (!This || (Q && *Q != *This))
         return true;
       Q = This;
     }
-    insertBefore(E->getNameLoc(), *Q, "a name hidden in the frame");
+    qualify(E->getNameLoc(), *Q);
     return true;
   }
 
   bool VisitDeclRefExpr(DeclRefExpr *E) {
-    if (!E->hasQualifier() && !E->getDecl()->getDeclContext()->isFunctionOrMethod() &&
-        !E->getDecl()->isCXXClassMember())
-      if (std::optional<std::string> Q = RC.hiddenGlobal(E->getDecl()))
-        insertBefore(E->getLocation(), *Q, "a name hidden in the frame");
+    if (!E->hasQualifier() && !E->getDecl()->getDeclContext()->isFunctionOrMethod())
+      if (std::optional<std::string> Q = RC.hiddenGlobal(E->getDecl(), E->getLocation()))
+        qualify(E->getLocation(), *Q);
     if (const auto *BD = dyn_cast<BindingDecl>(E->getDecl())) {
       if (!InitCaptured.count(BD))
         if (std::optional<std::string> R = RC.bindingRef(BD))
@@ -129,6 +134,30 @@ public:
     if (std::optional<std::string> R = RC.varRef(VD, LambdaDepth > 0, escapes(E)))
       replaceRange(E->getBeginLoc(), E->getEndLoc(), *R, "a local kept in the frame");
     return true;
+  }
+
+  // Types and templates named without a qualifier or a class-key (a user
+  // type `state` or `table`) are hidden the same way.
+  bool TraverseElaboratedTypeLoc(ElaboratedTypeLoc TL) {
+    if (TL.getQualifierLoc() || TL.getTypePtr()->getKeyword() != ElaboratedTypeKeyword::None)
+      QualifiedNames.insert({TL.getNamedTypeLoc().getTypePtr(), TL.getNamedTypeLoc().getOpaqueData()});
+    return Base::TraverseElaboratedTypeLoc(TL);
+  }
+  bool VisitTagTypeLoc(TagTypeLoc TL) { return typeName(TL, TL.getDecl(), TL.getNameLoc()); }
+  bool VisitTypedefTypeLoc(TypedefTypeLoc TL) {
+    return typeName(TL, TL.getTypedefNameDecl(), TL.getNameLoc());
+  }
+  bool VisitInjectedClassNameTypeLoc(InjectedClassNameTypeLoc TL) {
+    return typeName(TL, TL.getDecl(), TL.getNameLoc());
+  }
+  bool VisitUsingTypeLoc(UsingTypeLoc TL) {
+    return typeName(TL, TL.getFoundDecl()->getTargetDecl(), TL.getNameLoc());
+  }
+  bool VisitTemplateSpecializationTypeLoc(TemplateSpecializationTypeLoc TL) {
+    return typeName(TL, TL.getTypePtr()->getTemplateName().getAsTemplateDecl(), TL.getTemplateNameLoc());
+  }
+  bool VisitDeducedTemplateSpecializationTypeLoc(DeducedTemplateSpecializationTypeLoc TL) {
+    return typeName(TL, TL.getTypePtr()->getTemplateName().getAsTemplateDecl(), TL.getTemplateNameLoc());
   }
 
   bool VisitMemberExpr(MemberExpr *E) {
@@ -174,12 +203,13 @@ public:
 
   bool VisitBreakStmt(BreakStmt *S) {
     if (LambdaDepth == 0 && BreakDepth == 0)
-      replaceRange(S->getBreakLoc(), S->getBreakLoc(), RC.jumpOut(S), "'break'");
+      replaceRange(S->getBreakLoc(), S->getBreakLoc(), RC.jumpOut(S, objectsAlive()), "'break'");
     return true;
   }
   bool VisitContinueStmt(ContinueStmt *S) {
     if (LambdaDepth == 0 && ContinueDepth == 0)
-      replaceRange(S->getContinueLoc(), S->getContinueLoc(), RC.jumpOut(S), "'continue'");
+      replaceRange(S->getContinueLoc(), S->getContinueLoc(), RC.jumpOut(S, objectsAlive()),
+                   "'continue'");
     return true;
   }
   bool VisitCXXThrowExpr(CXXThrowExpr *E) {
@@ -192,7 +222,26 @@ public:
     SourceLocation L = SM.getExpansionLoc(S->getLabel()->getLocation());
     unsigned Off = SM.getFileOffset(L);
     if ((SM.getFileID(L) != File || Off < RootBegin || Off >= RootEnd) && LambdaDepth == 0)
-      replaceRange(S->getGotoLoc(), S->getLabelLoc(), RC.gotoOut(S), "'goto'");
+      replaceRange(S->getGotoLoc(), S->getLabelLoc(), RC.gotoOut(S, objectsAlive()), "'goto'");
+    return true;
+  }
+  // Statement attributes that would not mean the same, or not compile, in
+  // the generated code are dropped (C++ lets an implementation ignore
+  // them): `[[fallthrough]];` whose switch is not copied with it (an
+  // exploded switch falls through by jumping; a fallthrough outside any
+  // switch is ill-formed), and `[[clang::musttail]]` on a return that
+  // becomes `return finish_with(...)`. The others ([[likely]],
+  // [[unlikely]], [[assume]], vendor hints) are kept.
+  bool VisitAttributedStmt(AttributedStmt *S) {
+    bool Drop = false;
+    for (const Attr *A : S->getAttrs()) {
+      if (isa<FallThroughAttr>(A) && SwitchDepth == 0)
+        Drop = true;
+      if (isa<MustTailAttr>(A) && LambdaDepth == 0)
+        Drop = true;
+    }
+    if (Drop)
+      eraseBetween(S->getBeginLoc(), S->getSubStmt()->getBeginLoc(), "a statement attribute");
     return true;
   }
   bool VisitIndirectGotoStmt(IndirectGotoStmt *S) {
@@ -208,7 +257,7 @@ public:
     return R;                                                                              \
   }
 #define BRAIDC_LOOP(OP) (OP BreakDepth, OP ContinueDepth)
-#define BRAIDC_SWITCH(OP) (OP BreakDepth)
+#define BRAIDC_SWITCH(OP) (OP BreakDepth, OP SwitchDepth)
 #define BRAIDC_CATCH(OP) (OP CatchDepth)
   BRAIDC_DEPTH(WhileStmt, BRAIDC_LOOP)
   BRAIDC_DEPTH(DoStmt, BRAIDC_LOOP)
@@ -279,11 +328,13 @@ public:
       }
     }
     ++LambdaDepth;
-    unsigned SavedBreak = BreakDepth, SavedContinue = ContinueDepth, SavedCatch = CatchDepth;
+    unsigned SavedBreak = BreakDepth, SavedContinue = ContinueDepth, SavedCatch = CatchDepth,
+             SavedSwitch = SwitchDepth;
     bool R = TraverseStmt(LE->getBody());
     BreakDepth = SavedBreak;
     ContinueDepth = SavedContinue;
     CatchDepth = SavedCatch;
+    SwitchDepth = SavedSwitch;
     --LambdaDepth;
     for (const ValueDecl *VD : Added)
       InitCaptured.erase(VD);
@@ -291,6 +342,75 @@ public:
   }
 
 private:
+  /// Whether a C++ object of the copied statement is alive at the jump being
+  /// visited (the last node of Path): a local with a destructor declared
+  /// before it in an enclosing block, one of an enclosing statement's
+  /// init-statement, condition or range, or the exception of an enclosing
+  /// handler. Approximate upward (a block's declarations are counted when
+  /// they precede the jump's branch of it): the deferred form is then used
+  /// where the direct one would have done.
+  bool objectsAlive() const {
+    for (size_t I = 0; I + 1 < Path.size(); ++I) {
+      const Stmt *S = Path[I], *Child = Path[I + 1];
+      if (isa<CXXCatchStmt>(S))
+        return true;
+      if (const auto *CS = dyn_cast<CompoundStmt>(S)) {
+        for (const Stmt *C : CS->body()) {
+          if (C == Child)
+            break;
+          if (declaresObject(C))
+            return true;
+        }
+        continue;
+      }
+      if (const auto *If = dyn_cast<IfStmt>(S))
+        if (declaresObject(If->getInit()) || declaresObject(If->getConditionVariableDeclStmt()))
+          return true;
+      if (const auto *Sw = dyn_cast<SwitchStmt>(S))
+        if (declaresObject(Sw->getInit()) || declaresObject(Sw->getConditionVariableDeclStmt()))
+          return true;
+      if (const auto *W = dyn_cast<WhileStmt>(S))
+        if (declaresObject(W->getConditionVariableDeclStmt()))
+          return true;
+      if (const auto *Fo = dyn_cast<ForStmt>(S))
+        if (declaresObject(Fo->getInit()) || declaresObject(Fo->getConditionVariableDeclStmt()))
+          return true;
+      if (const auto *RF = dyn_cast<CXXForRangeStmt>(S))
+        if (declaresObject(RF->getInit()) || declaresObject(RF->getRangeStmt()) ||
+            declaresObject(RF->getLoopVarStmt()))
+          return true;
+    }
+    return false;
+  }
+
+  /// A declaration statement of a local whose end of life runs code: a
+  /// class with a destructor, or a reference extending such a temporary.
+  static bool declaresObject(const Stmt *S) {
+    const auto *DS = dyn_cast_or_null<DeclStmt>(S);
+    if (!DS)
+      return false;
+    for (const Decl *D : DS->decls()) {
+      const auto *VD = dyn_cast<VarDecl>(D);
+      if (!VD || !VD->hasLocalStorage())
+        continue;
+      QualType T = VD->getType();
+      if (!T->isReferenceType()) {
+        if (T->isDependentType() || T.isDestructedType() != QualType::DK_none)
+          return true;
+        continue;
+      }
+      const Expr *I = VD->getInit();
+      if (const auto *EWC = dyn_cast_or_null<ExprWithCleanups>(I))
+        I = EWC->getSubExpr();
+      if (I && isa<MaterializeTemporaryExpr>(I->IgnoreParens()) &&
+          (T->isDependentType() || T.getNonReferenceType().isDestructedType() != QualType::DK_none))
+        return true;
+      if (T->isDependentType())
+        return true;
+    }
+    return false;
+  }
+
   /// A use "escapes" unless it only reads the value or assigns to it: the
   /// address may then outlive the run (a pointer, a reference binding, a
   /// member call), so the local cannot stay a plain C++ local.
@@ -309,15 +429,31 @@ private:
           Node = IC;
           continue;
         }
+        // An element of a local array (`a[i]`) is part of it, like a member.
+        if (IC->getCastKind() == CK_ArrayToPointerDecay) {
+          DynTypedNodeList Up = Ctx.getParents(*IC);
+          const auto *ASE = Up.size() == 1 ? Up[0].get<ArraySubscriptExpr>() : nullptr;
+          if (ASE && ASE->getBase() == IC) {
+            Node = ASE;
+            continue;
+          }
+        }
         return IC->getCastKind() != CK_LValueToRValue;
       }
       if (const auto *BO = Parents[0].get<BinaryOperator>())
         return !(BO->isAssignmentOp() && BO->getLHS()->IgnoreParens() == Node);
       if (const auto *UO = Parents[0].get<UnaryOperator>())
         return !UO->isIncrementDecrementOp();
-      // A member function called on the object (also an operator such as
-      // a closure's operator()) uses its address only during the call.
       if (const auto *ME = Parents[0].get<MemberExpr>()) {
+        // A data member of the object (`p.a`) is part of it: what is done
+        // with the member decides, as for the object itself.
+        if (!ME->isArrow() && ME->getBase() == Node &&
+            isa<FieldDecl>(ME->getMemberDecl())) {
+          Node = ME;
+          continue;
+        }
+        // A member function called on the object (also an operator such as
+        // a closure's operator()) uses its address only during the call.
         DynTypedNodeList Up = Ctx.getParents(*ME);
         return !(ME->getBase()->IgnoreParenImpCasts() == E && Up.size() == 1 &&
                  Up[0].get<CXXMemberCallExpr>());
@@ -360,6 +496,30 @@ private:
       return;
     Edits.push_back({*OB, tokenEnd(E, *OE), std::move(Text), Seq++});
   }
+  bool typeName(TypeLoc TL, const NamedDecl *D, SourceLocation NameLoc) {
+    if (!D || QualifiedNames.count({TL.getTypePtr(), TL.getOpaqueData()}))
+      return true;
+    if (D->getDeclContext()->isFunctionOrMethod())
+      return true;
+    if (std::optional<std::string> Q = RC.hiddenGlobal(D, NameLoc))
+      qualify(NameLoc, *Q);
+    return true;
+  }
+
+  /// Inserts \p Q before the name at \p Loc, once: declarators that share
+  /// a type (`state a, b;`) visit its name once per declarator.
+  void qualify(SourceLocation Loc, const std::string &Q) {
+    if (!Loc.isMacroID() && !Qualified.insert(SM.getFileOffset(Loc)).second)
+      return;
+    insertBefore(Loc, Q, "a name hidden in the frame");
+  }
+
+  /// Removes the text from \p B up to (not including) the token at \p E.
+  void eraseBetween(SourceLocation B, SourceLocation E, const char *What) {
+    std::optional<unsigned> OB = offsetOf(B, What), OE = offsetOf(E, What);
+    if (OB && OE)
+      Edits.push_back({*OB, *OE, "", Seq++});
+  }
   void insertBefore(SourceLocation L, std::string Text, const char *What) {
     if (std::optional<unsigned> O = offsetOf(L, What))
       Edits.push_back({*O, *O, std::move(Text), Seq++});
@@ -377,8 +537,14 @@ private:
   FileID File;
   unsigned RootBegin, RootEnd;
   unsigned Seq = 0;
-  unsigned BreakDepth = 0, ContinueDepth = 0, CatchDepth = 0, LambdaDepth = 0;
+  unsigned BreakDepth = 0, ContinueDepth = 0, CatchDepth = 0, LambdaDepth = 0, SwitchDepth = 0;
   std::set<const ValueDecl *> InitCaptured;
+  /// The statements from the root down to the one being visited.
+  std::vector<const Stmt *> Path;
+  /// Type names written with a qualifier or class-key (not hidden).
+  std::set<std::pair<const Type *, void *>> QualifiedNames;
+  /// Offsets of the names already qualified.
+  std::set<unsigned> Qualified;
 };
 
 bool needsSemicolon(const Stmt *S) {

@@ -36,9 +36,12 @@ public:
   /// \p Escapes: the use does more than read or assign the value.
   virtual std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
                                             bool Escapes) = 0;
-  /// A qualifier for an unqualified use of a namespace-scope name that a
-  /// member of the frame's base classes would hide (nothing otherwise).
-  virtual std::optional<std::string> hiddenGlobal(const clang::NamedDecl *D) = 0;
+  /// A qualifier for an unqualified use (at \p Use) of an entity declared
+  /// outside the function (a variable, function, enumerator, type or
+  /// template) whose name a member of the frame's base classes would hide
+  /// (nothing otherwise).
+  virtual std::optional<std::string> hiddenGlobal(const clang::NamedDecl *D,
+                                                  clang::SourceLocation Use) = 0;
   /// How code reaches a local kept in the frame (nothing when not kept).
   virtual std::optional<std::string> keptAccess(const clang::VarDecl *VD) = 0;
   /// The value of an already lowered park (or short-circuit operator).
@@ -51,8 +54,12 @@ public:
     bool DropValue = false;
   };
   virtual ReturnEdit returnEdit(const clang::ReturnStmt *R) = 0;
-  /// break/continue that leaves the verbatim statement.
-  virtual std::string jumpOut(const clang::Stmt *BreakOrContinue) = 0;
+  /// break/continue that leaves the verbatim statement. \p Deferred: C++
+  /// objects of the copied statement are alive at the jump (a local with a
+  /// destructor, a handler's exception): they must be destroyed, by leaving
+  /// the copied statement the C++ way, before the kept locals the jump
+  /// leaves ([stmt.jump]: reverse order of construction).
+  virtual std::string jumpOut(const clang::Stmt *BreakOrContinue, bool Deferred) = 0;
   /// `throw;` outside any catch of the verbatim statement (empty: keep).
   virtual std::optional<std::string> rethrow() = 0;
   /// The name of the frame's pointer to the object (member functions).
@@ -63,8 +70,9 @@ public:
   /// A use of a structured binding whose object is kept in the frame: the
   /// access to its member, element or tuple-like variable (nothing: keep).
   virtual std::optional<std::string> bindingRef(const clang::BindingDecl *BD) = 0;
-  /// `goto L;` whose label is outside the verbatim statement: destroy + jump.
-  virtual std::string gotoOut(const clang::GotoStmt *S) = 0;
+  /// `goto L;` whose label is outside the verbatim statement: destroy + jump
+  /// (\p Deferred as for jumpOut).
+  virtual std::string gotoOut(const clang::GotoStmt *S, bool Deferred) = 0;
 };
 
 /// Produces the text of one statement or expression with the edits above.

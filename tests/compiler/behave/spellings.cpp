@@ -41,8 +41,8 @@ namespace {
 // iterator and a written one kept across a park.
 // expected-member {{::std::map<::std::string, int> m;}}
 // expected-member {{::std::string key;}}
-// expected-member {{::std::map<::std::string, int>* range0 = nullptr;}}
-// expected-member {{::std::map<::std::basic_string<char>, int>::iterator begin0;}}
+// expected-member {{::std::map<::std::string, int>* __braid_range_0 = nullptr;}}
+// expected-member {{::std::map<::std::basic_string<char>, int>::iterator __braid_begin_1;}}
 // expected-member {{::std::pair<const ::std::basic_string<char>, int>* kv = nullptr;}}
 // expected-member {{::std::map<::std::basic_string<char>, int>::iterator it;}}
 // expected-member {{::std::map<::std::string, int>::iterator first;}}
@@ -57,9 +57,12 @@ BRAID_SP task<std::string> tally(std::map<std::string, int> m, std::string key, 
 }
 
 // Kept locals named `label`, `map`, `string` and `names` next to kept locals
-// whose types use those names: the frame spells every type from `::`.
+// whose types use those names: the frame spells every type from `::`. The
+// body also names the type `label` unqualified, so the kept local `label`
+// is a renamed member (it would hide the type in copied code); `map`,
+// `string` and `names` are only used after a qualifier or `::`.
 // expected-member {{::label name;}}
-// expected-member {{::std::string label;}}
+// expected-member {{::std::string __braid_label_0;}}
 // expected-member {{::names::counts map;}}
 // expected-member {{::std::map<::std::string, int> other;}}
 // expected-member {{::std::string string;}}
