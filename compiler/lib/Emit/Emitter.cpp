@@ -68,7 +68,7 @@ void Emitter::openRun() {
   if (RunOpen)
     return;
   toolMode();
-  append("    {\n");
+  append("    {\n" + Prologue);
   RunOpen = true;
   RunId = Runs++;
 }

@@ -78,6 +78,9 @@ public:
 
   void openRun();
   void closeRun();
+  /// Code written at the start of every run from now on (declarations that
+  /// only affect name lookup, in effect where the run starts).
+  void setRunPrologue(std::string Text) { Prologue = std::move(Text); }
   /// The current run (-1 outside runs). Runs are numbered per emitter.
   int run() const { return RunOpen ? RunId : -1; }
 
@@ -113,6 +116,7 @@ private:
   int RunId = -1;
   int Runs = 0;
   bool InUserMode = false;
+  std::string Prologue;
 };
 
 } // namespace braidc

@@ -160,7 +160,10 @@ bool isForwardingReference(const FunctionDecl *FD, QualType T) {
 /// function or array declarators) is left to the canonical spelling.
 class SugarSpeller {
 public:
-  SugarSpeller(ASTContext &Ctx) : Ctx(Ctx), PP(Ctx.getLangOpts()) {
+  /// \p Hoisted: the body's own types that the frame sees by their names
+  /// (declared before it, see FunctionLowering::hoistable).
+  SugarSpeller(ASTContext &Ctx, const llvm::DenseSet<const Decl *> *Hoisted = nullptr)
+      : Ctx(Ctx), PP(Ctx.getLangOpts()), Hoisted(Hoisted) {
     PP.SuppressTagKeyword = true;
   }
 
@@ -174,6 +177,9 @@ public:
 private:
   ASTContext &Ctx;
   PrintingPolicy PP;
+  const llvm::DenseSet<const Decl *> *Hoisted;
+
+  bool isHoisted(const Decl *D) const { return Hoisted && Hoisted->count(D); }
 
   bool type(QualType T, std::string &Out) {
     Qualifiers Q = T.getLocalQualifiers();
@@ -256,6 +262,8 @@ private:
       const TypedefNameDecl *D = cast<TypedefType>(Ty)->getDecl();
       if (!visible(D) || !D->getIdentifier())
         return false;
+      if (!Prefix && isHoisted(D))
+        Prefix = "";
       if (!Prefix && !(Prefix = scope(D->getDeclContext())))
         return false;
       Out += *Prefix + D->getName().str();
@@ -271,6 +279,8 @@ private:
       const TemplateDecl *TD = TST->getTemplateName().getAsTemplateDecl();
       if (!TD || isa<BuiltinTemplateDecl>(TD) || !visible(TD) || TST->isDependentType())
         return false;
+      if (!Prefix && isHoisted(TD))
+        Prefix = "";
       if (!Prefix && !(Prefix = scope(TD->getDeclContext())))
         return false;
       std::string Args;
@@ -291,8 +301,10 @@ private:
     if (!D->getIdentifier() || !visible(D))
       return false;
     if (const auto *RD = dyn_cast<CXXRecordDecl>(D))
-      if (RD->isLocalClass() || RD->isLambda())
+      if ((RD->isLocalClass() && !isHoisted(RD)) || RD->isLambda())
         return false;
+    if (!Prefix && isHoisted(D))
+      Prefix = "";
     if (!Prefix && !(Prefix = scope(D->getDeclContext())))
       return false;
     Out += *Prefix + D->getName().str();
@@ -364,13 +376,17 @@ private:
     }
   }
 
-  /// Named outside any function body, and public wherever it is a member.
-  static bool visible(const NamedDecl *D) {
-    if (D->getParentFunctionOrMethod())
-      return false;
-    for (const Decl *C = D; C && !isa<TranslationUnitDecl>(C); C = dyn_cast<Decl>(C->getDeclContext()))
+  /// Named outside any function body (or one of the body's hoisted
+  /// types, or a member of one), and public wherever it is a member.
+  bool visible(const NamedDecl *D) const {
+    for (const Decl *C = D; C && !isa<TranslationUnitDecl>(C); C = dyn_cast<Decl>(C->getDeclContext())) {
+      if (isHoisted(C))
+        return true;
+      if (C->getDeclContext()->isFunctionOrMethod())
+        return false;
       if (isa<CXXRecordDecl>(C->getDeclContext()) && C->getAccess() != AS_public)
         return false;
+    }
     return true;
   }
 
@@ -390,7 +406,7 @@ private:
     }
     if (const auto *RD = dyn_cast<CXXRecordDecl>(DC)) {
       std::string S;
-      if (RD->isDependentContext() || !tag(RD, std::nullopt, S))
+      if ((RD->isDependentContext() && !isHoisted(RD)) || !tag(RD, std::nullopt, S))
         return std::nullopt;
       return S + "::";
     }
@@ -403,7 +419,9 @@ private:
 /// function's statements): "" when it can.
 class DependentSpelling : public RecursiveASTVisitor<DependentSpelling> {
 public:
-  explicit DependentSpelling(const FunctionDecl *FD) : FD(FD) {}
+  explicit DependentSpelling(const FunctionDecl *FD,
+                             const llvm::DenseSet<const Decl *> *Hoisted = nullptr)
+      : FD(FD), Hoisted(Hoisted) {}
   std::string Why;
 
   bool VisitAutoType(AutoType *) { return fail("it is deduced ('auto')"); }
@@ -428,9 +446,12 @@ public:
 
 private:
   bool local(const Decl *D) {
-    for (const DeclContext *DC = D->getDeclContext(); DC; DC = DC->getParent())
-      if (DC == FD)
+    for (const Decl *C = D; C; C = dyn_cast_or_null<Decl>(C->getDeclContext())) {
+      if (Hoisted && Hoisted->count(C))
+        return true; // declared before the frame
+      if (C->getDeclContext() == FD)
         return fail("it is declared in the function's body");
+    }
     return true;
   }
   bool fail(const char *W) {
@@ -439,6 +460,7 @@ private:
     return false;
   }
   const FunctionDecl *FD;
+  const llvm::DenseSet<const Decl *> *Hoisted;
 };
 
 /// The names a body uses, unqualified, for what is not one of its local
@@ -531,6 +553,7 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   if (!prepare())
     return std::nullopt;
   collectOuterNames();
+  findHoistable();
   HoldsLabel.clear();
   if (const auto *CS = dyn_cast<CompoundStmt>(F.FD->getBody()); CS && F.contains(CS))
     findLabels(CS);
@@ -694,6 +717,9 @@ void FunctionLowering::reset() {
   Copying.reset();
   CopySerial = 0;
   CurRegion = -1;
+  Hoisted.clear();
+  HoistedText.clear();
+  LocalTypeRun.clear();
   ParkValues.clear();
   Spilled.clear();
   CommaValues.clear();
@@ -1012,7 +1038,7 @@ std::string FunctionLowering::spell(QualType T) {
 std::string FunctionLowering::spellTypeId(QualType T) {
   if (T->isInstantiationDependentType())
     return spellDependent(T);
-  SugarSpeller Sugar(Ctx);
+  SugarSpeller Sugar(Ctx, &Hoisted);
   if (std::optional<std::string> S = Sugar.spell(T))
     return *S;
   // The canonical type through the same speller: `::`-qualified and without
@@ -1052,7 +1078,7 @@ std::string FunctionLowering::spellDependent(QualType T) {
       return S;
     }
   }
-  DependentSpelling Check(F.FD);
+  DependentSpelling Check(F.FD, &Hoisted);
   Check.TraverseType(T);
   if (!Check.Why.empty() && !FirstPass) {
     SourceLocation Loc = SpellLoc.isValid() ? SpellLoc : F.FD->getLocation();
@@ -1139,7 +1165,10 @@ void FunctionLowering::popScope() {
     if (!D.empty())
       E->tool(D);
   }
+  bool Lookup = !Scopes.back().Lookup.empty();
   Scopes.pop_back();
+  if (Lookup)
+    updateRunPrologue();
 }
 
 const CallExpr *FunctionLowering::parkAfter(SourceLocation After) const {
@@ -1199,7 +1228,8 @@ bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T, std::string 
       noteParkAfter(VD->getLocation());
       return false;
     }
-    if (RD->isLocalClass() || (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl())) {
+    if ((RD->isLocalClass() && !Hoisted.count(RD)) ||
+        (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl())) {
       Diags.report(Diag::UnspellableKept, VD->getLocation())
           << Name << Base << parkLine(VD->getLocation());
       noteParkAfter(VD->getLocation());
@@ -1312,7 +1342,7 @@ void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
             << "this declaration" << "declare the parked value in a separate statement";
       return;
     }
-    return lowerVerbatim(S);
+    return lowerLocalDeclaration(S);
   }
   for (const Decl *D : S->decls())
     lowerVarDecl(cast<VarDecl>(D), S);
@@ -2265,12 +2295,12 @@ namespace {
 
 /// A type a frame temporary can be declared with (spell() names it, a union
 /// can hold it): not a closure, a local or unnamed class, an array.
-bool tempTypeKeepable(QualType T) {
+bool tempTypeKeepable(QualType T, const llvm::DenseSet<const Decl *> &Hoisted) {
   T = T.getNonReferenceType();
   if (T->isArrayType() || T->isFunctionType() || T->isVoidType())
     return false;
   if (const CXXRecordDecl *RD = T->getAsCXXRecordDecl())
-    if (RD->isLambda() || RD->isLocalClass() ||
+    if (RD->isLambda() || (RD->isLocalClass() && !Hoisted.count(RD)) ||
         (!RD->getIdentifier() && !RD->getTypedefNameForAnonDecl()))
       return false;
   return true;
@@ -2393,11 +2423,11 @@ bool FunctionLowering::isSpillable(const Expr *E) const {
     return false;
   if (E->isGLValue() && E->refersToBitField())
     return false;
-  return tempTypeKeepable(E->getType());
+  return tempTypeKeepable(E->getType(), Hoisted);
 }
 
 bool FunctionLowering::keepableTemp(QualType T, SourceLocation Loc) {
-  if (tempTypeKeepable(T))
+  if (tempTypeKeepable(T, Hoisted))
     return true;
   if (FirstPass)
     Diags.report(Diag::Unsupported, Loc)
@@ -2880,7 +2910,7 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
   // unobservable stays a C++ temporary of the generated statement when
   // nothing read after the park can refer to it: it then ends before the
   // park instead of after, which no program can tell.
-  if (!tempTypeKeepable(T) && !destroys(T) && PartValueOwnsItself)
+  if (!tempTypeKeepable(T, Hoisted) && !destroys(T) && PartValueOwnsItself)
     return -1;
   if (!keepableTemp(T, M->getBeginLoc()))
     return -1;
@@ -2974,6 +3004,11 @@ std::string FunctionLowering::assemble() {
     if (It != InventedAliases.end() && It->second.first == "__braid_auto_" + P->getNameAsString())
       O += "  using " + It->second.first + " = " + It->second.second + ";\n";
   }
+  // The body's own types, before the frame that uses them (LocalDecls.cpp).
+  for (const std::string &H : HoistedText)
+    O += H;
+  if (!HoistedText.empty())
+    O += Gen;
   O += "  struct " + Frame + " final : ::braid::detail::sp_frame<" + ResultType + "> {\n";
   O += "    using __braid_step = ::braid::detail::step;\n";
   std::string CtorParams = "const ::braid::detail::frame_table& __braid_table";

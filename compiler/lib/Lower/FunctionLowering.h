@@ -73,11 +73,14 @@ public:
   void unsupported(clang::SourceLocation Loc, const std::string &What) override;
   std::optional<std::string> bindingRef(const clang::BindingDecl *BD) override;
   std::string gotoOut(const clang::GotoStmt *S, bool Deferred) override;
+  void localTypeUse(const clang::NamedDecl *D, clang::SourceLocation Use) override;
 
 private:
   struct Scope {
     std::vector<int> Vars; // indexes into Kept, in declaration order
     int Id = -1;           // serial number in the pass (goto's common ancestor)
+    /// using-declarations and the like in effect (LocalDecls.cpp).
+    std::vector<std::string> Lookup;
   };
   struct Leap {
     bool IsLoop;
@@ -103,6 +106,11 @@ private:
   void lowerCompound(const clang::CompoundStmt *S);
   void lowerSubStmt(const clang::Stmt *S);
   void lowerDeclStmt(const clang::DeclStmt *S);
+  /// A declaration statement that declares no variable (LocalDecls.cpp).
+  void lowerLocalDeclaration(const clang::DeclStmt *S);
+  /// The local type declarations that can move to the start of the body.
+  void findHoistable();
+  void updateRunPrologue();
   void lowerVarDecl(const clang::VarDecl *VD, const clang::DeclStmt *DS,
                     std::optional<std::string> InitOverride = std::nullopt);
   void lowerExprStmt(const clang::Expr *E);
@@ -223,6 +231,14 @@ private:
   /// entity declared outside the function, a type, a template): a kept
   /// local of such a name is renamed (memberNameFor).
   std::set<std::string> OuterNames;
+  /// Local type declarations that move to the start of the body (settled
+  /// once), the declarations hoisted so far in this pass and their text.
+  llvm::DenseSet<const clang::DeclStmt *> Hoistable;
+  llvm::DenseSet<const clang::Decl *> Hoisted;
+  std::vector<std::string> HoistedText;
+  /// Local types left in place: the run that declares them.
+  llvm::DenseMap<const clang::Decl *, int> LocalTypeRun;
+  std::set<unsigned> ReportedLocalType;
   /// Names declared by the frame's base classes (sp_frame, sp_core, process).
   std::set<std::string> BaseNames;
 

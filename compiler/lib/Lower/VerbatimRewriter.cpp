@@ -119,6 +119,8 @@ public:
   }
 
   bool VisitDeclRefExpr(DeclRefExpr *E) {
+    if (isa<EnumConstantDecl>(E->getDecl()) && E->getDecl()->getParentFunctionOrMethod())
+      RC.localTypeUse(E->getDecl(), E->getLocation());
     if (!E->hasQualifier() && !E->getDecl()->getDeclContext()->isFunctionOrMethod())
       if (std::optional<std::string> Q = RC.hiddenGlobal(E->getDecl(), E->getLocation()))
         qualify(E->getLocation(), *Q);
@@ -176,7 +178,7 @@ public:
     return true;
   }
   bool VisitCXXThisExpr(CXXThisExpr *E) {
-    if (E->isImplicit())
+    if (E->isImplicit() || LocalClassDepth > 0)
       return true;
     if (std::optional<std::string> Self = RC.self())
       replaceRange(E->getBeginLoc(), E->getEndLoc(), *Self, "'this'");
@@ -225,21 +227,16 @@ public:
       replaceRange(S->getGotoLoc(), S->getLabelLoc(), RC.gotoOut(S, objectsAlive()), "'goto'");
     return true;
   }
-  // Statement attributes that would not mean the same, or not compile, in
-  // the generated code are dropped (C++ lets an implementation ignore
-  // them): `[[fallthrough]];` whose switch is not copied with it (an
-  // exploded switch falls through by jumping; a fallthrough outside any
-  // switch is ill-formed), and `[[clang::musttail]]` on a return that
-  // becomes `return finish_with(...)`. The others ([[likely]],
-  // [[unlikely]], [[assume]], vendor hints) are kept.
+  // `[[fallthrough]];` whose switch is not copied with it is dropped (an
+  // exploded switch falls through by jumping, and a fallthrough outside
+  // any switch is ill-formed; the attribute only silences a warning). The
+  // other statement attributes ([[likely]], [[unlikely]], [[assume]], vendor
+  // hints) are valid on any statement and kept.
   bool VisitAttributedStmt(AttributedStmt *S) {
     bool Drop = false;
-    for (const Attr *A : S->getAttrs()) {
+    for (const Attr *A : S->getAttrs())
       if (isa<FallThroughAttr>(A) && SwitchDepth == 0)
         Drop = true;
-      if (isa<MustTailAttr>(A) && LambdaDepth == 0)
-        Drop = true;
-    }
     if (Drop)
       eraseBetween(S->getBeginLoc(), S->getSubStmt()->getBeginLoc(), "a statement attribute");
     return true;
@@ -269,6 +266,24 @@ public:
 #undef BRAIDC_LOOP
 #undef BRAIDC_SWITCH
 #undef BRAIDC_CATCH
+
+  // Inside a local class, `this` and implicit member accesses are the local
+  // class's own, and its member functions' returns, jumps and rethrows are
+  // theirs (as in a lambda body).
+  bool TraverseCXXRecordDecl(CXXRecordDecl *RD) {
+    ++LocalClassDepth;
+    ++LambdaDepth;
+    unsigned SavedBreak = BreakDepth, SavedContinue = ContinueDepth, SavedCatch = CatchDepth,
+             SavedSwitch = SwitchDepth;
+    bool R = Base::TraverseCXXRecordDecl(RD);
+    BreakDepth = SavedBreak;
+    ContinueDepth = SavedContinue;
+    CatchDepth = SavedCatch;
+    SwitchDepth = SavedSwitch;
+    --LambdaDepth;
+    --LocalClassDepth;
+    return R;
+  }
 
   bool TraverseLambdaExpr(LambdaExpr *LE) {
     // Explicit captures of locals kept in the frame become init-captures of
@@ -466,6 +481,8 @@ private:
   }
 
   void insertSelf(SourceLocation Loc) {
+    if (LocalClassDepth > 0)
+      return; // a member of the local class itself
     if (std::optional<std::string> Self = RC.self())
       insertBefore(Loc, *Self + "->", "an implicit member access");
   }
@@ -497,9 +514,13 @@ private:
     Edits.push_back({*OB, tokenEnd(E, *OE), std::move(Text), Seq++});
   }
   bool typeName(TypeLoc TL, const NamedDecl *D, SourceLocation NameLoc) {
-    if (!D || QualifiedNames.count({TL.getTypePtr(), TL.getOpaqueData()}))
+    if (!D)
       return true;
-    if (D->getDeclContext()->isFunctionOrMethod())
+    if (D->getParentFunctionOrMethod()) {
+      RC.localTypeUse(D, NameLoc);
+      return true;
+    }
+    if (QualifiedNames.count({TL.getTypePtr(), TL.getOpaqueData()}))
       return true;
     if (std::optional<std::string> Q = RC.hiddenGlobal(D, NameLoc))
       qualify(NameLoc, *Q);
@@ -537,7 +558,8 @@ private:
   FileID File;
   unsigned RootBegin, RootEnd;
   unsigned Seq = 0;
-  unsigned BreakDepth = 0, ContinueDepth = 0, CatchDepth = 0, LambdaDepth = 0, SwitchDepth = 0;
+  unsigned BreakDepth = 0, ContinueDepth = 0, CatchDepth = 0, LambdaDepth = 0, SwitchDepth = 0,
+           LocalClassDepth = 0;
   std::set<const ValueDecl *> InitCaptured;
   /// The statements from the root down to the one being visited.
   std::vector<const Stmt *> Path;

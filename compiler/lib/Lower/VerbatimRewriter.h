@@ -70,6 +70,8 @@ public:
   /// A use of a structured binding whose object is kept in the frame: the
   /// access to its member, element or tuple-like variable (nothing: keep).
   virtual std::optional<std::string> bindingRef(const clang::BindingDecl *BD) = 0;
+  /// A use of a type (or enumerator) declared in the function's body.
+  virtual void localTypeUse(const clang::NamedDecl *D, clang::SourceLocation Use) = 0;
   /// `goto L;` whose label is outside the verbatim statement: destroy + jump
   /// (\p Deferred as for jumpOut).
   virtual std::string gotoOut(const clang::GotoStmt *S, bool Deferred) = 0;

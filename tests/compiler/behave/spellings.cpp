@@ -85,13 +85,14 @@ BRAID_SP task<std::string> shadows(event_log& log, task<int> t) {
          names[0] + std::to_string(v);
 }
 
-// Deduced types, an alias template, and what falls back to the canonical
-// type: a function-local alias, template arguments written as expressions
-// (an enumerator, next to a kept local named like its enumeration).
+// Deduced types, an alias template, a function-local alias (hoisted before
+// the frame, so spelled by its name), and what falls back to the canonical
+// type: template arguments written as expressions (an enumerator, next to a
+// kept local named like its enumeration).
 // expected-member {{::std::map<::std::string, int> m;}}
 // expected-member {{::std::map<::std::basic_string<char>, int>::const_iterator found;}}
 // expected-member {{::vec<int> xs;}}
-// expected-member {{::std::basic_string<char> local_alias;}}
+// expected-member {{local local_alias;}}
 // expected-member {{::std::vector<::std::array<int, 3UL>> arrays;}}
 // expected-member {{::tinted<(::color)1> tint;}}
 // expected-member {{::std::string color;}}
