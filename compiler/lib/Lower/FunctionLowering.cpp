@@ -2249,6 +2249,12 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
       for (const Stmt *P : Pending) {
         const Expr *Target = spillTarget(S, P);
         if (!Target || !isSpillable(Target)) {
+          // An operand the frame cannot hold (a closure copying a string, a
+          // bit-field...) where C++ leaves the order open is evaluated with
+          // the whole expression, after the park: one of the orders C++
+          // allows.
+          if (!F.contains(P) && orderUnspecified(S, P))
+            continue;
           if (FirstPass)
             Diags.report(Diag::ParkAfterOperand, C->getBeginLoc()) << P->getSourceRange();
           return;
@@ -2262,6 +2268,31 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
     if (!isInertOperand(C) && !Spilled.count(dyn_cast<Expr>(C)))
       Pending.push_back(C);
   }
+}
+
+/// True when C++ does not sequence \p Operand of \p Parent before its later
+/// operands: the arguments of a call or of a parenthesized construction
+/// ([expr.call]/8: indeterminately sequenced), the operands of the
+/// arithmetic, comparison and bitwise operators (also overloaded:
+/// [over.match.oper]/2). Not: a callee, the operands of `<<`, `>>`, `[]`,
+/// assignments, `,`, `&&`, `||`, `.*`, and braced lists (left to right).
+bool FunctionLowering::orderUnspecified(const Stmt *Parent, const Stmt *Operand) const {
+  auto Unsequenced = [](BinaryOperatorKind K) {
+    return BinaryOperator::isAdditiveOp(K) || BinaryOperator::isMultiplicativeOp(K) ||
+           BinaryOperator::isComparisonOp(K) || K == BO_And || K == BO_Or || K == BO_Xor;
+  };
+  if (const auto *OC = dyn_cast<CXXOperatorCallExpr>(Parent)) {
+    if (Operand == OC->getCallee() || OC->getNumArgs() != 2 || !OC->isInfixBinaryOp())
+      return false;
+    return Unsequenced(BinaryOperator::getOverloadedOpcode(OC->getOperator()));
+  }
+  if (const auto *Call = dyn_cast<CallExpr>(Parent))
+    return Operand != Call->getCallee();
+  if (const auto *CE = dyn_cast<CXXConstructExpr>(Parent))
+    return !CE->isListInitialization();
+  if (const auto *BO = dyn_cast<BinaryOperator>(Parent))
+    return Unsequenced(BO->getOpcode());
+  return false;
 }
 
 /// What to evaluate early when \p Operand of \p Parent has effects and a

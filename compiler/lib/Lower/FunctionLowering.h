@@ -150,6 +150,7 @@ private:
   void lowerConditional(const clang::ConditionalOperator *CO, FullExpr &FE);
   void lowerSpill(const clang::Expr *A, FullExpr &FE);
   bool isSpillable(const clang::Expr *E) const;
+  bool orderUnspecified(const clang::Stmt *Parent, const clang::Stmt *Operand) const;
   void checkDependentOperand(const clang::CallExpr *P);
   void endFullExpr(const FullExpr &FE);
   bool isInertOperand(const clang::Stmt *S) const;

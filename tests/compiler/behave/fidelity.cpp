@@ -273,6 +273,23 @@ BRAID_SP task<int> iife(task<int> t) {
   return a * 10000 + b * 100 + c + k * 1000;
 }
 
+std::vector<std::string>* order = nullptr;
+std::string named(std::string s) {
+  order->push_back("named " + s);
+  return s;
+}
+task<int> logged(int v) {
+  order->push_back("park " + std::to_string(v));
+  return task<int>(v);
+}
+int apply(const auto& f, int v) { return static_cast<int>(f().size()) + v; }
+
+// A closure that copies a string (init-capture) cannot be kept in the frame;
+// as a call argument, whose order C++ leaves open, it is made after the park.
+BRAID_SP task<int> closure_argument() {
+  return apply([s = named("abc")] { return s; }, park(logged(1)));
+}
+
 // A local of a trivially destructible type read only by its members stays a
 // plain local; a local class declared before the park is used after it.
 BRAID_SP task<int> local_types(task<int> t) {
@@ -368,6 +385,13 @@ TEST_SUITE("fidelity") {
   TEST_CASE("an immediately invoked lambda and a used-up initializer list before a park") {
     // a = 5 + 1; b = 2 + 1; c = add(3, 1); k = 2
     CHECK(braid::run_blocking(iife(task<int>(1))) == 6 * 10000 + 3 * 100 + 31 + 2 * 1000);
+  }
+
+  TEST_CASE("a closure argument that cannot be kept is made after the park") {
+    std::vector<std::string> seen;
+    order = &seen;
+    CHECK(braid::run_blocking(closure_argument()) == 4);
+    CHECK(seen == std::vector<std::string>{"park 1", "named abc"});
   }
 
   TEST_CASE("local types and aliases declared before a park are used after it") {
