@@ -2934,8 +2934,14 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
   for (const Expr *N : Chain)
     if (ParkValues.count(N) || CommaValues.count(N))
       return -1; // a park's value or a lowered operator: already kept
-  hoistChildren(Chain.back(), FE);
   QualType T = M->getType();
+  // What is made while computing this temporary's value flows only into
+  // it: it can end early when this value cannot refer to it (or when the
+  // whole piece's value cannot).
+  bool Saved = PartValueOwnsItself;
+  PartValueOwnsItself = Saved || cannotReferToTemporaries(T);
+  hoistChildren(Chain.back(), FE);
+  PartValueOwnsItself = Saved;
   // A temporary the frame cannot declare (a closure called at once, a
   // local class, the array of an initializer list) whose destruction is
   // unobservable stays a C++ temporary of the generated statement when

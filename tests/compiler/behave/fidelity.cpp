@@ -270,7 +270,10 @@ BRAID_SP task<int> iife(task<int> t) {
   int a = [] { return 5; }() + park(t);
   int b = [&] { return ++k; }() + park(t);  // k incremented before the park
   int c = add(count({1, 2, 3}), park(t));
-  return a * 10000 + b * 100 + c + k * 1000;
+  // An element of a braced list bound to a constructor's reference
+  // parameter: the int temporary is kept, the closure before it is not.
+  std::pair<int, int> p{[&] { return k; }(), park(t)};
+  return a * 10000 + b * 100 + c + k * 1000 + p.first * 100000;
 }
 
 std::vector<std::string>* order = nullptr;
@@ -383,8 +386,8 @@ TEST_SUITE("fidelity") {
   }
 
   TEST_CASE("an immediately invoked lambda and a used-up initializer list before a park") {
-    // a = 5 + 1; b = 2 + 1; c = add(3, 1); k = 2
-    CHECK(braid::run_blocking(iife(task<int>(1))) == 6 * 10000 + 3 * 100 + 31 + 2 * 1000);
+    // a = 5 + 1; b = 2 + 1; c = add(3, 1); k = 2; p.first = 2
+    CHECK(braid::run_blocking(iife(task<int>(1))) == 6 * 10000 + 3 * 100 + 31 + 2 * 1000 + 200000);
   }
 
   TEST_CASE("a closure argument that cannot be kept is made after the park") {
