@@ -1,0 +1,195 @@
+//===- LowerLoop.cpp - while, do, for and range-for -------------------------===//
+//
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+#include "Lower/FunctionLowering.h"
+
+#include "Diag/InternalError.h"
+#include "Lower/LowerSupport.h"
+
+#include "clang/AST/Attr.h"
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/QualTypeNames.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+
+#include <functional>
+
+using namespace clang;
+
+namespace braidc {
+
+// while (cond) body  ->
+//   Lhead: [iteration scope] cond; if (c) {} else { leave; jump Lbreak }
+//          body; leave; jump Lhead
+//   Lbreak:
+void FunctionLowering::lowerWhile(const WhileStmt *S) {
+  E->closeRun();
+  int Head = E->newLabel(), Break = E->newLabel();
+  markHere(Head, S->getWhileLoc(), "label");
+  size_t Depth = Scopes.size();
+  pushScope();
+  std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+  branchUnless(C, S->getCond()->getBeginLoc(), Break, Depth);
+  Leaps.push_back({true, Break, Head, Depth});
+  lowerSubStmt(S->getBody());
+  Leaps.pop_back();
+  E->closeRun();
+  popScope();
+  if (E->isOpen())
+    E->jump(Head);
+  markHere(Break, S->getEndLoc(), "label");
+}
+
+// do body while (cond);  ->  Lbody: body; Lcond: cond; if (c) jump Lbody;  Lbreak:
+void FunctionLowering::lowerDo(const DoStmt *S) {
+  E->closeRun();
+  int Body = E->newLabel(), Cond = E->newLabel(), Break = E->newLabel();
+  markHere(Body, S->getDoLoc(), "label");
+  Leaps.push_back({true, Break, Cond, Scopes.size()});
+  lowerSubStmt(S->getBody());
+  Leaps.pop_back();
+  markHere(Cond, S->getCond()->getBeginLoc(), "label");
+  pushScope();
+  std::string C = lowerCondition(nullptr, S->getCond());
+  user(S->getCond()->getBeginLoc(), "if (" + C + ") { " + E->jumpText(Body) + " }");
+  E->closeRun();
+  popScope();
+  markHere(Break, S->getEndLoc(), "label");
+}
+
+// for (init; cond; inc) body  ->
+//   [for scope] init; Lhead: [iteration] cond; if (c) {} else { leave; jump Lbreak }
+//   body; Lcont: inc; jump Lhead;  Lbreak: [destroy for scope]
+void FunctionLowering::lowerFor(const ForStmt *S) {
+  E->closeRun();
+  pushScope();
+  if (S->getInit())
+    lowerStmt(S->getInit());
+  int Head = E->newLabel(), Cont = E->newLabel(), Break = E->newLabel();
+  markHere(Head, S->getForLoc(), "label");
+  size_t Depth = Scopes.size();
+  pushScope();
+  if (S->getCond() || S->getConditionVariable()) {
+    std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+    branchUnless(C, S->getCond()->getBeginLoc(), Break, Depth);
+  }
+  Leaps.push_back({true, Break, Cont, Depth});
+  lowerSubStmt(S->getBody());
+  Leaps.pop_back();
+  E->closeRun();
+  popScope();
+  markHere(Cont, S->getInc() ? S->getInc()->getBeginLoc() : S->getForLoc(), "label");
+  if (const Expr *Inc = S->getInc()) {
+    pushScope();
+    lowerExprStmt(Inc);
+    E->closeRun();
+    popScope();
+  }
+  E->jump(Head);
+  markHere(Break, S->getEndLoc(), "label");
+  popScope();
+}
+
+// for (decl : range) body  ->  ([stmt.ranged])
+//   [range scope] __range = range (by value when a temporary, else a
+//   pointer); __begin, __end;  Lhead: if (__begin != __end) {} else jump Lbreak;
+//   [iteration] decl = *__begin; body;  Lcont: ++__begin; jump Lhead;
+//   Lbreak: [destroy range scope: the temporary range dies here]
+void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
+  E->closeRun();
+  pushScope();
+  if (S->getInit())
+    lowerStmt(S->getInit());
+  const Expr *Range = S->getRangeInit();
+  FullExpr FE;
+  if (F.contains(Range))
+    FE = lowerParks(Range);
+  std::string RangeText = Rewriter.text(Range);
+  const Expr *RW = Range;
+  if (const auto *EWC = dyn_cast<ExprWithCleanups>(RW))
+    RW = EWC->getSubExpr();
+  bool Temporary = RW->isPRValue() || isa<MaterializeTemporaryExpr>(RW->IgnoreParens());
+  KeptVar RV;
+  RV.Member = inventedName("range");
+  RV.Pointer = !Temporary;
+  QualType RT = Range->getType().getNonReferenceType();
+  if (Temporary)
+    RT = RT.getUnqualifiedType();
+  RV.Type = spell(RT);
+  RV.NeedsDestroy = Temporary && destroys(RT);
+  int RI = addKept(RV);
+  Scopes.back().Vars.push_back(RI);
+  SourceLocation Loc = S->getForLoc();
+  user(Range->getBeginLoc(), constructText(RI, RangeText, VarDecl::CInit, true));
+  endFullExpr(FE);
+  std::string RangeRef = Temporary ? "this->" + Kept[RI].Member : "(*this->" + Kept[RI].Member + ")";
+  // In a template's pattern a range of dependent type has no begin/end
+  // statements yet: the iterators' type is that of range_begin/range_end
+  // on the kept range.
+  const bool DependentRange = !S->getBeginStmt() || !S->getEndStmt();
+  if (DependentRange && !FirstPass) {
+    const Expr *RI = Range->IgnoreParens();
+    bool Named = isa<DeclRefExpr>(RI) || isa<MemberExpr>(RI) || isa<CXXDependentScopeMemberExpr>(RI);
+    const VarDecl *LV = S->getLoopVariable();
+    std::string Why;
+    if (!Named)
+      Why = "a range-based 'for' over an expression of dependent type whose body parks (whether "
+            "it is a temporary to keep or an object to refer to is known per instantiation)";
+    else if (LV->getType()->isRValueReferenceType())
+      Why = "a '&&' loop variable over a range of dependent type whose body parks";
+    if (!Why.empty()) {
+      Diags.setMuted(false);
+      Diags.report(Diag::Unsupported, Named ? LV->getLocation() : Range->getBeginLoc())
+          << Why << (Named ? "declare the loop variable by value or as an lvalue reference"
+                           : "store the range in a local of a written type first");
+      Diags.setMuted(true);
+    }
+  }
+  auto Iter = [&](const char *Name, const Stmt *DS, const char *Fn) {
+    KeptVar IV;
+    IV.Member = inventedName(Name);
+    if (DependentRange) {
+      IV.Type = "decltype(::braid::detail::" + std::string(Fn) + "(::std::declval<" + Kept[RI].Type + "&>()))";
+      IV.NeedsDestroy = true;
+    } else {
+      const auto *VD = cast<VarDecl>(cast<DeclStmt>(DS)->getSingleDecl());
+      IV.Type = spell(VD->getType());
+      IV.NeedsDestroy = destroys(VD->getType());
+    }
+    int I = addKept(IV);
+    Scopes.back().Vars.push_back(I);
+    user(Loc, constructText(I, std::string("::braid::detail::") + Fn + "(" + RangeRef + ")",
+                            VarDecl::CInit, true));
+    return "this->" + Kept[I].Member;
+  };
+  std::string Begin = Iter("begin", S->getBeginStmt(), "range_begin");
+  std::string End = Iter("end", S->getEndStmt(), "range_end");
+  int Head = E->newLabel(), Cont = E->newLabel(), Break = E->newLabel();
+  markHere(Head, Loc, "label");
+  size_t Depth = Scopes.size();
+  branchUnless(Begin + " != " + End, Loc, Break, Depth);
+  pushScope();
+  // A reference loop variable over a dependent range must bind `*it`
+  // itself: kept_lvalue_address refuses (at compile time) the temporary a
+  // prvalue `*it` or a conversion would make.
+  LvalueOnlyRef = DependentRange;
+  lowerVarDecl(S->getLoopVariable(), nullptr, "*" + Begin);
+  LvalueOnlyRef = false;
+  Leaps.push_back({true, Break, Cont, Depth});
+  lowerSubStmt(S->getBody());
+  Leaps.pop_back();
+  E->closeRun();
+  popScope();
+  markHere(Cont, Loc, "label");
+  E->tool("++" + Begin + ";");
+  E->jump(Head);
+  markHere(Break, S->getEndLoc(), "label");
+  popScope();
+}
+
+} // namespace braidc
