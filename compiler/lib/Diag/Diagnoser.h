@@ -3,7 +3,7 @@
 // SPDX-License-Identifier: MIT
 //
 // Every user-facing error or warning braidc reports goes through Clang's
-// DiagnosticsEngine with an id from this table, so it prints in clang's
+// DiagnosticsEngine with an id from Diagnostics.def, so it prints in clang's
 // format (file:line:col, caret, notes, fix-its). Wording follows the LLVM
 // rules: lower-case start, no trailing period, name the construct, say what
 // to do.
@@ -28,32 +28,28 @@
 
 namespace braidc {
 
-/// braidc's diagnostics. The message of each is in Diagnoser.cpp.
+/// braidc's diagnostics; ids, levels and wording in Diagnostics.def.
 enum class Diag {
-  ParkOutsideSp,          ///< park in a function that is not BRAID_SP
-  ParkOutsideFunction,    ///< park in a global initializer
-  ParkInLambda,           ///< park inside a lambda body
-  SpNotTask,              ///< BRAID_SP function not returning braid::task<T>
-  SpNoBody,               ///< BRAID_SP on a declaration without a body
-  SpParameterPack,        ///< a BRAID_SP function with a function parameter pack
-  CoroutineInSp,          ///< co_await / co_return / co_yield in BRAID_SP
-  GotoInSp,               ///< computed goto in a BRAID_SP function with parks
-  ClosureKept,            ///< lambda object kept across a park
-  UnspellableKept,        ///< a kept local whose type cannot be spelled
-  ArrayKept,              ///< a C array kept across a park
-  ParkInMacro,            ///< a construct braidc must rewrite comes from a macro
-  ReturnTask,             ///< `return t;` with t a task
-  CaseNotTopLevel,        ///< case label nested inside a statement of the switch
-  ParkAfterOperand,       ///< park after an operand with effects that cannot be kept
-  Unsupported,            ///< anything else that cannot be transformed faithfully
-  LockAcrossPark,         ///< a lock_guard / scoped_lock alive across a park
-  // Warnings (named; see warningNames()).
-  MaybeLockAcrossPark,    ///< a unique_lock / shared_lock alive across a park
-  SpWithoutPark,          ///< a BRAID_SP function that never parks
-  CurrentExceptionInParkingHandler, ///< std::current_exception() in a handler that parks
-  // Notes.
-  NoteAnnotation,         ///< note: the BRAID_SP annotation
-  NoteParkHere,           ///< note: the park
+#define BRAIDC_ERROR(Id, Message) Id,
+#define BRAIDC_WARNING(Id, Name, Message) Id,
+#define BRAIDC_NOTE(Id, Message) Id,
+#include "Diag/Diagnostics.def"
+#undef BRAIDC_ERROR
+#undef BRAIDC_WARNING
+#undef BRAIDC_NOTE
+};
+
+/// Why a dependent type cannot be written at the frame's class scope: the
+/// %select of Diagnostics.def's BRAIDC_DEPENDENT_REASON, in its order.
+enum class DependentReason : unsigned {
+  Deduced,
+  DeducedTemplateArguments,
+  Decltype,
+  Typeof,
+  PackExpansion,
+  ExpressionType,
+  InventedParameter,
+  DeclaredInBody,
 };
 
 /// Reports braidc's diagnostics through a DiagnosticsEngine.

@@ -3,10 +3,7 @@
 // SPDX-License-Identifier: MIT
 //
 //===----------------------------------------------------------------------===//
-#include "Lower/FunctionLowering.h"
-
-#include "Diag/InternalError.h"
-#include "Lower/LowerSupport.h"
+#include "Emit/TypeSpeller.h"
 
 #include "clang/AST/Attr.h"
 #include "clang/AST/DeclCXX.h"
@@ -292,29 +289,28 @@ private:
 
 /// Why a dependent type cannot be spelled as written inside the template
 /// (the frame's member declarations are at class scope, before any of the
-/// function's statements): "" when it can.
+/// function's statements): nothing when it can.
 class DependentSpelling : public RecursiveASTVisitor<DependentSpelling> {
 public:
-  explicit DependentSpelling(const FunctionDecl *FD,
-                             const llvm::DenseSet<const Decl *> *Hoisted = nullptr)
+  DependentSpelling(const FunctionDecl *FD, const llvm::DenseSet<const Decl *> &Hoisted)
       : FD(FD), Hoisted(Hoisted) {}
-  std::string Why;
+  std::optional<DependentReason> Why;
 
-  bool VisitAutoType(AutoType *) { return fail("it is deduced ('auto')"); }
+  bool VisitAutoType(AutoType *) { return fail(DependentReason::Deduced); }
   bool VisitDeducedTemplateSpecializationType(DeducedTemplateSpecializationType *) {
-    return fail("its template arguments are deduced");
+    return fail(DependentReason::DeducedTemplateArguments);
   }
-  bool VisitDecltypeType(DecltypeType *) { return fail("it is a 'decltype' of an expression"); }
-  bool VisitTypeOfExprType(TypeOfExprType *) { return fail("it is a 'typeof' of an expression"); }
-  bool VisitPackExpansionType(PackExpansionType *) { return fail("it is a pack expansion"); }
+  bool VisitDecltypeType(DecltypeType *) { return fail(DependentReason::Decltype); }
+  bool VisitTypeOfExprType(TypeOfExprType *) { return fail(DependentReason::Typeof); }
+  bool VisitPackExpansionType(PackExpansionType *) { return fail(DependentReason::PackExpansion); }
   bool VisitBuiltinType(BuiltinType *BT) {
     if (BT->isDependentType())
-      return fail("it is the type of an expression resolved per instantiation");
+      return fail(DependentReason::ExpressionType);
     return true;
   }
   bool VisitTemplateTypeParmType(TemplateTypeParmType *T) {
     if (!T->getDecl() || T->getDecl()->isImplicit())
-      return fail("it is an invented template parameter (an 'auto' parameter)");
+      return fail(DependentReason::InventedParameter);
     return true;
   }
   bool VisitTypedefType(TypedefType *T) { return local(T->getDecl()); }
@@ -323,20 +319,20 @@ public:
 private:
   bool local(const Decl *D) {
     for (const Decl *C = D; C; C = dyn_cast_or_null<Decl>(C->getDeclContext())) {
-      if (Hoisted && Hoisted->count(C))
+      if (Hoisted.count(C))
         return true; // declared before the frame
       if (C->getDeclContext() == FD)
-        return fail("it is declared in the function's body");
+        return fail(DependentReason::DeclaredInBody);
     }
     return true;
   }
-  bool fail(const char *W) {
-    if (Why.empty())
+  bool fail(DependentReason W) {
+    if (!Why)
       Why = W;
     return false;
   }
   const FunctionDecl *FD;
-  const llvm::DenseSet<const Decl *> *Hoisted;
+  const llvm::DenseSet<const Decl *> &Hoisted;
 };
 
 } // namespace
@@ -345,7 +341,7 @@ private:
 // type-id, not a decl-specifier: `int (*)(int) f;` does not declare f. The
 // frame declares members as `<spelling> name`, so such a spelling goes
 // through std::type_identity_t, which names the same type in any position.
-std::string FunctionLowering::spell(QualType T) {
+std::string TypeSpeller::spell(QualType T) const {
   std::string S = spellTypeId(T);
   if (T->isInstantiationDependentType())
     return S;
@@ -363,7 +359,7 @@ std::string FunctionLowering::spell(QualType T) {
   return S;
 }
 
-std::string FunctionLowering::spellTypeId(QualType T) {
+std::string TypeSpeller::spellTypeId(QualType T) const {
   if (T->isInstantiationDependentType())
     return spellDependent(T);
   SugarSpeller Sugar(Ctx, &Hoisted);
@@ -388,15 +384,14 @@ std::string FunctionLowering::spellTypeId(QualType T) {
 // type is spelled as written, where the template's parameters and the
 // names the source used are in scope. What cannot be written at the frame's
 // class scope (a deduced type, a decltype of a local's expression, a type
-// declared in the body) is diagnosed in pass 2, where a local is known to be
-// kept.
-std::string FunctionLowering::spellDependent(QualType T) {
+// declared in the body) is what whyNotSpellable() reports.
+std::string TypeSpeller::spellDependent(QualType T) const {
   // An 'auto' parameter's invented type has no name: it is spelled by the
   // alias assemble() declares from the parameter (`[const] U [&|&&]` only).
   QualType B = T.getNonReferenceType();
   if (const auto *TTP = B->getAs<TemplateTypeParmType>()) {
-    auto It = InventedAliases.find({TTP->getDepth(), TTP->getIndex()});
-    if (It != InventedAliases.end()) {
+    auto It = Invented.find({TTP->getDepth(), TTP->getIndex()});
+    if (It != Invented.end()) {
       std::string S = std::string(B.isConstQualified() ? "const " : "") +
                       (B.isVolatileQualified() ? "volatile " : "") + It->second.first;
       if (T->isLValueReferenceType())
@@ -406,21 +401,6 @@ std::string FunctionLowering::spellDependent(QualType T) {
       return S;
     }
   }
-  DependentSpelling Check(F.FD, &Hoisted);
-  Check.TraverseType(T);
-  if (!Check.Why.empty() && !FirstPass) {
-    SourceLocation Loc = SpellLoc.isValid() ? SpellLoc : F.FD->getLocation();
-    if (ReportedSpell.insert(Loc.getRawEncoding()).second) {
-      Diags.setMuted(false);
-      std::string What = SpellWhat.empty() ? "a value of dependent type '" + T.getAsString() + "' kept across a park"
-                                           : SpellWhat;
-      Diags.report(Diag::Unsupported, Loc)
-          << (What + " (" + Check.Why + ")")
-          << (SpellFix.empty() ? std::string("store it in a local whose type is written with the template's parameters")
-                               : SpellFix);
-      Diags.setMuted(true);
-    }
-  }
   PrintingPolicy PP(Ctx.getLangOpts());
   PP.SuppressTagKeyword = true;
   PP.SuppressUnwrittenScope = true;
@@ -428,9 +408,21 @@ std::string FunctionLowering::spellDependent(QualType T) {
   return T.getAsString(PP);
 }
 
+std::optional<DependentReason> TypeSpeller::whyNotSpellable(QualType T) const {
+  if (!T->isInstantiationDependentType())
+    return std::nullopt;
+  QualType B = T.getNonReferenceType();
+  if (const auto *TTP = B->getAs<TemplateTypeParmType>())
+    if (Invented.count({TTP->getDepth(), TTP->getIndex()}))
+      return std::nullopt;
+  DependentSpelling Check(FD, Hoisted);
+  Check.TraverseType(T);
+  return Check.Why;
+}
+
 // C's declarator syntax: an array's bounds follow the name, so `int[2] a`
 // and `int[2]* p` must read `int a[2]` and `int (*p)[2]`.
-std::string FunctionLowering::declarator(QualType T, const std::string &Name) {
+std::string TypeSpeller::declarator(QualType T, const std::string &Name) const {
   if (const ConstantArrayType *CAT = Ctx.getAsConstantArrayType(T)) {
     std::string Inner = Name;
     if (!Inner.empty() && Inner[0] == '*')

@@ -139,9 +139,7 @@ std::optional<LoweredFunction> FunctionLowering::run() {
     if (SameRun)
       Plain.insert(VD);
     else if (!VD->hasLocalStorage())
-      Diags.report(Diag::Unsupported, VD->getLocation())
-          << ("static local '" + VD->getNameAsString() + "' used after a park")
-          << "declare it outside the function";
+      Diags.report(Diag::StaticLocalAfterPark, VD->getLocation()) << VD->getNameAsString();
   }
   if (Diags.hadErrors())
     return std::nullopt;
@@ -206,32 +204,25 @@ bool FunctionLowering::prepare() {
   // The result and parameter types are spelled by assemble(), after the
   // passes: what the frame cannot write is reported here, first.
   bool Spellable = true;
-  auto Check = [&](QualType T, SourceLocation Loc, const std::string &What) {
-    if (!T->isInstantiationDependentType())
+  auto Check = [&](QualType T, SourceLocation Loc, const ParmVarDecl *P) {
+    std::optional<DependentReason> Why = Speller.whyNotSpellable(T);
+    if (!Why)
       return;
-    QualType B = T.getNonReferenceType();
-    if (const auto *TTP = B->getAs<TemplateTypeParmType>())
-      if (InventedAliases.count({TTP->getDepth(), TTP->getIndex()}))
-        return;
-    DependentSpelling C(FD);
-    C.TraverseType(T);
-    if (C.Why.empty())
-      return;
-    Diags.report(Diag::Unsupported, Loc)
-        << (What + " (" + C.Why + ")") << "write the type with the template's parameters";
+    if (P)
+      Diags.report(Diag::TemplateParameterType, Loc) << P->getNameAsString() << unsigned(*Why);
+    else
+      Diags.report(Diag::TemplateResultType, Loc) << unsigned(*Why);
     Spellable = false;
   };
-  Check(*VT, FD->getLocation(), "a result type the frame cannot name");
+  Check(*VT, FD->getLocation(), nullptr);
   for (const ParmVarDecl *P : FD->parameters())
     if (P->getIdentifier())
-      Check(P->getType(), P->getLocation(),
-            "parameter '" + P->getNameAsString() + "' of a type the frame cannot name");
+      Check(P->getType(), P->getLocation(), P);
   if (!Spellable)
     return false;
   collectBaseNames();
   if (isa<CXXConstructorDecl>(FD) || isa<CXXDestructorDecl>(FD)) {
-    Diags.report(Diag::Unsupported, FD->getLocation())
-        << "BRAID_SP on a constructor or destructor" << "annotate a function returning braid::task<T>";
+    Diags.report(Diag::SpOnConstructor, FD->getLocation());
     return false;
   }
   return true;
@@ -385,14 +376,10 @@ std::optional<std::string> FunctionLowering::hiddenGlobal(const NamedDecl *D, So
     return std::nullopt; // declared in the body: in the partition's own scope
   if (const auto *RD = dyn_cast<CXXRecordDecl>(DC);
       RD && !RD->isDependentContext() && !RD->isLambda() && RD->getIdentifier())
-    return spellTypeId(Ctx.getRecordType(RD)) + "::";
+    return Speller.spellTypeId(Ctx.getRecordType(RD)) + "::";
   if (!DC->isFileContext()) {
     if (FirstPass)
-      Diags.report(Diag::Unsupported, Use)
-          << ("a use of '" + D->getNameAsString() +
-              "' that braid's frame would hide (its base class has a member of that name) and "
-              "that braidc cannot qualify")
-          << "qualify the name in the source, or rename it";
+      Diags.report(Diag::HiddenNameUnqualifiable, Use) << D->getNameAsString();
     return std::nullopt;
   }
   // Named, non-inline namespaces only: members of anonymous and inline
@@ -467,14 +454,14 @@ std::optional<std::string> FunctionLowering::self() {
   return std::string("this->__braid_self");
 }
 
-void FunctionLowering::unsupported(SourceLocation Loc, const std::string &What) {
-  if (!FirstPass)
-    return;
-  if (What == "computed 'goto'") {
+void FunctionLowering::editInMacro(SourceLocation Loc, const char *What) {
+  if (FirstPass)
+    Diags.report(Diag::ParkInMacro, Loc) << What;
+}
+
+void FunctionLowering::computedGoto(SourceLocation Loc) {
+  if (FirstPass)
     Diags.report(Diag::GotoInSp, Loc);
-    return;
-  }
-  Diags.report(Diag::Unsupported, Loc) << What << "rewrite the statement without it";
 }
 
 std::optional<std::string> FunctionLowering::bindingRef(const BindingDecl *BD) {
@@ -510,6 +497,29 @@ std::vector<std::string> FunctionLowering::liveNames() const {
 
 void FunctionLowering::markHere(int L, SourceLocation Loc, const char *Kind) {
   E->mark(L, lineOf(Loc), colOf(Loc), CurRegion, liveNames(), Kind);
+}
+
+std::string FunctionLowering::spellKept(QualType T, Diag D, SourceLocation Loc,
+                                        const std::string &Name) {
+  std::optional<DependentReason> Why = FirstPass ? std::nullopt : Speller.whyNotSpellable(T);
+  if (Why) {
+    if (Loc.isInvalid())
+      Loc = F.FD->getLocation();
+    if (ReportedSpell.insert(Loc.getRawEncoding()).second) {
+      Diags.setMuted(false);
+      {
+        // Emitted when B goes out of scope: before muting again.
+        DiagnosticBuilder B = Diags.report(D, Loc);
+        if (D == Diag::DependentValue)
+          B << T.getAsString();
+        else if (!Name.empty())
+          B << Name;
+        B << unsigned(*Why);
+      }
+      Diags.setMuted(true);
+    }
+  }
+  return Speller.spell(T);
 }
 
 // A kept local is the member of its source name, so that copied code names

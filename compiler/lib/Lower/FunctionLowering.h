@@ -14,6 +14,7 @@
 #include "Analysis/ParkFinder.h"
 #include "Diag/Diagnoser.h"
 #include "Emit/Emitter.h"
+#include "Emit/TypeSpeller.h"
 #include "Lower/VerbatimRewriter.h"
 
 #include "clang/AST/ASTContext.h"
@@ -70,7 +71,8 @@ public:
   std::string jumpOut(const clang::Stmt *BreakOrContinue, bool Deferred) override;
   std::optional<std::string> rethrow() override;
   std::optional<std::string> self() override;
-  void unsupported(clang::SourceLocation Loc, const std::string &What) override;
+  void editInMacro(clang::SourceLocation Loc, const char *What) override;
+  void computedGoto(clang::SourceLocation Loc) override;
   std::optional<std::string> bindingRef(const clang::BindingDecl *BD) override;
   std::string gotoOut(const clang::GotoStmt *S, bool Deferred) override;
   void localTypeUse(const clang::NamedDecl *D, clang::SourceLocation Use) override;
@@ -181,13 +183,14 @@ private:
   std::string inventedName(const std::string &What);
   /// The names the body uses for entities other than its own locals.
   void collectOuterNames();
-  std::string spell(clang::QualType T);
-  /// spell() without the type_identity_t wrapping of declarator syntax.
-  std::string spellTypeId(clang::QualType T);
+  /// The type of a frame member (TypeSpeller). In pass 2, a dependent type
+  /// the frame cannot write is diagnosed once per place: \p D with the
+  /// local's \p Name (DependentLocal), or DependentValue at the current
+  /// statement.
+  std::string spell(clang::QualType T) { return spellKept(T, Diag::DependentValue, StmtLoc, ""); }
+  std::string spellKept(clang::QualType T, Diag D, clang::SourceLocation Loc, const std::string &Name);
   /// The written initializer of a declaration, after its declarator.
   std::string declInitText(const clang::VarDecl *VD, const clang::Expr *Init);
-  /// A dependent type as written (see spell); diagnoses what cannot be.
-  std::string spellDependent(clang::QualType T);
   bool checkKeepable(const clang::VarDecl *VD, clang::QualType T, std::string Name = "");
   std::string constructText(int K, const std::string &Init, clang::VarDecl::InitializationStyle Style,
                             bool HasInit);
@@ -207,8 +210,6 @@ private:
   int parkLine(clang::SourceLocation After) const;
   const clang::CallExpr *parkAfter(clang::SourceLocation After) const;
   void noteParkAfter(clang::SourceLocation After);
-  /// `T Name` as a declaration, also for (pointers to) C arrays.
-  std::string declarator(clang::QualType T, const std::string &Name);
 
   clang::ASTContext &Ctx;
   const clang::SourceManager &SM;
@@ -236,6 +237,7 @@ private:
   /// once), the declarations hoisted so far in this pass and their text.
   llvm::DenseSet<const clang::DeclStmt *> Hoistable;
   llvm::DenseSet<const clang::Decl *> Hoisted;
+  TypeSpeller Speller{Ctx, F.FD, Hoisted, InventedAliases};
   std::vector<std::string> HoistedText;
   /// Local types left in place: the run that declares them.
   llvm::DenseMap<const clang::Decl *, int> LocalTypeRun;
@@ -245,10 +247,9 @@ private:
 
   // Per pass.
   bool FirstPass = true;
-  /// Where and what spellDependent reports a type it cannot spell for
-  /// (set around the spelling of a kept local's type).
-  clang::SourceLocation SpellLoc;
-  std::string SpellWhat, SpellFix;
+  /// The statement being lowered (where a type that cannot be spelled is
+  /// reported when no better place is known).
+  clang::SourceLocation StmtLoc;
   std::set<unsigned> ReportedSpell;
   /// A kept reference being bound must bind an lvalue of its type (the loop
   /// variable of a range-for over a dependent range).

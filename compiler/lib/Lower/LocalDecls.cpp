@@ -309,13 +309,7 @@ void FunctionLowering::localTypeUse(const NamedDecl *D, SourceLocation Use) {
     if (!ReportedLocalType.insert(Use.getRawEncoding()).second)
       return;
     Diags.setMuted(false);
-    Diags.report(Diag::Unsupported, Use)
-        << ("a use of the local type '" + ND->getNameAsString() +
-            "' in another stretch of the function than its declaration (across a park or in "
-            "another block; braidc cannot move the declaration to the start of the function " +
-            std::string("because its name is declared or used for something else there, or it "
-                        "names the function's own variables or using-directives)"))
-        << "declare the type outside the function, or give it a name of its own";
+    Diags.report(Diag::LocalTypeAcrossStretch, Use) << ND->getNameAsString();
     Diags.setMuted(true);
     return;
   }

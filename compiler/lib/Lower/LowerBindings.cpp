@@ -43,9 +43,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
   std::string Shown = "[" + Names + "]";
   if (!DD->hasLocalStorage()) {
     if (FirstPass)
-      Diags.report(Diag::Unsupported, DD->getLocation())
-          << "a static or thread_local structured binding"
-          << "declare it outside the function";
+      Diags.report(Diag::StaticBinding, DD->getLocation());
     return;
   }
   const Expr *Init = DD->getInit();
@@ -64,9 +62,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
       (Arr->getElementType()->isArrayType() ||
        destroys(Arr->getElementType()))) {
     if (FirstPass)
-      Diags.report(Diag::Unsupported, DD->getLocation())
-          << "a structured binding that copies a C array of arrays or of objects with a destructor"
-          << "bind a reference to the array (auto& [...]) or use std::array";
+      Diags.report(Diag::BindingCopiesArray, DD->getLocation());
     return;
   }
   if (!Arr && !checkKeepable(DD, T, Shown))
@@ -79,7 +75,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
   K.Pointer = Pointer;
   K.Type = spell(Storage);
   if (Arr)
-    K.Declarator = declarator(Storage, (Pointer ? "*" : "") + Member);
+    K.Declarator = Speller.declarator(Storage, (Pointer ? "*" : "") + Member);
   K.NeedsDestroy = !Pointer && !Arr && destroys(Storage);
   int Index = addKept(std::move(K));
 
@@ -127,8 +123,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
       const auto *Call = dyn_cast<CallExpr>(HI->IgnoreImplicit());
       if (!Call) {
         if (FirstPass)
-          Diags.report(Diag::Unsupported, B->getLocation())
-              << "this tuple-like structured binding" << "bind a named variable and use std::get";
+          Diags.report(Diag::BindingTupleLike, B->getLocation());
         return;
       }
       std::string Get;
@@ -171,8 +166,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
       BindingText[B] = Obj + "[" + Idx + "]";
     } else {
       if (FirstPass)
-        Diags.report(Diag::Unsupported, B->getLocation())
-            << "this structured binding" << "bind a named variable and use its members";
+        Diags.report(Diag::BindingOther, B->getLocation());
       return;
     }
   }

@@ -94,8 +94,7 @@ void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
   if (!AllVars) {
     if (F.contains(S)) {
       if (FirstPass)
-        Diags.report(Diag::Unsupported, S->getBeginLoc())
-            << "this declaration" << "declare the parked value in a separate statement";
+        Diags.report(Diag::ParkInMixedDeclaration, S->getBeginLoc());
       return;
     }
     return lowerLocalDeclaration(S);
@@ -166,9 +165,7 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
     // temporary (whose lifetime it would extend past the park) is decided
     // per instantiation.
     Diags.setMuted(false);
-    Diags.report(Diag::Unsupported, VD->getLocation())
-        << ("reference '" + VD->getNameAsString() + "' bound to an expression of dependent type, kept across a park (it may bind a temporary in some instantiations)")
-        << ("make '" + VD->getNameAsString() + "' a value, or bind it to a named variable");
+    Diags.report(Diag::DependentReferenceKept, VD->getLocation()) << VD->getNameAsString();
     Diags.setMuted(true);
     return;
   }
@@ -180,12 +177,8 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
     Storage = T.getNonReferenceType();
     K.Pointer = !Extends;
   }
-  SpellLoc = VD->getLocation();
-  SpellWhat = "local '" + K.SourceName + "' of a dependent type kept across a park";
-  SpellFix = "write the type of '" + K.SourceName + "'";
-  K.Type = spell(Storage);
-  SpellWhat.clear();
-  SpellFix.clear();
+  StmtLoc = VD->getLocation();
+  K.Type = spellKept(Storage, Diag::DependentLocal, StmtLoc, K.SourceName);
   K.NeedsDestroy = !K.Pointer && destroys(Storage);
   int Index = addKept(std::move(K));
 

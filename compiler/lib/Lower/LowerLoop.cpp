@@ -136,17 +136,12 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
     const Expr *RI = Range->IgnoreParens();
     bool Named = isa<DeclRefExpr>(RI) || isa<MemberExpr>(RI) || isa<CXXDependentScopeMemberExpr>(RI);
     const VarDecl *LV = S->getLoopVariable();
-    std::string Why;
-    if (!Named)
-      Why = "a range-based 'for' over an expression of dependent type whose body parks (whether "
-            "it is a temporary to keep or an object to refer to is known per instantiation)";
-    else if (LV->getType()->isRValueReferenceType())
-      Why = "a '&&' loop variable over a range of dependent type whose body parks";
-    if (!Why.empty()) {
+    if (!Named || LV->getType()->isRValueReferenceType()) {
       Diags.setMuted(false);
-      Diags.report(Diag::Unsupported, Named ? LV->getLocation() : Range->getBeginLoc())
-          << Why << (Named ? "declare the loop variable by value or as an lvalue reference"
-                           : "store the range in a local of a written type first");
+      if (!Named)
+        Diags.report(Diag::DependentRangeFor, Range->getBeginLoc());
+      else
+        Diags.report(Diag::DependentRangeForRvalue, LV->getLocation());
       Diags.setMuted(true);
     }
   }

@@ -36,10 +36,7 @@ void FunctionLowering::checkDependentOperand(const CallExpr *P) {
   if (!U || FirstPass)
     return;
   Diags.setMuted(false);
-  Diags.report(Diag::Unsupported, U->getBeginLoc())
-      << "a call resolved per instantiation in the operand of a park (its temporaries, which "
-         "live across the park, are not known from the template)"
-      << "store the task in a local first ('braid::task<T> t = ...;') and park on it";
+  Diags.report(Diag::DependentCallInParkOperand, U->getBeginLoc());
   Diags.setMuted(true);
 }
 
@@ -82,7 +79,7 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
     }
     const auto *P = cast<CallExpr>(Steps[I]);
     QualType VT = P->getType().getNonReferenceType().getUnqualifiedType();
-    SpellLoc = P->getBeginLoc();
+    StmtLoc = P->getBeginLoc();
     std::string U;
     if (isDependentParkCall(P)) {
       // In a template's pattern the call is unresolved (its type is
@@ -93,11 +90,8 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
         VT = TV->getUnqualifiedType();
         U = spell(VT);
       } else {
-        SpellWhat = "park on an operand whose type is resolved per instantiation";
-        SpellFix = "store the task in a local of type braid::task<...> and park on it";
-        U = "::braid::detail::task_value_t<" + spell(AT) + ">";
-        SpellWhat.clear();
-        SpellFix.clear();
+        U = "::braid::detail::task_value_t<" +
+            spellKept(AT, Diag::DependentParkOperand, StmtLoc, "") + ">";
       }
       checkDependentOperand(P);
     } else {

@@ -26,7 +26,7 @@ namespace braidc {
 // Dispatch. An unmarked statement is copied (DeclStmts of an exploded scope
 // still go through lowerDeclStmt: their locals may have to be kept).
 void FunctionLowering::lowerStmt(const Stmt *S) {
-  SpellLoc = S->getBeginLoc();
+  StmtLoc = S->getBeginLoc();
   if (const auto *DS = dyn_cast<DeclStmt>(S))
     return lowerDeclStmt(DS);
   if (const auto *G = dyn_cast<GotoStmt>(S))
@@ -68,8 +68,7 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
     return;
   }
   if (FirstPass)
-    Diags.report(Diag::Unsupported, S->getBeginLoc())
-        << (std::string("'") + S->getStmtClassName() + "'") << "rewrite it without a park inside";
+    Diags.report(Diag::UnsupportedStatement, S->getBeginLoc()) << S->getStmtClassName();
 }
 
 void FunctionLowering::lowerVerbatim(const Stmt *S) {
@@ -198,10 +197,7 @@ void FunctionLowering::lowerConstantIf(const IfStmt *S) {
     std::optional<const Stmt *> Case = S->getNondiscardedCase(Ctx);
     if (!Case) {
       if (FirstPass)
-        Diags.report(Diag::Unsupported, S->getIfLoc())
-            << "'if constexpr' whose condition depends on a template parameter"
-            << "park in separate BRAID_SP functions called from each branch, or make the "
-               "condition independent of the template parameters";
+        Diags.report(Diag::IfConstexprDependent, S->getIfLoc());
       return;
     }
     Taken = *Case;

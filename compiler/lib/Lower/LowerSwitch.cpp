@@ -36,8 +36,7 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   const auto *Body = dyn_cast<CompoundStmt>(S->getBody());
   if (!Body) {
     if (FirstPass)
-      Diags.report(Diag::Unsupported, S->getSwitchLoc())
-          << "a switch without a braced body" << "put its statements in braces";
+      Diags.report(Diag::SwitchWithoutBraces, S->getSwitchLoc());
     popScope();
     return;
   }

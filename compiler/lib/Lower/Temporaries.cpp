@@ -27,9 +27,7 @@ bool FunctionLowering::keepableTemp(QualType T, SourceLocation Loc) {
   if (tempTypeKeepable(T, Hoisted))
     return true;
   if (FirstPass)
-    Diags.report(Diag::Unsupported, Loc)
-        << ("a temporary of type '" + T.getAsString() + "' that must live across a park")
-        << "store the value in a local declared in a statement before";
+    Diags.report(Diag::TemporaryNotKeepable, Loc) << T.getAsString();
   return false;
 }
 
@@ -122,10 +120,7 @@ void FunctionLowering::hoistTemporaries(const Stmt *S, FullExpr &FE) {
       // observable destructor; a user type's would run before the park.
       bool Std = RD && RD->isInStdNamespace();
       if (!Std && FirstPass)
-        Diags.report(Diag::Unsupported, Used)
-            << ("a default argument that creates a temporary of type '" +
-                M->getType().getAsString() + "' before a park")
-            << "pass the argument explicitly";
+        Diags.report(Diag::DefaultArgumentTemporary, Used) << M->getType().getAsString();
     }
     return;
   }
@@ -141,9 +136,7 @@ void FunctionLowering::hoistTemporaries(const Stmt *S, FullExpr &FE) {
     // A class prvalue neither materialized nor a parameter: its value is
     // used in a way the frame cannot hold.
     if (FirstPass)
-      Diags.report(Diag::Unsupported, B->getBeginLoc())
-          << ("a temporary of type '" + B->getType().getAsString() + "' created before a park")
-          << "store it in a local declared in a statement before";
+      Diags.report(Diag::TemporaryUnusable, B->getBeginLoc()) << B->getType().getAsString();
     return;
   }
   hoistChildren(S, FE);

@@ -58,7 +58,7 @@ public:
   bool TraverseStmt(Stmt *S) {
     if (const auto *E = dyn_cast_or_null<Expr>(S))
       if (std::optional<std::string> V = RC.parkValue(E)) {
-        replaceRange(E->getBeginLoc(), E->getEndLoc(), *V, "an evaluated operand");
+        replaceRange(E->getBeginLoc(), E->getEndLoc(), *V, "an operand evaluated before a park");
         return true;
       }
     if (!S)
@@ -242,7 +242,7 @@ public:
     return true;
   }
   bool VisitIndirectGotoStmt(IndirectGotoStmt *S) {
-    RC.unsupported(S->getGotoLoc(), "computed 'goto'");
+    RC.computedGoto(S->getGotoLoc());
     return true;
   }
 
@@ -487,16 +487,28 @@ private:
       insertBefore(Loc, *Self + "->", "an implicit member access");
   }
 
-  /// The file offset of a token location, or nothing when the token comes
-  /// from a macro body (which braidc cannot edit).
-  std::optional<unsigned> offsetOf(SourceLocation Loc, const char *What) {
-    if (Loc.isMacroID()) {
-      if (!SM.isMacroArgExpansion(Loc)) {
-        RC.unsupported(Loc, std::string(What) + " inside a macro expansion");
-        return std::nullopt;
-      }
-      Loc = SM.getFileLoc(Loc);
-    }
+  /// Where an edit at a token of a macro expansion can go in the file: a
+  /// macro argument's token is in the file; the first (for \p Start) or
+  /// last token of an expansion stands for the whole invocation (an edit
+  /// before the first or after the last token of what a macro expands to
+  /// is an edit before or after the invocation). Anything else is inside a
+  /// macro body, which braidc cannot edit: reported once per invocation.
+  std::optional<SourceLocation> fileLoc(SourceLocation Loc, bool Start, const char *What) {
+    if (!Loc.isMacroID())
+      return Loc;
+    if (SM.isMacroArgExpansion(Loc))
+      return SM.getFileLoc(Loc);
+    SourceLocation Edge;
+    if (Start ? Lexer::isAtStartOfMacroExpansion(Loc, SM, Ctx.getLangOpts(), &Edge)
+              : Lexer::isAtEndOfMacroExpansion(Loc, SM, Ctx.getLangOpts(), &Edge))
+      return SM.getExpansionLoc(Edge);
+    SourceLocation Invocation = SM.getExpansionLoc(Loc);
+    if (ReportedMacros.insert(Invocation.getRawEncoding()).second)
+      RC.editInMacro(Loc, What);
+    return std::nullopt;
+  }
+  /// The file offset of \p Loc (a file location) inside the root.
+  unsigned offsetOf(SourceLocation Loc) {
     std::pair<FileID, unsigned> D = SM.getDecomposedLoc(Loc);
     if (D.first != File || D.second < RootBegin || D.second > RootEnd)
       throw InternalError("edit outside the statement being copied");
@@ -508,10 +520,11 @@ private:
   }
 
   void replaceRange(SourceLocation B, SourceLocation E, std::string Text, const char *What) {
-    std::optional<unsigned> OB = offsetOf(B, What), OE = offsetOf(E, What);
-    if (!OB || !OE)
+    std::optional<SourceLocation> FB = fileLoc(B, true, What), FE = fileLoc(E, false, What);
+    if (!FB || !FE)
       return;
-    Edits.push_back({*OB, tokenEnd(E, *OE), std::move(Text), Seq++});
+    unsigned OE = offsetOf(*FE);
+    Edits.push_back({offsetOf(*FB), tokenEnd(*FE, OE), std::move(Text), Seq++});
   }
   bool typeName(TypeLoc TL, const NamedDecl *D, SourceLocation NameLoc) {
     if (!D)
@@ -537,17 +550,19 @@ private:
 
   /// Removes the text from \p B up to (not including) the token at \p E.
   void eraseBetween(SourceLocation B, SourceLocation E, const char *What) {
-    std::optional<unsigned> OB = offsetOf(B, What), OE = offsetOf(E, What);
-    if (OB && OE)
-      Edits.push_back({*OB, *OE, "", Seq++});
+    std::optional<SourceLocation> FB = fileLoc(B, true, What), FE = fileLoc(E, true, What);
+    if (FB && FE)
+      Edits.push_back({offsetOf(*FB), offsetOf(*FE), "", Seq++});
   }
   void insertBefore(SourceLocation L, std::string Text, const char *What) {
-    if (std::optional<unsigned> O = offsetOf(L, What))
-      Edits.push_back({*O, *O, std::move(Text), Seq++});
+    if (std::optional<SourceLocation> F = fileLoc(L, true, What)) {
+      unsigned O = offsetOf(*F);
+      Edits.push_back({O, O, std::move(Text), Seq++});
+    }
   }
   void insertAfter(SourceLocation L, std::string Text, const char *What) {
-    if (std::optional<unsigned> O = offsetOf(L, What)) {
-      unsigned End = tokenEnd(L, *O);
+    if (std::optional<SourceLocation> F = fileLoc(L, false, What)) {
+      unsigned End = tokenEnd(*F, offsetOf(*F));
       Edits.push_back({End, End, std::move(Text), Seq++});
     }
   }
@@ -567,6 +582,8 @@ private:
   std::set<std::pair<const Type *, void *>> QualifiedNames;
   /// Offsets of the names already qualified.
   std::set<unsigned> Qualified;
+  /// Macro invocations already reported (one error each).
+  std::set<unsigned> ReportedMacros;
 };
 
 bool needsSemicolon(const Stmt *S) {
@@ -580,8 +597,11 @@ std::string VerbatimRewriter::range(SourceLocation Begin, SourceLocation End, co
                                     bool WithSemicolon) {
   const SourceManager &SM = Ctx.getSourceManager();
   const LangOptions &LO = Ctx.getLangOpts();
-  SourceLocation B = SM.getExpansionLoc(Begin);
-  SourceLocation E = SM.getExpansionRange(End).getEnd();
+  // A token of a macro argument is copied from where the argument is
+  // written (`t` of `PARK(t)`); any other macro token stands for the whole
+  // invocation.
+  SourceLocation B = SM.isMacroArgExpansion(Begin) ? SM.getFileLoc(Begin) : SM.getExpansionLoc(Begin);
+  SourceLocation E = SM.isMacroArgExpansion(End) ? SM.getFileLoc(End) : SM.getExpansionRange(End).getEnd();
   std::pair<FileID, unsigned> DB = SM.getDecomposedLoc(B);
   std::pair<FileID, unsigned> DE = SM.getDecomposedLoc(E);
   if (DB.first != DE.first)

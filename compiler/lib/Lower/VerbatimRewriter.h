@@ -64,9 +64,10 @@ public:
   virtual std::optional<std::string> rethrow() = 0;
   /// The name of the frame's pointer to the object (member functions).
   virtual std::optional<std::string> self() = 0;
-  /// A construct that cannot be copied verbatim (goto out of the statement,
-  /// an edit inside a macro body).
-  virtual void unsupported(clang::SourceLocation Loc, const std::string &What) = 0;
+  /// An edit braidc must make inside a macro body (\p What: "a park"...).
+  virtual void editInMacro(clang::SourceLocation Loc, const char *What) = 0;
+  /// A computed `goto *p;`.
+  virtual void computedGoto(clang::SourceLocation Loc) = 0;
   /// A use of a structured binding whose object is kept in the frame: the
   /// access to its member, element or tuple-like variable (nothing: keep).
   virtual std::optional<std::string> bindingRef(const clang::BindingDecl *BD) = 0;

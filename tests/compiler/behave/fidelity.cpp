@@ -323,6 +323,18 @@ BRAID_SP task<int> usings(task<int> t) {
   }
 }
 
+// Macros: a park as a macro's whole expansion or inside a macro argument,
+// a kept local as an argument and as a macro's whole expansion.
+#define BRAID_TEST_PARK(t) braid::park(t)
+#define BRAID_TEST_PLUS_ONE(x) ((x) + 1)
+#define BRAID_TEST_LOCAL_K k
+
+BRAID_SP task<int> macros(task<int> t) {
+  int k = BRAID_TEST_PARK(t);
+  int a = BRAID_TEST_PLUS_ONE(park(t)) + 1;
+  return BRAID_TEST_PLUS_ONE(k) * 100 + a * 10 + BRAID_TEST_LOCAL_K;
+}
+
 }  // namespace
 
 TEST_SUITE("fidelity") {
@@ -400,6 +412,11 @@ TEST_SUITE("fidelity") {
   TEST_CASE("local types and aliases declared before a park are used after it") {
     // before 1, after 3 + 3, high 2, p.sum() 3
     CHECK(braid::run_blocking(local_types(task<int>(3))) == 1 + 6 + 2 + 3);
+  }
+
+  TEST_CASE("parks and kept locals in macro arguments and whole macro expansions") {
+    // k = 2, a = 2 + 1 + 1
+    CHECK(braid::run_blocking(macros(task<int>(2))) == 300 + 40 + 2);
   }
 
   TEST_CASE("using-declarations and directives hold in every later partition of their scope") {
