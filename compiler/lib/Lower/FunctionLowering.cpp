@@ -272,12 +272,9 @@ void FunctionLowering::reset() {
   KeptIndex.clear();
   MemberNames.clear();
   Members.clear();
-  Scopes.clear();
-  Leaps.clear();
-  Handlers.clear();
+  Stack.clear();
   Copying.reset();
   CopySerial = 0;
-  CurRegion = -1;
   Hoisted.clear();
   HoistedText.clear();
   LocalTypeRun.clear();
@@ -287,7 +284,6 @@ void FunctionLowering::reset() {
   Counter = 0;
   BindingText.clear();
   Labels.clear();
-  ScopeSerial = 0;
   if (FirstPass) {
     DeclRun.clear();
     UseRuns.clear();
@@ -304,14 +300,15 @@ void FunctionLowering::lowerBody() {
   const Stmt *Body = F.FD->getBody();
   int Entry = E->newLabel();
   markHere(Entry, Body->getBeginLoc(), "entry");
-  pushScope();
-  if (const auto *CS = dyn_cast<CompoundStmt>(Body); CS && F.contains(CS)) {
-    for (const Stmt *C : CS->body())
-      lowerStmt(C);
-  } else {
-    lowerVerbatim(Body);
+  {
+    BlockScope Outer(*this);
+    if (const auto *CS = dyn_cast<CompoundStmt>(Body); CS && F.contains(CS)) {
+      for (const Stmt *C : CS->body())
+        lowerStmt(C);
+    } else {
+      lowerVerbatim(Body);
+    }
   }
-  popScope();
   if (E->isOpen()) {
     // Running off the end: a void task ends with unit; a value task that
     // has no value is braid's defined failure instead of C++'s UB.
@@ -443,9 +440,9 @@ RewriteContext::ReturnEdit FunctionLowering::returnEdit(const ReturnStmt *R) {
 }
 
 std::optional<std::string> FunctionLowering::rethrow() {
-  if (Handlers.empty())
+  if (Stack.Handlers.empty())
     return std::nullopt;
-  return "::std::rethrow_exception(this->" + Handlers.back() + ")";
+  return "::std::rethrow_exception(this->" + Stack.Handlers.back() + ")";
 }
 
 std::optional<std::string> FunctionLowering::self() {
@@ -488,7 +485,7 @@ void FunctionLowering::user(SourceLocation Loc, const std::string &Text) {
 
 std::vector<std::string> FunctionLowering::liveNames() const {
   std::vector<std::string> Out;
-  for (const Scope &S : Scopes)
+  for (const Scope &S : Stack.Scopes)
     for (int K : S.Vars)
       if (!Kept[K].SourceName.empty())
         Out.push_back(Kept[K].SourceName);
@@ -496,7 +493,7 @@ std::vector<std::string> FunctionLowering::liveNames() const {
 }
 
 void FunctionLowering::markHere(int L, SourceLocation Loc, const char *Kind) {
-  E->mark(L, lineOf(Loc), colOf(Loc), CurRegion, liveNames(), Kind);
+  E->mark(L, lineOf(Loc), colOf(Loc), Stack.Region, liveNames(), Kind);
 }
 
 std::string FunctionLowering::spellKept(QualType T, Diag D, SourceLocation Loc,
@@ -546,7 +543,7 @@ std::string FunctionLowering::inventedName(const std::string &What) {
 }
 
 int FunctionLowering::addKept(KeptVar V) {
-  for (int R = CurRegion; R >= 0; R = E->regions()[R].Parent)
+  for (int R = Stack.Region; R >= 0; R = E->regions()[R].Parent)
     V.Regions.push_back(R);
   if (!V.Declarator.empty() && V.Pointer)
     Members.push_back(V.Declarator + " = nullptr;");
@@ -572,8 +569,8 @@ std::string FunctionLowering::destroyText(int K) const {
 
 std::string FunctionLowering::leaveScopes(size_t Depth) const {
   std::string Out;
-  for (size_t I = Scopes.size(); I-- > Depth;)
-    for (auto It = Scopes[I].Vars.rbegin(); It != Scopes[I].Vars.rend(); ++It) {
+  for (size_t I = Stack.Scopes.size(); I-- > Depth;)
+    for (auto It = Stack.Scopes[I].Vars.rbegin(); It != Stack.Scopes[I].Vars.rend(); ++It) {
       std::string D = destroyText(*It);
       if (!D.empty())
         Out += D + " ";
@@ -581,14 +578,32 @@ std::string FunctionLowering::leaveScopes(size_t Depth) const {
   return Out;
 }
 
+FunctionLowering::BlockScope::~BlockScope() {
+  if (Done)
+    return;
+  if (std::uncaught_exceptions() > 0) {
+    FL.Stack.Scopes.pop_back(); // an internal error is on its way: emit nothing
+    return;
+  }
+  exit();
+}
+
+void FunctionLowering::BlockScope::exit() {
+  if (Done)
+    return;
+  Done = true;
+  FL.E->closeRun();
+  FL.popScope();
+}
+
 void FunctionLowering::popScope() {
   if (E->isOpen()) {
-    std::string D = leaveScopes(Scopes.size() - 1);
+    std::string D = leaveScopes(Stack.Scopes.size() - 1);
     if (!D.empty())
       E->tool(D);
   }
-  bool Lookup = !Scopes.back().Lookup.empty();
-  Scopes.pop_back();
+  bool Lookup = !Stack.Scopes.back().Lookup.empty();
+  Stack.Scopes.pop_back();
   if (Lookup)
     updateRunPrologue();
 }

@@ -15,6 +15,7 @@
 #include "Diag/Diagnoser.h"
 #include "Emit/Emitter.h"
 #include "Emit/TypeSpeller.h"
+#include "Lower/ScopeStack.h"
 #include "Lower/VerbatimRewriter.h"
 
 #include "clang/AST/ASTContext.h"
@@ -78,18 +79,65 @@ public:
   void localTypeUse(const clang::NamedDecl *D, clang::SourceLocation Use) override;
 
 private:
-  struct Scope {
-    std::vector<int> Vars; // indexes into Kept, in declaration order
-    int Id = -1;           // serial number in the pass (goto's common ancestor)
-    /// using-declarations and the like in effect (LocalDecls.cpp).
-    std::vector<std::string> Lookup;
+  using Scope = ScopeStack::Scope;
+  using Leap = ScopeStack::Leap;
+
+public:
+  // Guards entering and leaving the constructs of ScopeStack.h.
+  /// A block scope: leaving it (exit(), or the guard's end) ends the
+  /// current run and destroys the scope's kept locals where control can
+  /// still reach its end.
+  class BlockScope {
+  public:
+    explicit BlockScope(FunctionLowering &FL) : FL(FL) { FL.pushScope(); }
+    BlockScope(const BlockScope &) = delete;
+    BlockScope &operator=(const BlockScope &) = delete;
+    ~BlockScope();
+    void exit();
+
+  private:
+    FunctionLowering &FL;
+    bool Done = false;
   };
-  struct Leap {
-    bool IsLoop;
-    int Break;
-    int Continue;
-    size_t Depth; // scopes at index >= Depth are left by the jump
+  /// A loop or switch that break (and continue) target.
+  class LeapScope {
+  public:
+    LeapScope(FunctionLowering &FL, Leap L) : FL(FL) { FL.Stack.Leaps.push_back(L); }
+    LeapScope(const LeapScope &) = delete;
+    LeapScope &operator=(const LeapScope &) = delete;
+    ~LeapScope() { FL.Stack.Leaps.pop_back(); }
+
+  private:
+    FunctionLowering &FL;
   };
+  /// The try region \p R, until exit() or the guard's end.
+  class RegionScope {
+  public:
+    RegionScope(FunctionLowering &FL, int R) : FL(FL), Saved(FL.Stack.Region) { FL.Stack.Region = R; }
+    RegionScope(const RegionScope &) = delete;
+    RegionScope &operator=(const RegionScope &) = delete;
+    ~RegionScope() { exit(); }
+    void exit() { FL.Stack.Region = Saved; }
+
+  private:
+    FunctionLowering &FL;
+    int Saved;
+  };
+  /// An exploded handler whose held exception `throw;` rethrows.
+  class HandlerScope {
+  public:
+    HandlerScope(FunctionLowering &FL, std::string Holder) : FL(FL) {
+      FL.Stack.Handlers.push_back(std::move(Holder));
+    }
+    HandlerScope(const HandlerScope &) = delete;
+    HandlerScope &operator=(const HandlerScope &) = delete;
+    ~HandlerScope() { FL.Stack.Handlers.pop_back(); }
+
+  private:
+    FunctionLowering &FL;
+  };
+
+private:
   /// A full-expression whose parks were emitted: its final text and the
   /// temporaries holding earlier parks' values (destroyed after it).
   struct FullExpr {
@@ -197,8 +245,8 @@ private:
   std::string destroyText(int K) const;
   std::string leaveScopes(size_t Depth) const;
   void pushScope() {
-    Scopes.emplace_back();
-    Scopes.back().Id = ScopeSerial++;
+    Stack.Scopes.emplace_back();
+    Stack.Scopes.back().Id = Stack.Serial++;
   }
   void popScope();
   std::vector<std::string> liveNames() const;
@@ -262,9 +310,7 @@ private:
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;
   std::set<std::string> MemberNames;
   std::vector<std::string> Members;
-  std::vector<Scope> Scopes;
-  std::vector<Leap> Leaps;
-  std::vector<std::string> Handlers; // exception holders of exploded handlers
+  ScopeStack Stack;
   /// The deferred exits of the copied statement being rewritten.
   struct CopiedExits {
     unsigned Id;
@@ -272,7 +318,6 @@ private:
   };
   std::optional<CopiedExits> Copying;
   unsigned CopySerial = 0;
-  int CurRegion = -1;
   llvm::DenseMap<const clang::Expr *, std::string> ParkValues;
   llvm::DenseSet<const clang::Expr *> Spilled;
   unsigned Counter = 0;
@@ -290,7 +335,6 @@ private:
     std::vector<size_t> Counts;
   };
   std::map<const clang::LabelDecl *, LabelAt> Labels;
-  int ScopeSerial = 0;
 
   // Carried from the first pass to the second: locals that can stay plain
   // C++ locals (trivially destructible, never used outside their run).

@@ -278,7 +278,7 @@ void FunctionLowering::lowerLocalDeclaration(const DeclStmt *S) {
   if (affectsLookupOnly(S)) {
     std::string Text = Rewriter.statement(S);
     user(S->getBeginLoc(), Text);
-    Scopes.back().Lookup.push_back(Text);
+    Stack.Scopes.back().Lookup.push_back(Text);
     updateRunPrologue();
     return;
   }
@@ -290,7 +290,7 @@ void FunctionLowering::lowerLocalDeclaration(const DeclStmt *S) {
 
 void FunctionLowering::updateRunPrologue() {
   std::string P;
-  for (const Scope &Sc : Scopes)
+  for (const Scope &Sc : Stack.Scopes)
     for (const std::string &U : Sc.Lookup)
       P += "    " + U + "\n";
   E->setRunPrologue(P);

@@ -106,7 +106,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
   } else {
     user(DD->getBeginLoc(), constructText(Index, InitText, Style, true));
   }
-  Scopes.back().Vars.push_back(Index);
+  Stack.Scopes.back().Vars.push_back(Index);
 
   // e is an lvalue when E is an lvalue reference, an xvalue otherwise.
   std::string Whole = T->isLValueReferenceType() ? Obj
@@ -155,7 +155,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
       HV.NeedsDestroy = HExt && destroys(HT);
       int HK = addKept(HV);
       user(B->getLocation(), constructText(HK, Get, VarDecl::CInit, true));
-      Scopes.back().Vars.push_back(HK);
+      Stack.Scopes.back().Vars.push_back(HK);
       BindingText[B] = HExt ? "this->" + Kept[HK].Member : "(*this->" + Kept[HK].Member + ")";
       continue;
     }

@@ -200,7 +200,7 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
   if (FirstPass)
     DeclRun[VD] = E->run();
   KeptIndex[VD] = Index;
-  Scopes.back().Vars.push_back(Index);
+  Stack.Scopes.back().Vars.push_back(Index);
   endFullExpr(FE);
 }
 

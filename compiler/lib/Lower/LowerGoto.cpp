@@ -25,7 +25,7 @@ namespace braidc {
 
 std::string FunctionLowering::jumpOut(const Stmt *S, bool Deferred) {
   bool IsBreak = isa<BreakStmt>(S);
-  for (auto It = Leaps.rbegin(); It != Leaps.rend(); ++It) {
+  for (auto It = Stack.Leaps.rbegin(); It != Stack.Leaps.rend(); ++It) {
     if (!IsBreak && !It->IsLoop)
       continue;
     return exitText(leaveScopes(It->Depth) + E->jumpText(IsBreak ? It->Break : It->Continue),
@@ -80,7 +80,7 @@ void FunctionLowering::lowerLabel(const LabelStmt *S) {
   A.Marked = true;
   A.Path.clear();
   A.Counts.clear();
-  for (const Scope &Sc : Scopes) {
+  for (const Scope &Sc : Stack.Scopes) {
     A.Path.push_back(Sc.Id);
     A.Counts.push_back(Sc.Vars.size());
   }
@@ -113,12 +113,12 @@ std::string FunctionLowering::gotoCode(const LabelDecl *LD) {
   else if (auto It = LabelPaths.find(LD); It != LabelPaths.end())
     Path = &It->second; // forward: where pass 1 found the label
   size_t D = 0;
-  while (Path && D < Scopes.size() && D < Path->size() && Scopes[D].Id == (*Path)[D])
+  while (Path && D < Stack.Scopes.size() && D < Path->size() && Stack.Scopes[D].Id == (*Path)[D])
     ++D;
   std::string Out = leaveScopes(D);
   if (A.Marked)
     for (size_t I = D; I-- > 0;) {
-      const std::vector<int> &V = Scopes[I].Vars;
+      const std::vector<int> &V = Stack.Scopes[I].Vars;
       for (size_t J = V.size(); J-- > A.Counts[I];) {
         std::string T = destroyText(V[J]);
         if (!T.empty())

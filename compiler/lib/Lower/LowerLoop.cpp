@@ -31,15 +31,14 @@ void FunctionLowering::lowerWhile(const WhileStmt *S) {
   E->closeRun();
   int Head = E->newLabel(), Break = E->newLabel();
   markHere(Head, S->getWhileLoc(), "label");
-  size_t Depth = Scopes.size();
-  pushScope();
-  std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
-  branchUnless(C, S->getCond()->getBeginLoc(), Break, Depth);
-  Leaps.push_back({true, Break, Head, Depth});
-  lowerSubStmt(S->getBody());
-  Leaps.pop_back();
-  E->closeRun();
-  popScope();
+  size_t Depth = Stack.Scopes.size();
+  {
+    BlockScope Iteration(*this);
+    std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+    branchUnless(C, S->getCond()->getBeginLoc(), Break, Depth);
+    LeapScope Loop(*this, {true, Break, Head, Depth});
+    lowerSubStmt(S->getBody());
+  }
   if (E->isOpen())
     E->jump(Head);
   markHere(Break, S->getEndLoc(), "label");
@@ -50,15 +49,16 @@ void FunctionLowering::lowerDo(const DoStmt *S) {
   E->closeRun();
   int Body = E->newLabel(), Cond = E->newLabel(), Break = E->newLabel();
   markHere(Body, S->getDoLoc(), "label");
-  Leaps.push_back({true, Break, Cond, Scopes.size()});
-  lowerSubStmt(S->getBody());
-  Leaps.pop_back();
+  {
+    LeapScope Loop(*this, {true, Break, Cond, Stack.Scopes.size()});
+    lowerSubStmt(S->getBody());
+  }
   markHere(Cond, S->getCond()->getBeginLoc(), "label");
-  pushScope();
-  std::string C = lowerCondition(nullptr, S->getCond());
-  user(S->getCond()->getBeginLoc(), "if (" + C + ") { " + E->jumpText(Body) + " }");
-  E->closeRun();
-  popScope();
+  {
+    BlockScope Condition(*this);
+    std::string C = lowerCondition(nullptr, S->getCond());
+    user(S->getCond()->getBeginLoc(), "if (" + C + ") { " + E->jumpText(Body) + " }");
+  }
   markHere(Break, S->getEndLoc(), "label");
 }
 
@@ -67,32 +67,28 @@ void FunctionLowering::lowerDo(const DoStmt *S) {
 //   body; Lcont: inc; jump Lhead;  Lbreak: [destroy for scope]
 void FunctionLowering::lowerFor(const ForStmt *S) {
   E->closeRun();
-  pushScope();
+  BlockScope ForScope(*this);
   if (S->getInit())
     lowerStmt(S->getInit());
   int Head = E->newLabel(), Cont = E->newLabel(), Break = E->newLabel();
   markHere(Head, S->getForLoc(), "label");
-  size_t Depth = Scopes.size();
-  pushScope();
-  if (S->getCond() || S->getConditionVariable()) {
-    std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
-    branchUnless(C, S->getCond()->getBeginLoc(), Break, Depth);
+  size_t Depth = Stack.Scopes.size();
+  {
+    BlockScope Iteration(*this);
+    if (S->getCond() || S->getConditionVariable()) {
+      std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
+      branchUnless(C, S->getCond()->getBeginLoc(), Break, Depth);
+    }
+    LeapScope Loop(*this, {true, Break, Cont, Depth});
+    lowerSubStmt(S->getBody());
   }
-  Leaps.push_back({true, Break, Cont, Depth});
-  lowerSubStmt(S->getBody());
-  Leaps.pop_back();
-  E->closeRun();
-  popScope();
   markHere(Cont, S->getInc() ? S->getInc()->getBeginLoc() : S->getForLoc(), "label");
   if (const Expr *Inc = S->getInc()) {
-    pushScope();
+    BlockScope Increment(*this);
     lowerExprStmt(Inc);
-    E->closeRun();
-    popScope();
   }
   E->jump(Head);
   markHere(Break, S->getEndLoc(), "label");
-  popScope();
 }
 
 // for (decl : range) body  ->  ([stmt.ranged])
@@ -102,7 +98,7 @@ void FunctionLowering::lowerFor(const ForStmt *S) {
 //   Lbreak: [destroy range scope: the temporary range dies here]
 void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   E->closeRun();
-  pushScope();
+  BlockScope RangeScope(*this);
   if (S->getInit())
     lowerStmt(S->getInit());
   const Expr *Range = S->getRangeInit();
@@ -123,7 +119,7 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   RV.Type = spell(RT);
   RV.NeedsDestroy = Temporary && destroys(RT);
   int RI = addKept(RV);
-  Scopes.back().Vars.push_back(RI);
+  Stack.Scopes.back().Vars.push_back(RI);
   SourceLocation Loc = S->getForLoc();
   user(Range->getBeginLoc(), constructText(RI, RangeText, VarDecl::CInit, true));
   endFullExpr(FE);
@@ -157,7 +153,7 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
       IV.NeedsDestroy = destroys(VD->getType());
     }
     int I = addKept(IV);
-    Scopes.back().Vars.push_back(I);
+    Stack.Scopes.back().Vars.push_back(I);
     user(Loc, constructText(I, std::string("::braid::detail::") + Fn + "(" + RangeRef + ")",
                             VarDecl::CInit, true));
     return "this->" + Kept[I].Member;
@@ -166,25 +162,23 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   std::string End = Iter("end", S->getEndStmt(), "range_end");
   int Head = E->newLabel(), Cont = E->newLabel(), Break = E->newLabel();
   markHere(Head, Loc, "label");
-  size_t Depth = Scopes.size();
+  size_t Depth = Stack.Scopes.size();
   branchUnless(Begin + " != " + End, Loc, Break, Depth);
-  pushScope();
-  // A reference loop variable over a dependent range must bind `*it`
-  // itself: kept_lvalue_address refuses (at compile time) the temporary a
-  // prvalue `*it` or a conversion would make.
-  LvalueOnlyRef = DependentRange;
-  lowerVarDecl(S->getLoopVariable(), nullptr, "*" + Begin);
-  LvalueOnlyRef = false;
-  Leaps.push_back({true, Break, Cont, Depth});
-  lowerSubStmt(S->getBody());
-  Leaps.pop_back();
-  E->closeRun();
-  popScope();
+  {
+    BlockScope Iteration(*this);
+    // A reference loop variable over a dependent range must bind `*it`
+    // itself: kept_lvalue_address refuses (at compile time) the temporary a
+    // prvalue `*it` or a conversion would make.
+    LvalueOnlyRef = DependentRange;
+    lowerVarDecl(S->getLoopVariable(), nullptr, "*" + Begin);
+    LvalueOnlyRef = false;
+    LeapScope Loop(*this, {true, Break, Cont, Depth});
+    lowerSubStmt(S->getBody());
+  }
   markHere(Cont, Loc, "label");
   E->tool("++" + Begin + ";");
   E->jump(Head);
   markHere(Break, S->getEndLoc(), "label");
-  popScope();
 }
 
 } // namespace braidc

@@ -123,7 +123,7 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
     T.Type = U;
     T.NeedsDestroy = destroys(VT);
     int K = addKept(T);
-    Scopes.back().Vars.push_back(K);
+    Stack.Scopes.back().Vars.push_back(K);
     FE.Temps.push_back(K);
     E->tool(constructText(K, Take, VarDecl::CInit, true));
     ParkValues[P] = "static_cast<" + U + "&&>(this->" + Kept[K].Member + ")";

@@ -92,11 +92,9 @@ void FunctionLowering::lowerVerbatim(const Stmt *S) {
 // closing brace) the kept locals of this scope destroyed in reverse order.
 void FunctionLowering::lowerCompound(const CompoundStmt *S) {
   E->closeRun();
-  pushScope();
+  BlockScope Block(*this);
   for (const Stmt *C : S->body())
     lowerStmt(C);
-  E->closeRun();
-  popScope();
 }
 
 // A substatement that is not a block still has its own scope.
@@ -104,10 +102,8 @@ void FunctionLowering::lowerSubStmt(const Stmt *S) {
   if (isa<CompoundStmt>(S))
     return lowerStmt(S);
   E->closeRun();
-  pushScope();
+  BlockScope Block(*this);
   lowerStmt(S);
-  E->closeRun();
-  popScope();
 }
 
 void FunctionLowering::lowerExprStmt(const Expr *Ex) {
@@ -166,12 +162,12 @@ void FunctionLowering::lowerIf(const IfStmt *S) {
   if (S->isConstexpr() || S->isConsteval())
     return lowerConstantIf(S);
   E->closeRun();
-  pushScope();
+  BlockScope IfScope(*this);
   if (S->getInit())
     lowerStmt(S->getInit());
   int Else = E->newLabel(), End = S->getElse() ? E->newLabel() : Else;
   std::string C = lowerCondition(S->getConditionVariable(), S->getCond());
-  branchUnless(C, S->getCond()->getBeginLoc(), Else, Scopes.size());
+  branchUnless(C, S->getCond()->getBeginLoc(), Else, Stack.Scopes.size());
   lowerSubStmt(S->getThen());
   if (S->getElse()) {
     if (E->isOpen())
@@ -180,7 +176,6 @@ void FunctionLowering::lowerIf(const IfStmt *S) {
     lowerSubStmt(S->getElse());
   }
   markHere(End, S->getEndLoc(), "label");
-  popScope();
 }
 
 // if constexpr (c) A else B with a constant c, and if consteval (false in a
@@ -203,13 +198,11 @@ void FunctionLowering::lowerConstantIf(const IfStmt *S) {
     Taken = *Case;
   }
   E->closeRun();
-  pushScope();
+  BlockScope IfScope(*this);
   if (S->getInit())
     lowerStmt(S->getInit());
   if (Taken)
     lowerSubStmt(Taken);
-  E->closeRun();
-  popScope();
 }
 
 //===----------------------------------------------------------------------===//

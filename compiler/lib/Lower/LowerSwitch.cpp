@@ -29,7 +29,7 @@ namespace braidc {
 // Case labels must be statements of the switch body itself.
 void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   E->closeRun();
-  pushScope();
+  BlockScope SwitchScope(*this);
   if (S->getInit())
     lowerStmt(S->getInit());
   std::string C = lowerCondition(S->getConditionVariable(), S->getCond(), /*Switch=*/true);
@@ -37,7 +37,6 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   if (!Body) {
     if (FirstPass)
       Diags.report(Diag::SwitchWithoutBraces, S->getSwitchLoc());
-    popScope();
     return;
   }
   // The labels, in body order; every SwitchCase must be found here.
@@ -49,7 +48,6 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
     if (!Labels.count(SC)) {
       if (FirstPass)
         Diags.report(Diag::CaseNotTopLevel, SC->getKeywordLoc());
-      popScope();
       return;
     }
   int Break = E->newLabel();
@@ -74,22 +72,20 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
     E->terminate(E->jumpText(Break), true);
   else
     E->terminate("", true);
-  size_t Depth = Scopes.size();
-  pushScope();
-  Leaps.push_back({false, Break, -1, Depth});
-  for (const Stmt *Child : Body->body()) {
-    const Stmt *X = Child;
-    while (const SwitchCase *SC = caseLabel(X)) {
-      markHere(Labels[SC], SC->getKeywordLoc(), "label");
-      X = SC->getSubStmt();
+  size_t Depth = Stack.Scopes.size();
+  {
+    BlockScope BodyScope(*this);
+    LeapScope Switch(*this, {false, Break, -1, Depth});
+    for (const Stmt *Child : Body->body()) {
+      const Stmt *X = Child;
+      while (const SwitchCase *SC = caseLabel(X)) {
+        markHere(Labels[SC], SC->getKeywordLoc(), "label");
+        X = SC->getSubStmt();
+      }
+      lowerStmt(X);
     }
-    lowerStmt(X);
   }
-  Leaps.pop_back();
-  E->closeRun();
-  popScope();
   markHere(Break, S->getEndLoc(), "label");
-  popScope();
 }
 
 } // namespace braidc

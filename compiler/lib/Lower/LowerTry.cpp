@@ -36,18 +36,18 @@ namespace braidc {
 // the parent region, so the driver routes it outward.
 void FunctionLowering::lowerTry(const CXXTryStmt *S) {
   E->closeRun();
-  int Parent = CurRegion;
-  int R = E->newRegion(Parent);
+  int R = E->newRegion(Stack.Region);
   int Body = E->newLabel(), Dispatch = E->newLabel(), End = E->newLabel();
   if (E->isOpen())
     E->jump(Body);
-  CurRegion = R;
-  markHere(Body, S->getTryLoc(), "label");
-  lowerStmt(S->getTryBlock());
-  E->closeRun();
-  if (E->isOpen())
-    E->jump(End);
-  CurRegion = Parent;
+  {
+    RegionScope Region(*this, R);
+    markHere(Body, S->getTryLoc(), "label");
+    lowerStmt(S->getTryBlock());
+    E->closeRun();
+    if (E->isOpen())
+      E->jump(End);
+  }
   E->setHandler(R, Dispatch);
   markHere(Dispatch, S->getHandler(0)->getCatchLoc(), "handler");
 
@@ -106,16 +106,15 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
     E->tool(Exits, true);
   E->terminate(E->jumpText(End), true);
   for (const Exploded &X : Parked) {
-    pushScope();
-    Scopes.back().Vars.push_back(X.Holder);
-    if (X.Param >= 0)
-      Scopes.back().Vars.push_back(X.Param);
-    markHere(X.Label, X.H->getHandlerBlock()->getBeginLoc(), "label");
-    Handlers.push_back(Kept[X.Holder].Member);
-    lowerStmt(X.H->getHandlerBlock());
-    Handlers.pop_back();
-    E->closeRun();
-    popScope();
+    {
+      BlockScope Handler(*this);
+      Stack.Scopes.back().Vars.push_back(X.Holder);
+      if (X.Param >= 0)
+        Stack.Scopes.back().Vars.push_back(X.Param);
+      markHere(X.Label, X.H->getHandlerBlock()->getBeginLoc(), "label");
+      HandlerScope Held(*this, Kept[X.Holder].Member);
+      lowerStmt(X.H->getHandlerBlock());
+    }
     if (E->isOpen())
       E->jump(End);
   }

@@ -45,7 +45,7 @@ int FunctionLowering::addTemp(QualType T, bool Pointer, FullExpr &FE) {
   V.Type = spell(Pointer ? T : T.getUnqualifiedType());
   V.NeedsDestroy = !Pointer && destroys(T);
   int K = addKept(std::move(V));
-  Scopes.back().Vars.push_back(K);
+  Stack.Scopes.back().Vars.push_back(K);
   FE.Temps.push_back(K);
   return K;
 }
@@ -198,7 +198,7 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
                         : cast<CXXBindTemporaryExpr>(M)->getSubExpr();
   std::string Init = initFrom(Sub, V.Type);
   int K = addKept(V);
-  Scopes.back().Vars.push_back(K);
+  Stack.Scopes.back().Vars.push_back(K);
   FE.Temps.push_back(K);
   std::string Construct = constructText(K, Init, VarDecl::CInit, true);
   std::string Mem = "this->" + Kept[K].Member;
@@ -257,7 +257,7 @@ void FunctionLowering::endFullExpr(const FullExpr &FE) {
       if (!D.empty())
         E->tool(D, true);
     }
-    std::vector<int> &V = Scopes.back().Vars;
+    std::vector<int> &V = Stack.Scopes.back().Vars;
     V.erase(std::remove(V.begin(), V.end(), *It), V.end());
   }
 }
