@@ -7,17 +7,89 @@
 
 #include "Diag/InternalError.h"
 
+#include <algorithm>
+#include <numeric>
 #include <string>
 
 namespace braidc {
 
+namespace {
+
+// Markers inside partition code: \x1e L <n> \x1e for a label, \x1e D <n>
+// \x1e for deferred text. \x1e (record separator) cannot occur in C++
+// source text braidc copies (it is not in the basic character set and
+// would be a stray character in any token), so a marker is unambiguous.
+constexpr char MarkerChar = '\x1e';
+
+std::string marker(char Kind, int N) {
+  return std::string(1, MarkerChar) + Kind + std::to_string(N) + MarkerChar;
+}
+
+/// Replaces each marker of \p Kind in \p Text by \p F(n).
+template <class Fn> std::string substitute(const std::string &Text, char Kind, Fn F) {
+  std::string Out;
+  size_t Pos = 0;
+  for (;;) {
+    size_t B = Text.find(MarkerChar, Pos);
+    while (B != std::string::npos && (B + 1 >= Text.size() || Text[B + 1] != Kind))
+      B = Text.find(MarkerChar, Text.find(MarkerChar, B + 1) + 1);
+    if (B == std::string::npos)
+      break;
+    size_t E = Text.find(MarkerChar, B + 1);
+    if (E == std::string::npos)
+      throw InternalError("unterminated marker in generated code");
+    Out.append(Text, Pos, B - Pos);
+    Out += F(std::stoi(Text.substr(B + 2, E - B - 2)));
+    Pos = E + 1;
+  }
+  Out.append(Text, Pos, std::string::npos);
+  return Out;
+}
+
+} // namespace
+
 int Emitter::newLabel() {
   Parts.emplace_back();
   Edges.emplace_back();
+  Parts.back().Label = static_cast<int>(Parts.size()) - 1;
   return static_cast<int>(Parts.size()) - 1;
 }
 
-void Emitter::mark(int L, unsigned Line, unsigned Col, int Region, std::vector<std::string> Live,
+std::string Emitter::labelRef(int L) {
+  if (Current >= 0)
+    Edges[Current].insert(L);
+  return marker('L', L);
+}
+
+int Emitter::newDeferred() {
+  Deferred.emplace_back();
+  DeferredSet.push_back(false);
+  return static_cast<int>(Deferred.size()) - 1;
+}
+
+std::string Emitter::deferredRef(int Id) { return marker('D', Id); }
+
+void Emitter::setDeferred(int Id, std::string Text) {
+  Deferred[Id] = std::move(Text);
+  DeferredSet[Id] = true;
+}
+
+std::string Emitter::resolveDeferred(const std::string &Text) const {
+  return substitute(Text, 'D', [&](int Id) {
+    if (Id < 0 || Id >= static_cast<int>(Deferred.size()) || !DeferredSet[Id])
+      throw InternalError("deferred text " + std::to_string(Id) + " was never settled");
+    return resolveDeferred(Deferred[Id]);
+  });
+}
+
+void Emitter::jump(int L) {
+  bool Only = Current >= 0 && !Parts[Current].HasContent;
+  terminate(jumpText(L), false);
+  if (Only)
+    Parts[Current].OnlyJumpsTo = L;
+}
+
+void Emitter::mark(int L, unsigned Line, unsigned Col, int Region, std::vector<int> LiveKept,
                    const char *Kind) {
   bool Reached = isOpen() || L == 0;
   for (const std::set<int> &E : Edges)
@@ -32,7 +104,7 @@ void Emitter::mark(int L, unsigned Line, unsigned Col, int Region, std::vector<s
   P.Line = Line;
   P.Col = Col;
   P.Region = Region;
-  P.Live = std::move(Live);
+  P.LiveKept = std::move(LiveKept);
   P.Kind = Kind;
   P.DeadAtMark = !Reached && std::string(Kind) != "handler";
   Current = L;
@@ -58,11 +130,11 @@ void Emitter::append(llvm::StringRef Text) {
   Parts[Current].Code += Text.str();
 }
 
-void Emitter::toolMode() {
-  if (InUserMode && LineDirectives)
-    append(std::string(GeneratedLineMarker) + "\n");
-  InUserMode = false;
-}
+// Tool-written code inside a partition (jumps, destruction, the moves of a
+// park's value) cannot fail to compile where the user's code compiles, so
+// it carries no #line of its own: it is counted as the lines after the
+// user statement it follows, the statement it belongs to.
+void Emitter::toolMode() { InUserMode = false; }
 
 void Emitter::openRun() {
   if (RunOpen)
@@ -83,6 +155,7 @@ void Emitter::closeRun() {
 
 void Emitter::user(unsigned Line, unsigned Col, llvm::StringRef Text) {
   openRun();
+  Parts[Current].HasContent = true;
   std::string S = lineDirective(Line);
   S.append(Col > 1 ? Col - 1 : 0, ' ');
   S += Text.str();
@@ -94,19 +167,56 @@ void Emitter::user(unsigned Line, unsigned Col, llvm::StringRef Text) {
 void Emitter::tool(llvm::StringRef Text, bool InRun) {
   if (!InRun)
     closeRun();
+  if (Current >= 0 && !Text.empty())
+    Parts[Current].HasContent = true;
   toolMode();
   append("    " + Text.str() + "\n");
 }
 
-std::string Emitter::jumpText(int L) {
-  if (Current >= 0)
-    Edges[Current].insert(L);
-  return "return __braid_step{" + std::to_string(L) + "};";
-}
-
 void Emitter::finalize() {
+  // Where each label leads once trampolines are folded: a partition that
+  // only jumps on (not the entry, not a region's handler) is replaced by
+  // its target, transitively.
+  std::vector<bool> Handler(Parts.size());
+  for (const Region &R : Regions)
+    Handler[R.Handler] = true;
+  auto Folded = [&](int L) {
+    for (size_t Steps = 0; Steps <= Parts.size(); ++Steps) {
+      const Partition &P = Parts[L];
+      if (L == 0 || Handler[L] || P.OnlyJumpsTo < 0 || P.OnlyJumpsTo == L)
+        return L;
+      L = P.OnlyJumpsTo;
+    }
+    throw InternalError("a cycle of partitions that only jump");
+  };
+  std::vector<int> Kept;
   for (size_t I = 0; I < Parts.size(); ++I)
-    Parts[I].Next.assign(Edges[I].begin(), Edges[I].end());
+    if (Folded(static_cast<int>(I)) == static_cast<int>(I))
+      Kept.push_back(static_cast<int>(I));
+  // Source order; the entry stays first.
+  std::stable_sort(Kept.begin() + 1, Kept.end(), [&](int A, int B) {
+    if (Parts[A].Line != Parts[B].Line)
+      return Parts[A].Line < Parts[B].Line;
+    return Parts[A].Col < Parts[B].Col;
+  });
+  std::vector<int> Number(Parts.size(), -1);
+  for (size_t I = 0; I < Kept.size(); ++I)
+    Number[Kept[I]] = static_cast<int>(I);
+  auto Final = [&](int L) { return Number[Folded(L)]; };
+  std::vector<Partition> Out;
+  for (int L : Kept) {
+    Partition P = std::move(Parts[L]);
+    P.Code = substitute(resolveDeferred(P.Code), 'L', [&](int T) { return std::to_string(Final(T)); });
+    std::set<int> Next;
+    for (int T : Edges[L])
+      Next.insert(Final(T));
+    P.Next.assign(Next.begin(), Next.end());
+    Out.push_back(std::move(P));
+  }
+  for (Region &R : Regions)
+    R.Handler = Final(R.Handler);
+  Parts = std::move(Out);
+  Edges.clear();
 }
 
 void Emitter::terminate(llvm::StringRef Text, bool InRun) {

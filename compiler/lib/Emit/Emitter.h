@@ -7,11 +7,20 @@
 // jump is `return __braid_step{k};`. Every label is a partition start, so a
 // partition runs straight C++ until it parks, jumps or finishes.
 //
+// Some text is settled only after the whole body is lowered: the final
+// number of each partition (partitions are numbered in source order, and a
+// partition that only jumps on is folded into its target), and "deferred"
+// text (whether a trivially destructible local is kept in the frame depends
+// on all its uses; a forward goto's destruction list on where its label is).
+// Such text is written as a marker (labelRef, deferredRef) and replaced by
+// finalize().
+//
 // User statements are written inside "runs": consecutive statements of one
 // block in one partition share a `{ ... }` scope, so locals that never cross
 // a partition boundary stay ordinary C++ locals. Each user statement gets a
-// `#line N "file"`; tool-written code after user code gets a marker that
-// Transform turns into a #line back into the generated file.
+// `#line N "file"`; tool-written code after it (a jump, destruction) counts
+// as the lines that follow, since it cannot fail to compile on its own
+// (FrameEmitter writes the few `#line`s back into the generated file).
 //
 //===----------------------------------------------------------------------===//
 #ifndef BRAIDC_EMIT_EMITTER_H
@@ -35,6 +44,9 @@ struct Partition {
   unsigned Col = 0;
   int Region = -1;
   std::vector<std::string> Live;
+  /// The kept locals in scope at the entry, by index in the lowering's
+  /// kept-local table (Live is their names, filled by the lowering).
+  std::vector<int> LiveKept;
   std::string Kind; ///< entry, resume, label, handler
   bool Defined = false;
   /// Marked where no code reaches it (after a return, after a loop that
@@ -42,6 +54,12 @@ struct Partition {
   bool DeadAtMark = false;
   /// Successors (jumps, resumes), filled by Emitter::finalize.
   std::vector<int> Next;
+  /// Anything written besides run braces and a final jump.
+  bool HasContent = false;
+  /// The label it only jumps to (a trampoline), or -1.
+  int OnlyJumpsTo = -1;
+  /// The label this partition was created as (its number before finalize).
+  int Label = -1;
 };
 
 /// An exploded try region: where the driver routes an exception.
@@ -58,7 +76,7 @@ public:
   /// A new, not yet defined label.
   int newLabel();
   /// Starts partition \p L here. An open partition falls through to it.
-  void mark(int L, unsigned Line, unsigned Col, int Region, std::vector<std::string> Live,
+  void mark(int L, unsigned Line, unsigned Col, int Region, std::vector<int> LiveKept,
             const char *Kind);
   /// True while the current partition can still run off its end.
   bool isOpen() const { return Current >= 0 && Open; }
@@ -69,12 +87,18 @@ public:
   /// Tool-written code (outside any run unless \p InRun).
   void tool(llvm::StringRef Text, bool InRun = false);
   /// The text of a jump to \p L (recorded as an edge).
-  std::string jumpText(int L);
+  std::string jumpText(int L) { return "return __braid_step{" + labelRef(L) + "};"; }
+  /// The text standing for label \p L's final partition number (recorded as
+  /// an edge of the current partition).
+  std::string labelRef(int L);
+  /// A piece of text settled later: its marker, and the text it stands for
+  /// (which may contain other markers).
+  int newDeferred();
+  static std::string deferredRef(int Id);
+  void setDeferred(int Id, std::string Text);
   /// `return <Text>;` that ends the partition (a park, a finish, a jump).
   void terminate(llvm::StringRef Text, bool InRun);
-  void jump(int L) { terminate(jumpText(L), false); }
-  /// An edge that is not a jump (a park's resume partition).
-  void edge(int L) { Edges[Current].insert(L); }
+  void jump(int L);
 
   void openRun();
   void closeRun();
@@ -95,8 +119,13 @@ public:
   /// every jump target defined, every partition reachable from the entry,
   /// every region's handler defined. Throws InternalError.
   void verify(const std::string &Function) const;
-  /// Copies the edges into the partitions (for dumps).
+  /// Settles the deferred text, folds the partitions that only jump on into
+  /// their targets, numbers the rest in source order (line, column, then
+  /// creation), rewrites every label reference and region handler to the
+  /// final numbers, and fills each partition's successors.
   void finalize();
+  /// The text with every deferred marker replaced (labels left as markers).
+  std::string resolveDeferred(const std::string &Text) const;
 
   /// A #line directive for \p Line (empty when disabled).
   std::string lineDirective(unsigned Line) const;
@@ -109,6 +138,8 @@ private:
   std::string FileName;
   std::vector<Partition> Parts;
   std::vector<std::set<int>> Edges;
+  std::vector<std::string> Deferred;
+  std::vector<bool> DeferredSet;
   std::vector<Region> Regions;
   int Current = -1;
   bool Open = false;

@@ -1,110 +1,176 @@
-//===- FrameEmitter.cpp - the frame class, its unwind and its table ---------===//
+//===- FrameEmitter.cpp - the frame class, its unwind and its table -------===//
 //
 // SPDX-License-Identifier: MIT
 //
 //===----------------------------------------------------------------------===//
-#include "Lower/FunctionLowering.h"
-
-#include "Diag/InternalError.h"
-#include "Lower/LowerSupport.h"
-
-#include "clang/AST/Attr.h"
-#include "clang/AST/DeclCXX.h"
-#include "clang/AST/DeclTemplate.h"
-#include "clang/AST/ExprCXX.h"
-#include "clang/AST/QualTypeNames.h"
-#include "clang/AST/RecursiveASTVisitor.h"
-#include "clang/Basic/SourceManager.h"
-#include "clang/Lex/Lexer.h"
-
-#include <functional>
-
-using namespace clang;
+#include "Emit/FrameEmitter.h"
 
 namespace braidc {
 
-std::string FunctionLowering::assemble() {
-  const FunctionDecl *FD = F.FD;
-  std::string Frame = "__braid_frame";
-  std::string Gen = LineDirectives ? std::string(GeneratedLineMarker) + "\n" : "";
-  std::string O = "{\n" + Gen;
-  if (IsMethod)
-    O += "  using __braid_self_t = decltype(this);\n";
-  for (const ParmVarDecl *P : FD->parameters()) {
-    const auto *TTP = P->getType().getNonReferenceType()->getAs<TemplateTypeParmType>();
-    auto It = TTP ? InventedAliases.find({TTP->getDepth(), TTP->getIndex()}) : InventedAliases.end();
-    if (It != InventedAliases.end() && It->second.first == "__braid_auto_" + P->getNameAsString())
-      O += "  using " + It->second.first + " = " + It->second.second + ";\n";
+namespace {
+
+const char *const FrameName = "__braid_frame";
+
+std::string cppQuote(const std::string &S) {
+  std::string Q = "\"";
+  for (char C : S) {
+    if (C == '\\' || C == '"')
+      Q += '\\';
+    Q += C;
   }
+  return Q + "\"";
+}
+
+std::string commaJoined(const std::vector<std::string> &V) {
+  std::string Out;
+  for (const std::string &S : V)
+    Out += (Out.empty() ? "" : ", ") + S;
+  return Out;
+}
+
+} // namespace
+
+std::string FrameEmitter::generatedLine() const {
+  return LineDirectives ? std::string(GeneratedLineMarker) + "\n" : "";
+}
+
+std::string FrameEmitter::sourceLine(unsigned Line) const {
+  if (!LineDirectives)
+    return "";
+  std::string Escaped;
+  for (char C : M.FileName) {
+    if (C == '\\' || C == '"')
+      Escaped += '\\';
+    Escaped += C;
+  }
+  return "#line " + std::to_string(Line) + " \"" + Escaped + "\"\n";
+}
+
+std::string FrameEmitter::emit() const {
+  std::string Base = "::braid::detail::sp_frame<" + M.ResultType + ">";
+  std::string O = "{\n" + generatedLine();
+  if (M.IsMethod)
+    O += "  using __braid_self_t = decltype(this);\n";
+  for (const std::string &A : M.Aliases)
+    O += "  " + A + "\n";
   // The body's own types, before the frame that uses them (LocalDecls.cpp).
-  for (const std::string &H : HoistedText)
+  for (const std::string &H : M.Hoisted)
     O += H;
-  if (!HoistedText.empty())
-    O += Gen;
-  O += "  struct " + Frame + " final : ::braid::detail::sp_frame<" + ResultType + "> {\n";
+  if (!M.Hoisted.empty())
+    O += generatedLine();
+  O += "  struct " + std::string(FrameName) + " final : " + Base + " {\n";
   O += "    using __braid_step = ::braid::detail::step;\n";
   std::string CtorParams = "const ::braid::detail::frame_table& __braid_table";
-  std::string CtorInit = "::braid::detail::sp_frame<" + ResultType + ">(__braid_table)";
+  std::string CtorInit = Base + "(__braid_table)";
   std::string Args = "__braid_table";
-  if (IsMethod) {
+  O += members(CtorParams, CtorInit, Args);
+  O += "    " + std::string(FrameName) + "(" + CtorParams + ")\n        : " + CtorInit + " {}\n";
+  O += "    ~" + std::string(FrameName) + "() override {}\n";
+  O += partitions();
+  O += generatedLine();
+  for (size_t I = 0; I < M.Partitions.size(); ++I)
+    O += "    static __braid_step __braid_thunk_" + std::to_string(I) +
+         "(::braid::detail::sp_core* f) { return static_cast<" + FrameName + "*>(f)->__braid_part_" +
+         std::to_string(I) + "(); }\n";
+  O += unwind();
+  O += "  };\n";
+  O += table();
+  O += "  return ::braid::detail::make_sp_with_table<" + std::string(FrameName) + ", " +
+       M.ResultType + ">(" + Args + ");\n}";
+  return O;
+}
+
+// [spec.sp.params] T& stays a reference to the caller's object; const T& is
+// copied (the task may run after the caller's temporaries died); by value
+// (and T&&) is moved into the recipe, then into each frame; a template's
+// forwarding reference follows what T is deduced to.
+std::string FrameEmitter::members(std::string &CtorParams, std::string &CtorInit,
+                                  std::string &Args) const {
+  std::string O;
+  if (M.IsMethod) {
     O += "    __braid_self_t __braid_self;\n";
     CtorParams += ", __braid_self_t __braid_self_arg";
     CtorInit += ", __braid_self(__braid_self_arg)";
     Args += ", this";
   }
-  // [spec.sp.params] T& stays a reference to the caller's object; const T&
-  // is copied (the task may run after the caller's temporaries died); by
-  // value (and T&&) is moved into the recipe, then into each frame.
-  for (const ParmVarDecl *P : FD->parameters()) {
-    if (!P->getIdentifier())
-      continue;
-    std::string N = P->getNameAsString();
-    QualType T = P->getType();
-    if (isForwardingReference(FD, T)) {
-      std::string Ty = spell(T.getNonReferenceType());
+  for (const FrameParam &P : M.Params) {
+    const std::string &N = P.Name, &Ty = P.Type;
+    switch (P.How) {
+    case FrameParam::Passing::Forwarding: {
       std::string Arg = "::braid::detail::frame_arg_t<" + Ty + ">";
       O += "    " + Ty + " " + N + ";\n";
       CtorParams += ", " + Arg + " " + N;
       CtorInit += ", " + N + "(static_cast<" + Arg + "&&>(" + N + "))";
       Args += ", ::braid::detail::frame_arg<" + Ty + ">(" + N + ")";
-    } else if (T->isLValueReferenceType() && !T.getNonReferenceType().isConstQualified()) {
-      std::string Ty = spell(T.getNonReferenceType());
+      break;
+    }
+    case FrameParam::Passing::Ref:
       O += "    " + Ty + "& " + N + ";\n";
       CtorParams += ", ::std::reference_wrapper<" + Ty + "> " + N;
       CtorInit += ", " + N + "(" + N + ".get())";
       Args += ", ::std::ref(" + N + ")";
-    } else {
-      QualType V = T.getNonReferenceType();
-      bool Const = V.isConstQualified();
-      std::string Ty = spell(V.getUnqualifiedType());
-      O += "    " + std::string(Const ? "const " : "") + Ty + " " + N + ";\n";
+      break;
+    case FrameParam::Passing::ConstRef:
+    case FrameParam::Passing::Value:
+      O += "    " + std::string(P.Const ? "const " : "") + Ty + " " + N + ";\n";
       CtorParams += ", " + Ty + " " + N;
       CtorInit += ", " + N + "(static_cast<" + Ty + "&&>(" + N + "))";
-      Args += T->isLValueReferenceType() ? ", " + N : ", static_cast<" + Ty + "&&>(" + N + ")";
+      Args += P.How == FrameParam::Passing::ConstRef ? ", " + N : ", static_cast<" + Ty + "&&>(" + N + ")";
+      break;
     }
   }
-  for (const std::string &M : Members)
-    O += "    " + M + "\n";
-  O += "    " + Frame + "(" + CtorParams + ")\n        : " + CtorInit + " {}\n";
-  O += "    ~" + Frame + "() override {}\n";
-  std::vector<Partition> &Parts = E->partitions();
-  for (size_t I = 0; I < Parts.size(); ++I) {
-    O += Gen + "    __braid_step __braid_part_" + std::to_string(I) + "() {\n";
-    O += Parts[I].Code;
-    O += Gen + "    }\n";
+  // Kept locals live in anonymous unions (constructed and destroyed by the
+  // partitions), with an alive flag when they have a destructor to run.
+  for (const FrameMember &Mem : M.Members) {
+    if (Mem.IsSlot) {
+      const FrameSlot &S = M.Slots[Mem.Index];
+      O += "    ::braid::detail::slot<" + S.ValueType + "> " + S.Name + ";\n";
+      continue;
+    }
+    const KeptVar &V = M.Kept[Mem.Index];
+    if (V.Dropped)
+      continue;
+    if (!V.Declarator.empty() && V.Pointer)
+      O += "    " + V.Declarator + " = nullptr;\n";
+    else if (!V.Declarator.empty())
+      O += "    union { " + V.Declarator + "; };\n";
+    else if (V.Pointer)
+      O += "    " + V.Type + "* " + V.Member + " = nullptr;\n";
+    else
+      O += "    union { " + V.Type + " " + V.Member + "; };\n";
+    if (V.NeedsDestroy)
+      O += "    bool __braid_alive_" + V.Member + " = false;\n";
   }
-  O += Gen;
-  for (size_t I = 0; I < Parts.size(); ++I)
-    O += "    static __braid_step __braid_thunk_" + std::to_string(I) +
-         "(::braid::detail::sp_core* f) { return static_cast<" + Frame + "*>(f)->__braid_part_" +
-         std::to_string(I) + "(); }\n";
-  // [spec.sp.unwind] reverse declaration order; a local belongs to region r
-  // when r is one of the regions around its declaration.
-  O += "    static void __braid_unwind(::braid::detail::sp_core* f, ::std::int32_t r) noexcept {\n";
-  O += "      auto* self = static_cast<" + Frame + "*>(f);\n      (void)self;\n      (void)r;\n";
-  for (size_t I = Kept.size(); I-- > 0;) {
-    const KeptVar &V = Kept[I];
-    if (!V.NeedsDestroy)
+  return O;
+}
+
+// One member function per partition, each after a comment saying what it
+// is: its kind, where it starts, its try region, the kept locals in scope.
+std::string FrameEmitter::partitions() const {
+  std::string O;
+  for (size_t I = 0; I < M.Partitions.size(); ++I) {
+    const Partition &P = M.Partitions[I];
+    O += "    // #" + std::to_string(I) + " " + P.Kind + " at line " + std::to_string(P.Line);
+    if (P.Region >= 0)
+      O += ", region " + std::to_string(P.Region);
+    if (!P.Live.empty())
+      O += ", kept: " + commaJoined(P.Live);
+    O += "\n" + sourceLine(P.Line);
+    O += "    __braid_step __braid_part_" + std::to_string(I) + "() {\n" + P.Code + "    }\n";
+  }
+  return O;
+}
+
+// [spec.sp.unwind] reverse declaration order; a local belongs to region r
+// when r is one of the regions around its declaration (r < 0: the whole
+// frame).
+std::string FrameEmitter::unwind() const {
+  std::string O =
+      "    static void __braid_unwind(::braid::detail::sp_core* f, ::std::int32_t r) noexcept {\n";
+  O += "      auto* self = static_cast<" + std::string(FrameName) + "*>(f);\n      (void)self;\n      (void)r;\n";
+  for (size_t I = M.Kept.size(); I-- > 0;) {
+    const KeptVar &V = M.Kept[I];
+    if (!V.NeedsDestroy || V.Dropped)
       continue;
     std::string Cond = "r < 0";
     for (int R : V.Regions)
@@ -112,41 +178,30 @@ std::string FunctionLowering::assemble() {
     O += "      if (" + Cond + ") ::braid::detail::kept_destroy(self->" + V.Member +
          ", self->__braid_alive_" + V.Member + ");\n";
   }
-  O += "    }\n  };\n";
-  auto Quote = [](const std::string &S) {
-    std::string Q = "\"";
-    for (char C : S) {
-      if (C == '\\' || C == '"')
-        Q += '\\';
-      Q += C;
-    }
-    return Q + "\"";
-  };
-  O += "  static const ::braid::detail::partition_info __braid_parts[] = {\n";
-  for (size_t I = 0; I < Parts.size(); ++I) {
-    std::string Live;
-    for (const std::string &L : Parts[I].Live)
-      Live += (Live.empty() ? "" : ", ") + L;
-    O += "      {&" + Frame + "::__braid_thunk_" + std::to_string(I) + ", " +
-         Quote(FunctionName + "#" + std::to_string(I)) + ", " + Quote(FileName) + ", " +
-         std::to_string(Parts[I].Line) + ", " + std::to_string(Parts[I].Col) + ", " + Quote(Live) +
-         ", " + std::to_string(Parts[I].Region) + "},\n";
+  return O + "    }\n";
+}
+
+std::string FrameEmitter::table() const {
+  std::string O = "  static const ::braid::detail::partition_info __braid_parts[] = {\n";
+  for (size_t I = 0; I < M.Partitions.size(); ++I) {
+    const Partition &P = M.Partitions[I];
+    O += "      {&" + std::string(FrameName) + "::__braid_thunk_" + std::to_string(I) + ", " +
+         cppQuote(M.FunctionName + "#" + std::to_string(I)) + ", " + cppQuote(M.FileName) + ", " +
+         std::to_string(P.Line) + ", " + std::to_string(P.Col) + ", " + cppQuote(commaJoined(P.Live)) +
+         ", " + std::to_string(P.Region) + "},\n";
   }
   O += "  };\n";
-  const std::vector<Region> &Rs = E->regions();
   std::string RegionsRef = "nullptr";
-  if (!Rs.empty()) {
+  if (!M.Regions.empty()) {
     O += "  static const ::braid::detail::region_info __braid_regions[] = {\n";
-    for (const Region &R : Rs)
+    for (const Region &R : M.Regions)
       O += "      {" + std::to_string(R.Handler) + ", " + std::to_string(R.Parent) + "},\n";
     O += "  };\n";
     RegionsRef = "__braid_regions";
   }
-  O += "  static const ::braid::detail::frame_table __braid_table = {" + Quote(FunctionName) +
-       ", __braid_parts, " + std::to_string(Parts.size()) + ", " + RegionsRef + ", " +
-       std::to_string(Rs.size()) + ", &" + Frame + "::__braid_unwind};\n";
-  O += "  return ::braid::detail::make_sp_with_table<" + Frame + ", " + ResultType + ">(" + Args +
-       ");\n}";
+  O += "  static const ::braid::detail::frame_table __braid_table = {" + cppQuote(M.FunctionName) +
+       ", __braid_parts, " + std::to_string(M.Partitions.size()) + ", " + RegionsRef + ", " +
+       std::to_string(M.Regions.size()) + ", &" + FrameName + "::__braid_unwind};\n";
   return O;
 }
 

@@ -2,13 +2,14 @@
 //
 // SPDX-License-Identifier: MIT
 //
-// The lowering runs twice over the body with the same decisions except one:
-// the first pass keeps every local of an exploded scope in the frame and
-// records in which "run" (see Emitter.h) each local is declared and used;
-// the second pass leaves as plain C++ locals those that are trivially
-// destructible and never used outside their own run (design.md 3: trivially
-// destructible locals are kept by liveness). Partition numbering does not
-// depend on that decision, so both passes produce the same machine.
+// The lowering walks the body once. One decision waits for its end: a
+// trivially destructible local (a "candidate") stays a plain C++ local of
+// its partition when every use of it is in the run (Emitter.h) that declares
+// it, and is kept in the frame otherwise (design.md 3: trivially
+// destructible locals are kept by liveness). Its declaration and its uses
+// are written as deferred text for both outcomes; decideCandidates()
+// settles them, together with the diagnostics that concern kept locals
+// only. Nothing else depends on that decision.
 //
 //===----------------------------------------------------------------------===//
 #include "Lower/FunctionLowering.h"
@@ -127,38 +128,66 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   HoldsLabel.clear();
   if (const auto *CS = dyn_cast<CompoundStmt>(F.FD->getBody()); CS && F.contains(CS))
     findLabels(CS);
-  // Pass 1: everything kept, runs recorded. Diagnostics are reported here.
-  FirstPass = true;
   reset();
   lowerBody();
-  for (const VarDecl *VD : Candidates) {
-    auto It = DeclRun.find(VD);
-    bool SameRun = It != DeclRun.end() && It->second >= 0;
-    for (int R : UseRuns[VD])
-      SameRun = SameRun && R == It->second;
-    if (SameRun)
-      Plain.insert(VD);
-    else if (!VD->hasLocalStorage())
-      Diags.report(Diag::StaticLocalAfterPark, VD->getLocation()) << VD->getNameAsString();
-  }
-  if (Diags.hadErrors())
-    return std::nullopt;
-  // Pass 2: the real output.
-  FirstPass = false;
-  Diags.setMuted(true);
-  reset();
-  lowerBody();
-  Diags.setMuted(false);
+  decideCandidates();
   if (Diags.hadErrors())
     return std::nullopt;
   E->verify(FunctionName);
+  for (Partition &P : E->partitions())
+    for (int K : P.LiveKept)
+      if (!Kept[K].Dropped)
+        P.Live.push_back(Kept[K].SourceName);
   E->finalize();
   LoweredFunction LF;
-  LF.Body = assemble();
+  LF.Body = FrameEmitter(frameModel(), FrameFlavour::Sp, LineDirectives).emit();
   LF.Name = FunctionName;
   LF.Partitions = E->partitions();
   LF.Regions = E->regions();
   return LF;
+}
+
+// The frame as data (FrameModel.h), for FrameEmitter.
+FrameModel FunctionLowering::frameModel() {
+  const FunctionDecl *FD = F.FD;
+  FrameModel M;
+  M.FunctionName = FunctionName;
+  M.FileName = FileName;
+  M.ResultType = ResultType;
+  M.IsMethod = IsMethod;
+  for (const ParmVarDecl *P : FD->parameters()) {
+    const auto *TTP = P->getType().getNonReferenceType()->getAs<TemplateTypeParmType>();
+    auto It = TTP ? InventedAliases.find({TTP->getDepth(), TTP->getIndex()}) : InventedAliases.end();
+    if (It != InventedAliases.end() && It->second.first == "__braid_auto_" + P->getNameAsString())
+      M.Aliases.push_back("using " + It->second.first + " = " + It->second.second + ";");
+  }
+  M.Hoisted = HoistedText;
+  for (const ParmVarDecl *P : FD->parameters()) {
+    if (!P->getIdentifier())
+      continue;
+    FrameParam FP;
+    FP.Name = P->getNameAsString();
+    QualType T = P->getType();
+    if (isForwardingReference(FD, T)) {
+      FP.How = FrameParam::Passing::Forwarding;
+      FP.Type = spell(T.getNonReferenceType());
+    } else if (T->isLValueReferenceType() && !T.getNonReferenceType().isConstQualified()) {
+      FP.How = FrameParam::Passing::Ref;
+      FP.Type = spell(T.getNonReferenceType());
+    } else {
+      QualType V = T.getNonReferenceType();
+      FP.How = T->isLValueReferenceType() ? FrameParam::Passing::ConstRef : FrameParam::Passing::Value;
+      FP.Const = V.isConstQualified();
+      FP.Type = spell(V.getUnqualifiedType());
+    }
+    M.Params.push_back(std::move(FP));
+  }
+  M.Kept = Kept;
+  M.Slots = Slots;
+  M.Members = MemberOrder;
+  M.Partitions = E->partitions();
+  M.Regions = E->regions();
+  return M;
 }
 
 bool FunctionLowering::prepare() {
@@ -271,7 +300,8 @@ void FunctionLowering::reset() {
   Kept.clear();
   KeptIndex.clear();
   MemberNames.clear();
-  Members.clear();
+  MemberOrder.clear();
+  Slots.clear();
   Stack.clear();
   Copying.reset();
   CopySerial = 0;
@@ -284,13 +314,9 @@ void FunctionLowering::reset() {
   Counter = 0;
   BindingText.clear();
   Labels.clear();
-  if (FirstPass) {
-    DeclRun.clear();
-    UseRuns.clear();
-    Candidates.clear();
-    Plain.clear();
-    LabelPaths.clear();
-  }
+  Candidates.clear();
+  CandidateOf.clear();
+  PendingGotos.clear();
   for (const ParmVarDecl *P : F.FD->parameters())
     if (P->getIdentifier())
       MemberNames.insert(P->getNameAsString());
@@ -333,9 +359,13 @@ void FunctionLowering::lowerBody() {
 
 std::optional<std::string> FunctionLowering::varRef(const VarDecl *VD, bool InLambda,
                                                     bool Escapes) {
-  if (FirstPass && Candidates.count(VD)) {
+  if (auto C = CandidateOf.find(VD); C != CandidateOf.end()) {
+    Candidate &Cand = Candidates[C->second];
     bool Ref = VD->getType()->isReferenceType();
-    UseRuns[VD].push_back(InLambda || (Escapes && !Ref) ? -1 : E->run());
+    Cand.UseRuns.push_back(InLambda || (Escapes && !Ref) ? -1 : E->run());
+    if (Cand.Kept < 0)
+      return std::nullopt; // a static local: always the C++ static
+    return E->deferredRef(Cand.RefText);
   }
   auto It = KeptIndex.find(VD);
   if (It == KeptIndex.end())
@@ -375,8 +405,7 @@ std::optional<std::string> FunctionLowering::hiddenGlobal(const NamedDecl *D, So
       RD && !RD->isDependentContext() && !RD->isLambda() && RD->getIdentifier())
     return Speller.spellTypeId(Ctx.getRecordType(RD)) + "::";
   if (!DC->isFileContext()) {
-    if (FirstPass)
-      Diags.report(Diag::HiddenNameUnqualifiable, Use) << D->getNameAsString();
+    Diags.report(Diag::HiddenNameUnqualifiable, Use) << D->getNameAsString();
     return std::nullopt;
   }
   // Named, non-inline namespaces only: members of anonymous and inline
@@ -452,14 +481,10 @@ std::optional<std::string> FunctionLowering::self() {
 }
 
 void FunctionLowering::editInMacro(SourceLocation Loc, const char *What) {
-  if (FirstPass)
-    Diags.report(Diag::ParkInMacro, Loc) << What;
+  Diags.report(Diag::ParkInMacro, Loc) << What;
 }
 
-void FunctionLowering::computedGoto(SourceLocation Loc) {
-  if (FirstPass)
-    Diags.report(Diag::GotoInSp, Loc);
-}
+void FunctionLowering::computedGoto(SourceLocation Loc) { Diags.report(Diag::GotoInSp, Loc); }
 
 std::optional<std::string> FunctionLowering::bindingRef(const BindingDecl *BD) {
   auto It = BindingText.find(BD);
@@ -483,37 +508,31 @@ void FunctionLowering::user(SourceLocation Loc, const std::string &Text) {
   E->user(lineOf(Loc), colOf(Loc), Text);
 }
 
-std::vector<std::string> FunctionLowering::liveNames() const {
-  std::vector<std::string> Out;
+std::vector<int> FunctionLowering::liveKept() const {
+  std::vector<int> Out;
   for (const Scope &S : Stack.Scopes)
     for (int K : S.Vars)
       if (!Kept[K].SourceName.empty())
-        Out.push_back(Kept[K].SourceName);
+        Out.push_back(K);
   return Out;
 }
 
 void FunctionLowering::markHere(int L, SourceLocation Loc, const char *Kind) {
-  E->mark(L, lineOf(Loc), colOf(Loc), Stack.Region, liveNames(), Kind);
+  E->mark(L, lineOf(Loc), colOf(Loc), Stack.Region, liveKept(), Kind);
 }
 
 std::string FunctionLowering::spellKept(QualType T, Diag D, SourceLocation Loc,
                                         const std::string &Name) {
-  std::optional<DependentReason> Why = FirstPass ? std::nullopt : Speller.whyNotSpellable(T);
-  if (Why) {
+  if (std::optional<DependentReason> Why = Speller.whyNotSpellable(T)) {
     if (Loc.isInvalid())
       Loc = F.FD->getLocation();
     if (ReportedSpell.insert(Loc.getRawEncoding()).second) {
-      Diags.setMuted(false);
-      {
-        // Emitted when B goes out of scope: before muting again.
-        DiagnosticBuilder B = Diags.report(D, Loc);
-        if (D == Diag::DependentValue)
-          B << T.getAsString();
-        else if (!Name.empty())
-          B << Name;
-        B << unsigned(*Why);
-      }
-      Diags.setMuted(true);
+      DiagnosticBuilder B = Diags.report(D, Loc);
+      if (D == Diag::DependentValue)
+        B << T.getAsString();
+      else if (!Name.empty())
+        B << Name;
+      B << unsigned(*Why);
     }
   }
   return Speller.spell(T);
@@ -545,17 +564,8 @@ std::string FunctionLowering::inventedName(const std::string &What) {
 int FunctionLowering::addKept(KeptVar V) {
   for (int R = Stack.Region; R >= 0; R = E->regions()[R].Parent)
     V.Regions.push_back(R);
-  if (!V.Declarator.empty() && V.Pointer)
-    Members.push_back(V.Declarator + " = nullptr;");
-  else if (!V.Declarator.empty())
-    Members.push_back("union { " + V.Declarator + "; };");
-  else if (V.Pointer)
-    Members.push_back(V.Type + "* " + V.Member + " = nullptr;");
-  else
-    Members.push_back("union { " + V.Type + " " + V.Member + "; };");
-  if (V.NeedsDestroy)
-    Members.push_back("bool __braid_alive_" + V.Member + " = false;");
   Kept.push_back(std::move(V));
+  MemberOrder.push_back({false, static_cast<int>(Kept.size()) - 1});
   return static_cast<int>(Kept.size()) - 1;
 }
 

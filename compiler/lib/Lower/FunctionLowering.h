@@ -14,6 +14,8 @@
 #include "Analysis/ParkFinder.h"
 #include "Diag/Diagnoser.h"
 #include "Emit/Emitter.h"
+#include "Emit/FrameEmitter.h"
+#include "Emit/FrameModel.h"
 #include "Emit/TypeSpeller.h"
 #include "Lower/ScopeStack.h"
 #include "Lower/VerbatimRewriter.h"
@@ -31,19 +33,6 @@
 #include <vector>
 
 namespace braidc {
-
-/// A local kept in the frame (a member with manual lifetime).
-struct KeptVar {
-  std::string Member;     ///< member name
-  std::string SourceName; ///< name in the source ("" for braidc's temporaries)
-  std::string Type;       ///< spelled type of the member storage
-  bool Pointer = false;   ///< a kept reference, stored as a pointer
-  bool NeedsDestroy = false;
-  std::vector<int> Regions; ///< the try regions around its declaration
-  /// The whole member declarator when the type does not read "Type Member"
-  /// (a C array, a pointer to one); empty otherwise.
-  std::string Declarator;
-};
 
 /// The result of lowering one function.
 struct LoweredFunction {
@@ -148,7 +137,9 @@ private:
   void collectBaseNames();
   bool prepare();
   void lowerBody();
-  std::string assemble();
+  FrameModel frameModel();
+  /// Settles each candidate local (plain or kept) once the body is lowered.
+  void decideCandidates();
 
   // Statements.
   void lowerStmt(const clang::Stmt *S);
@@ -249,7 +240,7 @@ private:
     Stack.Scopes.back().Id = Stack.Serial++;
   }
   void popScope();
-  std::vector<std::string> liveNames() const;
+  std::vector<int> liveKept() const;
   void markHere(int L, clang::SourceLocation Loc, const char *Kind);
   void user(clang::SourceLocation Loc, const std::string &Text);
   unsigned lineOf(clang::SourceLocation Loc) const;
@@ -293,8 +284,7 @@ private:
   /// Names declared by the frame's base classes (sp_frame, sp_core, process).
   std::set<std::string> BaseNames;
 
-  // Per pass.
-  bool FirstPass = true;
+  // State of the lowering (reset()).
   /// The statement being lowered (where a type that cannot be spelled is
   /// reported when no better place is known).
   clang::SourceLocation StmtLoc;
@@ -309,7 +299,8 @@ private:
   std::vector<KeptVar> Kept;
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;
   std::set<std::string> MemberNames;
-  std::vector<std::string> Members;
+  std::vector<FrameMember> MemberOrder;
+  std::vector<FrameSlot> Slots;
   ScopeStack Stack;
   /// The deferred exits of the copied statement being rewritten.
   struct CopiedExits {
@@ -336,15 +327,32 @@ private:
   };
   std::map<const clang::LabelDecl *, LabelAt> Labels;
 
-  // Carried from the first pass to the second: locals that can stay plain
-  // C++ locals (trivially destructible, never used outside their run).
-  llvm::DenseMap<const clang::VarDecl *, int> DeclRun;
-  llvm::DenseMap<const clang::VarDecl *, std::vector<int>> UseRuns;
-  llvm::DenseSet<const clang::VarDecl *> Candidates;
-  llvm::DenseSet<const clang::VarDecl *> Plain;
-  /// The scopes around each label (pass 1), for forward gotos in pass 2.
-  std::map<const clang::LabelDecl *, std::vector<int>> LabelPaths;
-  /// Statements that contain a label (settled once, before the passes).
+  /// A trivially destructible local whose place (a plain C++ local or a
+  /// frame member) waits for all its uses (decideCandidates), and a static
+  /// local, which must not be used outside its run.
+  struct Candidate {
+    const clang::VarDecl *VD = nullptr;
+    int Kept = -1;     ///< its kept-local entry (-1: a static local)
+    int DeclText = -1; ///< deferred: its declaration
+    int RefText = -1;  ///< deferred: a use of it in copied code
+    std::string PlainDecl, KeptDecl, KeptRef;
+    int DeclRun = -1;
+    std::vector<int> UseRuns; ///< -1 for a use in a lambda or one that escapes
+    /// Checks of a kept local, made if it stays kept.
+    bool CheckDependentRef = false;
+  };
+  std::vector<Candidate> Candidates;
+  llvm::DenseMap<const clang::VarDecl *, int> CandidateOf;
+  /// Gotos lowered before their label: the destruction each needs for any
+  /// depth of scopes it may leave, settled when the label is reached.
+  struct PendingGoto {
+    const clang::LabelDecl *Label;
+    int Text; ///< deferred
+    std::vector<int> Path;
+    std::vector<std::string> LeaveFrom; ///< LeaveFrom[d]: leave scopes >= d
+  };
+  std::vector<PendingGoto> PendingGotos;
+  /// Statements that contain a label (settled once, before lowering).
   llvm::DenseSet<const clang::Stmt *> HoldsLabel;
 
 };

@@ -297,8 +297,6 @@ void FunctionLowering::updateRunPrologue() {
 }
 
 void FunctionLowering::localTypeUse(const NamedDecl *D, SourceLocation Use) {
-  if (FirstPass)
-    return;
   for (const Decl *C = D; C; C = dyn_cast_or_null<Decl>(C->getDeclContext())) {
     auto It = LocalTypeRun.find(C);
     if (It == LocalTypeRun.end())
@@ -308,9 +306,7 @@ void FunctionLowering::localTypeUse(const NamedDecl *D, SourceLocation Use) {
     const auto *ND = cast<NamedDecl>(C);
     if (!ReportedLocalType.insert(Use.getRawEncoding()).second)
       return;
-    Diags.setMuted(false);
     Diags.report(Diag::LocalTypeAcrossStretch, Use) << ND->getNameAsString();
-    Diags.setMuted(true);
     return;
   }
 }

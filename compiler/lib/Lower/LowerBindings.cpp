@@ -42,8 +42,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
   }
   std::string Shown = "[" + Names + "]";
   if (!DD->hasLocalStorage()) {
-    if (FirstPass)
-      Diags.report(Diag::StaticBinding, DD->getLocation());
+    Diags.report(Diag::StaticBinding, DD->getLocation());
     return;
   }
   const Expr *Init = DD->getInit();
@@ -61,8 +60,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
   if (Arr && !Pointer &&
       (Arr->getElementType()->isArrayType() ||
        destroys(Arr->getElementType()))) {
-    if (FirstPass)
-      Diags.report(Diag::BindingCopiesArray, DD->getLocation());
+    Diags.report(Diag::BindingCopiesArray, DD->getLocation());
     return;
   }
   if (!Arr && !checkKeepable(DD, T, Shown))
@@ -122,8 +120,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
       bool HExt = isa<MaterializeTemporaryExpr>(HW->IgnoreParens());
       const auto *Call = dyn_cast<CallExpr>(HI->IgnoreImplicit());
       if (!Call) {
-        if (FirstPass)
-          Diags.report(Diag::BindingTupleLike, B->getLocation());
+        Diags.report(Diag::BindingTupleLike, B->getLocation());
         return;
       }
       std::string Get;
@@ -165,8 +162,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
     } else if (isa_and_nonnull<ArraySubscriptExpr>(BE)) {
       BindingText[B] = Obj + "[" + Idx + "]";
     } else {
-      if (FirstPass)
-        Diags.report(Diag::BindingOther, B->getLocation());
+      Diags.report(Diag::BindingOther, B->getLocation());
       return;
     }
   }

@@ -50,15 +50,6 @@ std::string FunctionLowering::declInitText(const VarDecl *VD, const Expr *Init) 
 bool FunctionLowering::checkKeepable(const VarDecl *VD, QualType T, std::string Name) {
   if (Name.empty())
     Name = VD->getName().str();
-  if (FirstPass) {
-    // Pass 1 keeps everything; only what pass 2 still keeps is an error.
-    return true;
-  }
-  Diags.setMuted(false);
-  struct Remute {
-    Diagnoser &D;
-    ~Remute() { D.setMuted(true); }
-  } R{Diags};
   QualType Base = T.getNonReferenceType();
   if (Base->isArrayType()) {
     Diags.report(Diag::ArrayKept, VD->getLocation()) << Name << parkLine(VD->getLocation());
@@ -93,8 +84,7 @@ void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
     AllVars = AllVars && isa<VarDecl>(D);
   if (!AllVars) {
     if (F.contains(S)) {
-      if (FirstPass)
-        Diags.report(Diag::ParkInMixedDeclaration, S->getBeginLoc());
+      Diags.report(Diag::ParkInMixedDeclaration, S->getBeginLoc());
       return;
     }
     return lowerLocalDeclaration(S);
@@ -108,6 +98,10 @@ void FunctionLowering::lowerDeclStmt(const DeclStmt *S) {
 //   plain: the declaration itself, inside the current run.
 // A reference bound to a temporary it extends (`const T& x = f();`) keeps
 // the value itself; any other reference is kept as a pointer, uses (*x).
+// A local with a destructor to run is kept for its whole scope; a
+// trivially destructible one is a candidate: both forms are written as
+// deferred text, and decideCandidates() picks one when every use is known.
+// A static local stays the C++ static it is, in its run.
 void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
                                     std::optional<std::string> InitOverride) {
   if (const auto *DD = dyn_cast<DecompositionDecl>(VD))
@@ -115,60 +109,45 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
   QualType T = VD->getType();
   bool Static = !VD->hasLocalStorage();
   bool NonTrivial = !T->isReferenceType() && destroys(T);
-  if (FirstPass && !Static && !NonTrivial && VD->getIdentifier())
-    Candidates.insert(VD);
-  bool KeepIt = !Static && (NonTrivial || !Plain.count(VD));
-  if (FirstPass && Static) {
-    // A static local stays one C++ static; it must not be needed elsewhere.
-    Candidates.insert(VD);
-  }
-  if (!VD->getIdentifier())
-    KeepIt = false;
+  bool Named = VD->getIdentifier() != nullptr;
 
   const Expr *Init = VD->getInit();
   FullExpr FE;
   if (Init && F.contains(Init))
     FE = lowerParks(Init);
 
-  if (!KeepIt) {
-    std::string Text;
-    if (DS && DS->isSingleDecl() && !InitOverride) {
-      Text = Rewriter.statement(DS);
-    } else {
-      std::string InitText;
-      if (InitOverride)
-        InitText = " = " + *InitOverride;
-      else if (Init)
-        InitText = declInitText(VD, Init);
-      Text = spell(T) + " " + VD->getNameAsString() + " " + InitText + ";";
-    }
-    if (FirstPass)
-      DeclRun[VD] = -2; // set below once the run is open
+  // The declaration as the source wrote it (a plain local of the run).
+  auto PlainText = [&] {
+    if (DS && DS->isSingleDecl() && !InitOverride)
+      return Rewriter.statement(DS);
+    std::string InitText;
+    if (InitOverride)
+      InitText = " = " + *InitOverride;
+    else if (Init)
+      InitText = declInitText(VD, Init);
+    return spell(T) + " " + VD->getNameAsString() + " " + InitText + ";";
+  };
+  if (Static || !Named) {
+    std::string Text = PlainText();
     user(VD->getBeginLoc(), Text);
-    if (FirstPass)
-      DeclRun[VD] = E->run();
+    if (Static) {
+      CandidateOf[VD] = static_cast<int>(Candidates.size());
+      Candidates.push_back({});
+      Candidates.back().VD = VD;
+      Candidates.back().DeclRun = E->run();
+    }
     endFullExpr(FE);
     return;
   }
 
-  // Kept.
   const Expr *InitW = Init;
   if (InitW)
     if (const auto *EWC = dyn_cast<ExprWithCleanups>(InitW))
       InitW = EWC->getSubExpr();
   bool Extends = T->isReferenceType() && InitW && isa<MaterializeTemporaryExpr>(InitW->IgnoreParens());
-  if (!checkKeepable(VD, T))
+  bool DependentRef = T->isReferenceType() && Init && !Extends && !bindsWithoutTemporary(T, Init);
+  if (NonTrivial && !checkKeepable(VD, T))
     return;
-  if (!FirstPass && T->isReferenceType() && Init && !Extends && !bindsWithoutTemporary(T, Init)) {
-    // In a template the pattern has no MaterializeTemporaryExpr where the
-    // initializer's type is dependent: whether the reference binds a
-    // temporary (whose lifetime it would extend past the park) is decided
-    // per instantiation.
-    Diags.setMuted(false);
-    Diags.report(Diag::DependentReferenceKept, VD->getLocation()) << VD->getNameAsString();
-    Diags.setMuted(true);
-    return;
-  }
   KeptVar K;
   K.SourceName = VD->getNameAsString();
   K.Member = memberNameFor(K.SourceName);
@@ -178,7 +157,9 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
     K.Pointer = !Extends;
   }
   StmtLoc = VD->getLocation();
-  K.Type = spellKept(Storage, Diag::DependentLocal, StmtLoc, K.SourceName);
+  // A candidate's type is checked only if it stays kept.
+  K.Type = NonTrivial ? spellKept(Storage, Diag::DependentLocal, StmtLoc, K.SourceName)
+                      : Speller.spell(Storage);
   K.NeedsDestroy = !K.Pointer && destroys(Storage);
   int Index = addKept(std::move(K));
 
@@ -196,12 +177,63 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
   // An implicit default construction has no written initializer.
   if (Init && !InitOverride && isa<CXXConstructExpr>(Init) && InitText.empty())
     HasInit = false;
-  user(VD->getBeginLoc(), constructText(Index, InitText, Style, HasInit));
-  if (FirstPass)
-    DeclRun[VD] = E->run();
+  std::string KeptDecl = constructText(Index, InitText, Style, HasInit);
+  if (NonTrivial) {
+    if (DependentRef)
+      Diags.report(Diag::DependentReferenceKept, VD->getLocation()) << VD->getNameAsString();
+    user(VD->getBeginLoc(), KeptDecl);
+  } else {
+    Candidate C;
+    C.VD = VD;
+    C.Kept = Index;
+    C.DeclText = E->newDeferred();
+    C.RefText = E->newDeferred();
+    C.PlainDecl = PlainText();
+    C.KeptDecl = std::move(KeptDecl);
+    const KeptVar &KV = Kept[Index];
+    C.KeptRef = KV.Pointer ? "(*this->" + KV.Member + ")"
+                           : KV.Member != KV.SourceName ? "this->" + KV.Member : KV.SourceName;
+    C.CheckDependentRef = DependentRef;
+    user(VD->getBeginLoc(), Emitter::deferredRef(C.DeclText));
+    C.DeclRun = E->run();
+    CandidateOf[VD] = static_cast<int>(Candidates.size());
+    Candidates.push_back(std::move(C));
+  }
   KeptIndex[VD] = Index;
   Stack.Scopes.back().Vars.push_back(Index);
   endFullExpr(FE);
+}
+
+// A candidate stays a plain C++ local of its partition when it is used only
+// in the run that declares it (not in a lambda, its address never taken
+// beyond the run); otherwise it is kept, and checked like any kept local.
+// A static local used outside its run is an error: it cannot be both the
+// function's one static and visible in another partition.
+void FunctionLowering::decideCandidates() {
+  for (Candidate &C : Candidates) {
+    bool SameRun = C.DeclRun >= 0;
+    for (int R : C.UseRuns)
+      SameRun = SameRun && R == C.DeclRun;
+    if (C.Kept < 0) {
+      if (!SameRun)
+        Diags.report(Diag::StaticLocalAfterPark, C.VD->getLocation()) << C.VD->getNameAsString();
+      continue;
+    }
+    KeptVar &K = Kept[C.Kept];
+    if (SameRun) {
+      K.Dropped = true;
+      E->setDeferred(C.DeclText, C.PlainDecl);
+      E->setDeferred(C.RefText, K.SourceName);
+      continue;
+    }
+    E->setDeferred(C.DeclText, C.KeptDecl);
+    E->setDeferred(C.RefText, C.KeptRef);
+    checkKeepable(C.VD, C.VD->getType());
+    spellKept(C.VD->getType().getNonReferenceType(), Diag::DependentLocal, C.VD->getLocation(),
+              K.SourceName);
+    if (C.CheckDependentRef)
+      Diags.report(Diag::DependentReferenceKept, C.VD->getLocation()) << C.VD->getNameAsString();
+  }
 }
 
 std::string FunctionLowering::constructText(int K, const std::string &Init,

@@ -84,8 +84,15 @@ void FunctionLowering::lowerLabel(const LabelStmt *S) {
     A.Path.push_back(Sc.Id);
     A.Counts.push_back(Sc.Vars.size());
   }
-  if (FirstPass)
-    LabelPaths[LD] = A.Path;
+  // The gotos before it that jump here: settle what each leaves.
+  for (PendingGoto &G : PendingGotos)
+    if (G.Label == LD && G.Text >= 0) {
+      size_t D = 0;
+      while (D < G.Path.size() && D < A.Path.size() && G.Path[D] == A.Path[D])
+        ++D;
+      E->setDeferred(G.Text, G.LeaveFrom[D]);
+      G.Text = -1;
+    }
   markHere(L, S->getBeginLoc(), "label");
   lowerStmt(S->getSubStmt());
 }
@@ -104,27 +111,34 @@ void FunctionLowering::lowerGoto(const GotoStmt *S) {
 // local of a common scope (Sema rejects that), and a jump into a scope may
 // only pass trivially destructible locals without initializer: their
 // storage is there, with no alive flag to set.
+// A forward goto's label is not reached yet: what it leaves is deferred
+// text, with the destruction for every depth it may leave written now
+// (these scopes' kept locals), settled by lowerLabel.
 std::string FunctionLowering::gotoCode(const LabelDecl *LD) {
   int L = labelFor(LD);
   const LabelAt &A = Labels[LD];
-  const std::vector<int> *Path = nullptr;
-  if (A.Marked)
-    Path = &A.Path;
-  else if (auto It = LabelPaths.find(LD); It != LabelPaths.end())
-    Path = &It->second; // forward: where pass 1 found the label
+  if (!A.Marked) {
+    PendingGoto G{LD, E->newDeferred(), {}, {}};
+    for (const Scope &Sc : Stack.Scopes)
+      G.Path.push_back(Sc.Id);
+    for (size_t D = 0; D <= Stack.Scopes.size(); ++D)
+      G.LeaveFrom.push_back(leaveScopes(D));
+    std::string Out = Emitter::deferredRef(G.Text) + E->jumpText(L);
+    PendingGotos.push_back(std::move(G));
+    return Out;
+  }
   size_t D = 0;
-  while (Path && D < Stack.Scopes.size() && D < Path->size() && Stack.Scopes[D].Id == (*Path)[D])
+  while (D < Stack.Scopes.size() && D < A.Path.size() && Stack.Scopes[D].Id == A.Path[D])
     ++D;
   std::string Out = leaveScopes(D);
-  if (A.Marked)
-    for (size_t I = D; I-- > 0;) {
-      const std::vector<int> &V = Stack.Scopes[I].Vars;
-      for (size_t J = V.size(); J-- > A.Counts[I];) {
-        std::string T = destroyText(V[J]);
-        if (!T.empty())
-          Out += T + " ";
-      }
+  for (size_t I = D; I-- > 0;) {
+    const std::vector<int> &V = Stack.Scopes[I].Vars;
+    for (size_t J = V.size(); J-- > A.Counts[I];) {
+      std::string T = destroyText(V[J]);
+      if (!T.empty())
+        Out += T + " ";
     }
+  }
   return Out + E->jumpText(L);
 }
 

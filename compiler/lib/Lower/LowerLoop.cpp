@@ -128,17 +128,15 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   // statements yet: the iterators' type is that of range_begin/range_end
   // on the kept range.
   const bool DependentRange = !S->getBeginStmt() || !S->getEndStmt();
-  if (DependentRange && !FirstPass) {
+  if (DependentRange) {
     const Expr *RI = Range->IgnoreParens();
     bool Named = isa<DeclRefExpr>(RI) || isa<MemberExpr>(RI) || isa<CXXDependentScopeMemberExpr>(RI);
     const VarDecl *LV = S->getLoopVariable();
     if (!Named || LV->getType()->isRValueReferenceType()) {
-      Diags.setMuted(false);
       if (!Named)
         Diags.report(Diag::DependentRangeFor, Range->getBeginLoc());
       else
         Diags.report(Diag::DependentRangeForRvalue, LV->getLocation());
-      Diags.setMuted(true);
     }
   }
   auto Iter = [&](const char *Name, const Stmt *DS, const char *Fn) {

@@ -33,11 +33,9 @@ namespace braidc {
 // temporaries die at the suspension.
 void FunctionLowering::checkDependentOperand(const CallExpr *P) {
   const Expr *U = unresolvedCall(P->getArg(0));
-  if (!U || FirstPass)
+  if (!U)
     return;
-  Diags.setMuted(false);
   Diags.report(Diag::DependentCallInParkOperand, U->getBeginLoc());
-  Diags.setMuted(true);
 }
 
 // Each park: `return park(operand, Lk, slot_k);` then, at Lk, its value:
@@ -98,13 +96,13 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
       U = spell(VT);
     }
     std::string Slot = "__braid_slot_" + std::to_string(Counter++);
-    Members.push_back("::braid::detail::slot<" + U + "> " + Slot + ";");
+    Slots.push_back({Slot, U});
+    MemberOrder.push_back({true, static_cast<int>(Slots.size()) - 1});
     // The operand initializes park's by-value task parameter; temporaries
     // inside it live to the end of the full-expression, past the park.
     std::string Operand = partText(P->getArg(0), FE, /*SkipTop=*/true);
     int L = E->newLabel();
-    E->edge(L);
-    user(P->getBeginLoc(), "return " + std::string(ParkCall) + Operand + ", " + std::to_string(L) +
+    user(P->getBeginLoc(), "return " + std::string(ParkCall) + Operand + ", " + E->labelRef(L) +
                                ", this->" + Slot + ");");
     E->terminate("", true);
     markHere(L, P->getBeginLoc(), "resume");

@@ -34,8 +34,7 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
   if (const auto *L = dyn_cast<LabelStmt>(S))
     return lowerLabel(L);
   if (isa<IndirectGotoStmt>(S)) {
-    if (FirstPass)
-      Diags.report(Diag::GotoInSp, S->getBeginLoc());
+    Diags.report(Diag::GotoInSp, S->getBeginLoc());
     return;
   }
   if (!exploded(S))
@@ -63,12 +62,10 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
   if (const auto *Ex = dyn_cast<Expr>(S))
     return lowerExprStmt(Ex);
   if (isa<SwitchCase>(S)) {
-    if (FirstPass)
-      Diags.report(Diag::CaseNotTopLevel, S->getBeginLoc());
+    Diags.report(Diag::CaseNotTopLevel, S->getBeginLoc());
     return;
   }
-  if (FirstPass)
-    Diags.report(Diag::UnsupportedStatement, S->getBeginLoc()) << S->getStmtClassName();
+  Diags.report(Diag::UnsupportedStatement, S->getBeginLoc()) << S->getStmtClassName();
 }
 
 void FunctionLowering::lowerVerbatim(const Stmt *S) {
@@ -191,8 +188,7 @@ void FunctionLowering::lowerConstantIf(const IfStmt *S) {
   } else {
     std::optional<const Stmt *> Case = S->getNondiscardedCase(Ctx);
     if (!Case) {
-      if (FirstPass)
-        Diags.report(Diag::IfConstexprDependent, S->getIfLoc());
+      Diags.report(Diag::IfConstexprDependent, S->getIfLoc());
       return;
     }
     Taken = *Case;

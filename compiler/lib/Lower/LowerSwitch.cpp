@@ -35,8 +35,7 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
   std::string C = lowerCondition(S->getConditionVariable(), S->getCond(), /*Switch=*/true);
   const auto *Body = dyn_cast<CompoundStmt>(S->getBody());
   if (!Body) {
-    if (FirstPass)
-      Diags.report(Diag::SwitchWithoutBraces, S->getSwitchLoc());
+    Diags.report(Diag::SwitchWithoutBraces, S->getSwitchLoc());
     return;
   }
   // The labels, in body order; every SwitchCase must be found here.
@@ -46,8 +45,7 @@ void FunctionLowering::lowerSwitch(const SwitchStmt *S) {
       Labels[SC] = E->newLabel();
   for (const SwitchCase *SC = S->getSwitchCaseList(); SC; SC = SC->getNextSwitchCase())
     if (!Labels.count(SC)) {
-      if (FirstPass)
-        Diags.report(Diag::CaseNotTopLevel, SC->getKeywordLoc());
+      Diags.report(Diag::CaseNotTopLevel, SC->getKeywordLoc());
       return;
     }
   int Break = E->newLabel();

@@ -101,8 +101,7 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
           // allows.
           if (!F.contains(P) && orderUnspecified(S, P))
             continue;
-          if (FirstPass)
-            Diags.report(Diag::ParkAfterOperand, C->getBeginLoc()) << P->getSourceRange();
+          Diags.report(Diag::ParkAfterOperand, C->getBeginLoc()) << P->getSourceRange();
           return;
         }
         Spilled.insert(Target);

@@ -26,8 +26,7 @@ namespace braidc {
 bool FunctionLowering::keepableTemp(QualType T, SourceLocation Loc) {
   if (tempTypeKeepable(T, Hoisted))
     return true;
-  if (FirstPass)
-    Diags.report(Diag::TemporaryNotKeepable, Loc) << T.getAsString();
+  Diags.report(Diag::TemporaryNotKeepable, Loc) << T.getAsString();
   return false;
 }
 
@@ -119,7 +118,7 @@ void FunctionLowering::hoistTemporaries(const Stmt *S, FullExpr &FE) {
       // The standard library's own default arguments (allocators) have no
       // observable destructor; a user type's would run before the park.
       bool Std = RD && RD->isInStdNamespace();
-      if (!Std && FirstPass)
+      if (!Std)
         Diags.report(Diag::DefaultArgumentTemporary, Used) << M->getType().getAsString();
     }
     return;
@@ -135,8 +134,7 @@ void FunctionLowering::hoistTemporaries(const Stmt *S, FullExpr &FE) {
   if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(S)) {
     // A class prvalue neither materialized nor a parameter: its value is
     // used in a way the frame cannot hold.
-    if (FirstPass)
-      Diags.report(Diag::TemporaryUnusable, B->getBeginLoc()) << B->getType().getAsString();
+    Diags.report(Diag::TemporaryUnusable, B->getBeginLoc()) << B->getType().getAsString();
     return;
   }
   hoistChildren(S, FE);

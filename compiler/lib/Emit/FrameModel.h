@@ -1,0 +1,86 @@
+//===- FrameModel.h - what a generated frame holds -------------------------===//
+//
+// SPDX-License-Identifier: MIT
+//
+// The frame of one lowered function as data, independent of the text it
+// becomes: its parameters, its kept-local table (kept locals, braidc's
+// temporaries, exception holders), the slots of its suspension points, the
+// partitions with their code, and the try regions. The lowering fills it;
+// FrameEmitter writes it as C++ for a flavour (sp today; ap, cp and durable
+// frames add a clone and an encoding of the same table).
+//
+//===----------------------------------------------------------------------===//
+#ifndef BRAIDC_EMIT_FRAMEMODEL_H
+#define BRAIDC_EMIT_FRAMEMODEL_H
+
+#include "Emit/Emitter.h"
+
+#include <string>
+#include <vector>
+
+namespace braidc {
+
+/// A local kept in the frame (a member with manual lifetime): a user's
+/// local, a structured binding's object, a temporary or value braidc
+/// keeps, an exploded handler's exception.
+struct KeptVar {
+  std::string Member;     ///< member name
+  std::string SourceName; ///< name in the source ("" for braidc's temporaries)
+  std::string Type;       ///< spelled type of the member storage
+  bool Pointer = false;   ///< a kept reference, stored as a pointer
+  bool NeedsDestroy = false;
+  std::vector<int> Regions; ///< the try regions around its declaration
+  /// The whole member declarator when the type does not read "Type Member"
+  /// (a C array, a pointer to one); empty otherwise.
+  std::string Declarator;
+  /// A trivially destructible local that stayed a plain C++ local of its
+  /// partition (every use in the run that declares it): no member.
+  bool Dropped = false;
+};
+
+/// The slot where a suspension point's outcome arrives.
+struct FrameSlot {
+  std::string Name;
+  std::string ValueType;
+};
+
+/// How a parameter reaches the frame ([spec.sp.params]).
+struct FrameParam {
+  enum class Passing {
+    Value,      ///< by value or `T&&`: moved into the recipe, then into each frame
+    ConstRef,   ///< `const T&`: copied (the task may run after the caller's temporaries died)
+    Ref,        ///< `T&`: a reference to the caller's object
+    Forwarding, ///< a template's `T&&`: a reference for an lvalue argument, moved otherwise
+  };
+  std::string Name;
+  std::string Type; ///< spelled, without reference and (for Value) without const
+  Passing How = Passing::Value;
+  bool Const = false; ///< a const by-value parameter
+};
+
+/// A member of the frame, in declaration order.
+struct FrameMember {
+  bool IsSlot = false;
+  int Index = -1; ///< into Kept or Slots
+};
+
+struct FrameModel {
+  std::string FunctionName; ///< the stable name (partition names are FunctionName#k)
+  std::string FileName;
+  std::string ResultType;   ///< the T of task<T>, spelled
+  bool IsMethod = false;
+  /// Declarations before the frame: aliases naming `auto` parameters' types,
+  /// then the body's hoisted types (each with its #line).
+  std::vector<std::string> Aliases;
+  std::vector<std::string> Hoisted;
+  std::vector<FrameParam> Params;
+  std::vector<KeptVar> Kept;
+  std::vector<FrameSlot> Slots;
+  std::vector<FrameMember> Members;
+  std::vector<Partition> Partitions;
+  std::vector<Region> Regions;
+};
+
+} // namespace braidc
+
+#endif
