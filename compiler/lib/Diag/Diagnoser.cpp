@@ -151,7 +151,14 @@ DiagnosticBuilder Diagnoser::report(Diag D, SourceLocation Loc) {
       break;
     }
   }
-  if (!Muted && L == DiagnosticIDs::Error)
+  // The same diagnostic at the same place once: a piece of source can be
+  // rewritten more than once (a local's two forms, FunctionLowering.cpp).
+  // Its notes follow it into silence (Clang drops the notes of an ignored
+  // diagnostic).
+  if (T.Level != DiagnosticsEngine::Note &&
+      !Reported.insert({static_cast<unsigned>(D), Loc.getRawEncoding()}).second)
+    L = DiagnosticIDs::Ignored;
+  if (L == DiagnosticIDs::Error)
     ++Errors;
   // getCustomDiagID caches by (level, text), so repeated calls are cheap.
   return DE.Report(Loc, DE.getDiagnosticIDs()->getCustomDiagID(L, formatAt(T, L)));

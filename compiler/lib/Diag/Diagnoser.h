@@ -23,6 +23,8 @@
 #include "Diag/WarningSettings.h"
 
 #include <optional>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -66,13 +68,6 @@ public:
   /// reported.
   bool hadErrors() const { return Errors > 0; }
 
-  /// While muted, nothing prints (the lowering's second pass repeats the
-  /// first pass's decisions and would report the same things again).
-  void setMuted(bool M) {
-    Muted = M;
-    DE.setSuppressAllDiagnostics(M);
-  }
-
   /// The names of braidc's warnings, sorted (`braid-lock-across-park`...).
   static std::vector<std::string> warningNames();
 
@@ -91,7 +86,7 @@ private:
   clang::DiagnosticsEngine &DE;
   WarningSettings Warnings;
   unsigned Errors = 0;
-  bool Muted = false;
+  std::set<std::pair<unsigned, unsigned>> Reported;
 };
 
 } // namespace braidc
