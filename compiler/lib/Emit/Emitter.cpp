@@ -89,7 +89,7 @@ void Emitter::jump(int L) {
     Parts[Current].OnlyJumpsTo = L;
 }
 
-void Emitter::mark(int L, unsigned Line, unsigned Col, int Region, std::vector<int> LiveKept,
+void Emitter::mark(int L, unsigned Line, unsigned Col, int Region, std::vector<int> InScope,
                    const char *Kind) {
   bool Reached = isOpen() || L == 0;
   for (const std::set<int> &E : Edges)
@@ -104,7 +104,7 @@ void Emitter::mark(int L, unsigned Line, unsigned Col, int Region, std::vector<i
   P.Line = Line;
   P.Col = Col;
   P.Region = Region;
-  P.LiveKept = std::move(LiveKept);
+  P.InScope = std::move(InScope);
   P.Kind = Kind;
   P.DeadAtMark = !Reached && std::string(Kind) != "handler";
   Current = L;

@@ -43,10 +43,14 @@ struct Partition {
   unsigned Line = 0;
   unsigned Col = 0;
   int Region = -1;
+  /// The names of the user's kept locals live at the entry (LiveIn's).
   std::vector<std::string> Live;
-  /// The kept locals in scope at the entry, by index in the lowering's
-  /// kept-local table (Live is their names, filled by the lowering).
-  std::vector<int> LiveKept;
+  /// Entries of the lowering's kept-local table in scope at the entry, in
+  /// the order they were made; those live there (Analysis/Liveness.h); and
+  /// those the partition's code uses.
+  std::vector<int> InScope;
+  std::vector<int> LiveIn;
+  std::set<int> Uses;
   std::string Kind; ///< entry, resume, label, handler
   bool Defined = false;
   /// Marked where no code reaches it (after a return, after a loop that
@@ -76,8 +80,13 @@ public:
   /// A new, not yet defined label.
   int newLabel();
   /// Starts partition \p L here. An open partition falls through to it.
-  void mark(int L, unsigned Line, unsigned Col, int Region, std::vector<int> LiveKept,
+  void mark(int L, unsigned Line, unsigned Col, int Region, std::vector<int> InScope,
             const char *Kind);
+  /// The current partition uses kept-local entry \p K.
+  void use(int K) {
+    if (Current >= 0)
+      Parts[Current].Uses.insert(K);
+  }
   /// True while the current partition can still run off its end.
   bool isOpen() const { return Current >= 0 && Open; }
   int current() const { return Current; }

@@ -36,6 +36,9 @@ struct KeptVar {
   /// A trivially destructible local that stayed a plain C++ local of its
   /// partition (every use in the run that declares it): no member.
   bool Dropped = false;
+  /// Used in a lambda, or through a pointer or reference that may outlive
+  /// the statement: live wherever it is in scope.
+  bool Escapes = false;
 };
 
 /// The slot where a suspension point's outcome arrives.

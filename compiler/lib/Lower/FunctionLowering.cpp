@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "Lower/FunctionLowering.h"
 
+#include "Analysis/Liveness.h"
 #include "Diag/InternalError.h"
 #include "Lower/LowerSupport.h"
 
@@ -134,11 +135,13 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   if (Diags.hadErrors())
     return std::nullopt;
   E->verify(FunctionName);
-  for (Partition &P : E->partitions())
-    for (int K : P.LiveKept)
-      if (!Kept[K].Dropped)
-        P.Live.push_back(Kept[K].SourceName);
   E->finalize();
+  collectFrameAccesses(E->partitions(), Kept);
+  computeLiveness(E->partitions(), E->regions(), Kept);
+  for (Partition &P : E->partitions())
+    for (int K : P.LiveIn)
+      if (!Kept[K].SourceName.empty())
+        P.Live.push_back(Kept[K].SourceName);
   LoweredFunction LF;
   LF.Body = FrameEmitter(frameModel(), FrameFlavour::Sp, LineDirectives).emit();
   LF.Name = FunctionName;
@@ -365,17 +368,28 @@ std::optional<std::string> FunctionLowering::varRef(const VarDecl *VD, bool InLa
     Cand.UseRuns.push_back(InLambda || (Escapes && !Ref) ? -1 : E->run());
     if (Cand.Kept < 0)
       return std::nullopt; // a static local: always the C++ static
+    noteUse(Cand.Kept, InLambda || (Escapes && !Ref));
     return E->deferredRef(Cand.RefText);
   }
   auto It = KeptIndex.find(VD);
   if (It == KeptIndex.end())
     return std::nullopt;
+  noteUse(It->second, InLambda || (Escapes && !VD->getType()->isReferenceType()));
   const KeptVar &K = Kept[It->second];
   if (K.Pointer)
     return "(*this->" + K.Member + ")";
   if (K.Member != K.SourceName)
     return "this->" + K.Member;
   return std::nullopt;
+}
+
+// A use the liveness analysis must know of. One that may outlive its
+// statement (in a lambda, through a pointer or reference) makes the entry
+// live wherever it is in scope.
+void FunctionLowering::noteUse(int K, bool Escapes) {
+  E->use(K);
+  if (Escapes)
+    Kept[K].Escapes = true;
 }
 
 std::optional<std::string> FunctionLowering::keptAccess(const VarDecl *VD) {
@@ -508,17 +522,15 @@ void FunctionLowering::user(SourceLocation Loc, const std::string &Text) {
   E->user(lineOf(Loc), colOf(Loc), Text);
 }
 
-std::vector<int> FunctionLowering::liveKept() const {
+std::vector<int> FunctionLowering::inScope() const {
   std::vector<int> Out;
   for (const Scope &S : Stack.Scopes)
-    for (int K : S.Vars)
-      if (!Kept[K].SourceName.empty())
-        Out.push_back(K);
+    Out.insert(Out.end(), S.Vars.begin(), S.Vars.end());
   return Out;
 }
 
 void FunctionLowering::markHere(int L, SourceLocation Loc, const char *Kind) {
-  E->mark(L, lineOf(Loc), colOf(Loc), Stack.Region, liveKept(), Kind);
+  E->mark(L, lineOf(Loc), colOf(Loc), Stack.Region, inScope(), Kind);
 }
 
 std::string FunctionLowering::spellKept(QualType T, Diag D, SourceLocation Loc,

@@ -240,7 +240,8 @@ private:
     Stack.Scopes.back().Id = Stack.Serial++;
   }
   void popScope();
-  std::vector<int> liveKept() const;
+  std::vector<int> inScope() const;
+  void noteUse(int K, bool Escapes);
   void markHere(int L, clang::SourceLocation Loc, const char *Kind);
   void user(clang::SourceLocation Loc, const std::string &Text);
   unsigned lineOf(clang::SourceLocation Loc) const;

@@ -75,6 +75,7 @@ void FunctionLowering::lowerDecomposition(const DecompositionDecl *DD,
   if (Arr)
     K.Declarator = Speller.declarator(Storage, (Pointer ? "*" : "") + Member);
   K.NeedsDestroy = !Pointer && !Arr && destroys(Storage);
+  K.Escapes = true; // its parts may be named anywhere (copied lambdas capture them)
   int Index = addKept(std::move(K));
 
   std::string InitText;
