@@ -43,7 +43,10 @@ std::vector<frame_reader::entry> scan_map(reader& r, std::string_view type) {
     for (const auto& e : out)
       if (e.name == name) r.fail(std::string("distinct names in ") + std::string(type), "a second " + quoted(name));
     const std::size_t b = r.position();
-    r.skip();
+    {
+      path_scope s(r, "." + name);
+      r.skip();
+    }
     out.push_back({std::move(name), b, r.position(), false});
   }
   return out;

@@ -240,8 +240,9 @@ sqlite_store::sqlite_store(const std::string& path, sqlite_options options) : im
     sqlite3_stmt* q = nullptr;
     int rc = sqlite3_prepare_v2(s.db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &q,
                                 nullptr);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW)
-      tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+    if (rc == SQLITE_OK)
+      while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) {
       const int code = sqlite3_extended_errcode(s.db) & 0xff;
