@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,30 +104,71 @@ struct process_result {
   std::string out;     // stdout and stderr
 };
 
-/// Runs `argv` (fork + exec), waits, returns its exit status and output.
-inline process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
-  const std::string out_path = std::string(BRAID_DURABLE_SCRATCH) + "/proc." + std::to_string(::getpid()) + ".out";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::freopen(out_path.c_str(), "w", stdout);
-    ::dup2(::fileno(stdout), 2);
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    std::_Exit(127);
+/// A process started with fork + exec, its stdout and stderr in a file.
+class process {
+ public:
+  process(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
+    static int n = 0;
+    out_path_ = std::string(BRAID_DURABLE_SCRATCH) + "/proc." + std::to_string(::getpid()) + "." +
+                std::to_string(++n) + ".out";
+    std::fflush(nullptr);  // or the child flushes a copy of our buffered output
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (!std::freopen(out_path_.c_str(), "w", stdout)) std::_Exit(126);
+      ::dup2(::fileno(stdout), 2);
+      for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      std::_Exit(127);
+    }
   }
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  process_result r;
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-  std::ifstream in(out_path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.out = ss.str();
-  std::remove(out_path.c_str());
-  return r;
+  ~process() {
+    if (pid_ > 0 && !done_) {
+      ::kill(pid_, SIGKILL);
+      int st;
+      ::waitpid(pid_, &st, 0);
+    }
+    std::remove(out_path_.c_str());
+  }
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  /// Waits until it stops itself (BRAID_DURABLE_STOP_AT) or ends; true if stopped.
+  bool wait_stopped() {
+    int st = 0;
+    ::waitpid(pid_, &st, WUNTRACED);
+    if (WIFSTOPPED(st)) return true;
+    done_ = true;
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+    return false;
+  }
+  void resume() { ::kill(pid_, SIGCONT); }
+  /// Waits for the end; its exit status (-signal when killed) and output.
+  process_result finish() {
+    if (!done_) {
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+      done_ = true;
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+    }
+    std::ifstream in(out_path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return {status_, ss.str()};
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool done_ = false;
+  int status_ = -1;
+  std::string out_path_;
+};
+
+/// Runs `argv` to its end.
+inline process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
+  return process(argv, env).finish();
 }
 
 }  // namespace durable_test
