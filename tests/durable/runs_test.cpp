@@ -387,7 +387,7 @@ TEST_SUITE("durable bad input") {
     sqlite_store s(fresh_path("unknown.db"));
     const std::string where = s.describe();
     CHECK(error_of(error_kind::unknown_run, [&] { continue_run(s, run_id(77), text_event("e", "c", "")); }) ==
-          "braid: no run 77 in " + where + " (braid-runs <store> list shows the runs there)");
+          "braid: no run 77 in " + where + " (braid-runs list <store> shows the runs there)");
     CHECK(error_of(error_kind::unknown_run, [&] { get_run(s, run_id(77)); }).find("no run 77") != std::string::npos);
     CHECK(error_of(error_kind::unknown_run, [&] { cancel_run(s, run_id(77)); }).find("no run 77") != std::string::npos);
     CHECK(error_of(error_kind::unknown_run, [&] { get_stack(s, run_id(77)); }).find("no run 77") != std::string::npos);
@@ -473,7 +473,7 @@ TEST_SUITE("durable bad input") {
     const std::string msg =
         "braid: run " + i + " is blocked by version: partition 'survey(std::string)#2' (flows.cpp:40:14) differs "
         "from the code that stored the run (stored hash 0x5e7f00a1c0de0009, this program's 0x5e7f00a1c0de0002). It "
-        "was stored by other code: continue it with the program that stored it, or cancel it with cancel_mode::kill";
+        "was stored by other code: continue it with the program that stored it, or cancel it with cancel_mode::kill (braid-runs cancel --kill)";
     CHECK(error_of(error_kind::version_blocked, [&] { continue_run(s, id, text_event("e", "answer:ann", "x")); }) ==
           msg);
     run_info info = get_run(s, id);
@@ -484,7 +484,7 @@ TEST_SUITE("durable bad input") {
     CHECK(find_runs(s, {.status = run_status::waiting}).empty());
     CHECK(outputs(s, id) == strings{"\"ask ann\""});
     CHECK(get_events(s, id).empty());
-    CHECK(error_of(error_kind::version_blocked, [&] { cancel_run(s, id); }).find("cancel_mode::kill ends it") !=
+    CHECK(error_of(error_kind::version_blocked, [&] { cancel_run(s, id); }).find("cancel_mode::kill, braid-runs cancel --kill, ends it") !=
           std::string::npos);
     // The code that stored it (here: the stack as it was) continues it.
     set_stored_stack(path, id, original);
@@ -504,7 +504,7 @@ TEST_SUITE("durable bad input") {
     CHECK(error_of(error_kind::unknown_function, [&] { continue_run(s, id, text_event("e", "answer:ann", "x")); }) ==
           "braid: run " + i + " has a frame of 'sUrvey(std::string)', a durable function this program does not "
           "contain (not linked in, or renamed); continue it with a program that has it, or cancel it with "
-          "cancel_mode::kill");
+          "cancel_mode::kill (braid-runs cancel --kill)");
     CHECK(get_run(s, id).status == run_status::waiting);
     CHECK(cancel_run(s, id, cancel_mode::kill) == run_status::cancelled);
   }

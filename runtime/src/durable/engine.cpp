@@ -365,7 +365,7 @@ std::optional<std::string> check_versions(const std::vector<stored_frame>& frame
       throw error(error_kind::unknown_function,
                   "braid: run " + to_string(id) + " has a frame of " + quoted(f.function) +
                       ", a durable function this program does not contain (not linked in, or renamed); "
-                      "continue it with a program that has it, or cancel it with cancel_mode::kill");
+                      "continue it with a program that has it, or cancel it with cancel_mode::kill (braid-runs cancel --kill)");
     std::int32_t k = -1;
     for (std::uint32_t i = 0; i < t->nparts; ++i)
       if (f.partition == t->parts[i].name) k = static_cast<std::int32_t>(i);
@@ -388,7 +388,7 @@ std::optional<std::string> check_versions(const std::vector<stored_frame>& frame
   if (why.empty()) return std::nullopt;
   return "braid: run " + to_string(id) + " is blocked by version: " + why +
          ". It was stored by other code: continue it with the program that stored it, or cancel it with "
-         "cancel_mode::kill";
+         "cancel_mode::kill (braid-runs cancel --kill)";
 }
 
 std::string encode_call(const durable_table& t, std::string_view args) {

@@ -44,7 +44,7 @@ stored_run load_or_throw(store& st, run_id id) {
   auto r = st.load(id);
   if (!r)
     throw error(error_kind::unknown_run, "braid: no run " + to_string(id) + " in " + st.describe() +
-                                             " (braid-runs <store> list shows the runs there)");
+                                             " (braid-runs list <store> shows the runs there)");
   return std::move(*r);
 }
 
@@ -71,11 +71,11 @@ void make_root(store& st, const stored_run& r, engine& e) {
     throw error(error_kind::unknown_function,
                 "braid: run " + to_string(r.id) + " is a run of " + quoted(c.function) +
                     ", a durable function this program does not contain (not linked in, or renamed); "
-                    "resume it with a program that has it, or cancel it with cancel_mode::kill");
+                    "resume it with a program that has it, or cancel it with cancel_mode::kill (braid-runs cancel --kill)");
   if (t->signature_hash != c.signature) {
     const std::string why = "braid: run " + to_string(r.id) + " is blocked by version: the signature of " +
                             quoted(c.function) + " differs from the one it was started with. It was started by other "
-                            "code: resume it with that program, or cancel it with cancel_mode::kill";
+                            "code: resume it with that program, or cancel it with cancel_mode::kill (braid-runs cancel --kill)";
     st.mark_blocked(r.id, r.version, why);
     throw error(error_kind::version_blocked, why);
   }
@@ -228,7 +228,7 @@ continue_result continue_run(store& st, run_id id, const event& ev) {
   if (r.status == run_status::running)
     throw error(error_kind::not_waiting,
                 "braid: " + run + " is running: a step is due that needs no event (resume_runs, or "
-                "braid-runs <store> resume, runs it)" + nothing);
+                "braid-runs resume <store>, runs it)" + nothing);
   if (r.waiting_child)
     throw error(error_kind::wrong_context, "braid: " + run + " waits for its child run " +
                                                to_string(*r.waiting_child) + " to end, not for an event" + nothing);
@@ -303,7 +303,7 @@ run_status cancel_run(store& st, run_id id, cancel_mode m) {
                                            : "braid: cancelled before its first step ran";
         rec.error_type = "braid::cancelled";
       } else {
-        load_stack(st, *r, e, "; its handlers cannot run here (cancel_mode::kill ends it without them)");
+        load_stack(st, *r, e, "; its handlers cannot run here (cancel_mode::kill, braid-runs cancel --kill, ends it without them)");
         const detail::resume_site* site = engine::site_of(e.top());
         if (!site || site->kind == detail::resume_kind::call)
           throw error(error_kind::corrupt, "braid: run " + to_string(rid) +
