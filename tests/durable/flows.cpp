@@ -99,10 +99,10 @@ BRAID_DURABLE braid::run<int> survey(std::string user) {
           {&__braid_thunk_0, "survey(std::string)#0", "flows.cpp", 33, 55, "", -1, 0x5e7f00a1c0de0000ull, nullptr},
           {&__braid_thunk_1, "survey(std::string)#1", "flows.cpp", 37, 3, "asked, answer", -1, 0x5e7f00a1c0de0001ull, nullptr},
 #if defined(BRAID_FLOWS_V2)
-          {&__braid_thunk_2, "survey(std::string)#2", "flows.cpp", 40, 14, "asked, answer", -1, 0x5e7f00a1c0de2222ull,
+          {&__braid_thunk_2, "survey(std::string)#2", "flows.cpp", 26, 17, "asked, answer", -1, 0x5e7f00a1c0de2222ull,
            &::braid::durable::detail::listen_site<__braid_frame, ::std::string, &__braid_frame::__braid_slot_0>},
 #else
-          {&__braid_thunk_2, "survey(std::string)#2", "flows.cpp", 40, 14, "asked, answer", -1, 0x5e7f00a1c0de0002ull,
+          {&__braid_thunk_2, "survey(std::string)#2", "flows.cpp", 26, 17, "asked, answer", -1, 0x5e7f00a1c0de0002ull,
            &::braid::durable::detail::listen_site<__braid_frame, ::std::string, &__braid_frame::__braid_slot_0>},
 #endif
           {&__braid_thunk_3, "survey(std::string)#3", "flows.cpp", 42, 3, "asked, answer", -1, 0x5e7f00a1c0de0003ull, nullptr},
@@ -119,7 +119,9 @@ BRAID_DURABLE braid::run<int> survey(std::string user) {
 
 // BRAID_DURABLE braid::run<std::string> ask(std::string who, std::string question) {
 //   braid::durable::output(who + ": " + question);
-//   return braid::listen<std::string>("answer:" + who);
+//   std::string a = braid::listen<std::string>("answer:" + who);
+//   if (a == "!") throw std::invalid_argument("no answer from " + who);
+//   return a;
 // }
 BRAID_DURABLE braid::run<std::string> ask(std::string who, std::string question) {
   struct __braid_frame final : ::braid::durable::detail::durable_frame<::std::string> {
@@ -137,7 +139,9 @@ BRAID_DURABLE braid::run<std::string> ask(std::string who, std::string question)
       return this->::braid::durable::detail::durable_core::listen("answer:" + who, 1, this->__braid_slot_0);
     }
     __braid_step __braid_part_1() {
-      return this->::braid::durable::detail::durable_frame<::std::string>::finish_with(this->__braid_slot_0.take());
+      std::string a = this->__braid_slot_0.take();
+      if (a == "!") throw std::invalid_argument("no answer from " + who);
+      return this->::braid::durable::detail::durable_frame<::std::string>::finish_with(a);
     }
     static __braid_step __braid_thunk_0(::braid::durable::detail::durable_core* f) { return static_cast<__braid_frame*>(f)->__braid_part_0(); }
     static __braid_step __braid_thunk_1(::braid::durable::detail::durable_core* f) { return static_cast<__braid_frame*>(f)->__braid_part_1(); }
@@ -152,8 +156,8 @@ BRAID_DURABLE braid::run<std::string> ask(std::string who, std::string question)
     }
     static const ::braid::durable::detail::durable_table& __braid_table() {
       static const ::braid::durable::detail::durable_partition_info parts[] = {
-          {&__braid_thunk_0, "ask(std::string, std::string)#0", "flows.cpp", 112, 80, "", -1, 0xa5c0000000000000ull, nullptr},
-          {&__braid_thunk_1, "ask(std::string, std::string)#1", "flows.cpp", 114, 10, "", -1, 0xa5c0000000000001ull,
+          {&__braid_thunk_0, "ask(std::string, std::string)#0", "flows.cpp", 115, 3, "", -1, 0xa5c0000000000000ull, nullptr},
+          {&__braid_thunk_1, "ask(std::string, std::string)#1", "flows.cpp", 122, 22, "", -1, 0xa5c0000000000001ull,
            &::braid::durable::detail::listen_site<__braid_frame, ::std::string, &__braid_frame::__braid_slot_0>},
       };
       static const ::braid::durable::detail::durable_table table = {
@@ -262,7 +266,7 @@ BRAID_DURABLE braid::run<std::vector<std::string>> interview(std::string who, in
           {&__braid_thunk_0, "interview(std::string, int)#0", "flows.cpp", 156, 84, "", -1, 0x1e7e000000000000ull, nullptr},
           {&__braid_thunk_1, "interview(std::string, int)#1", "flows.cpp", 158, 3, "answers, i", -1, 0x1e7e000000000001ull, nullptr},
           {&__braid_thunk_2, "interview(std::string, int)#2", "flows.cpp", 159, 20, "answers, i", -1, 0x1e7e000000000002ull, nullptr},
-          {&__braid_thunk_3, "interview(std::string, int)#3", "flows.cpp", 160, 24, "answers, i, q", -1, 0x1e7e000000000003ull,
+          {&__braid_thunk_3, "interview(std::string, int)#3", "flows.cpp", 184, 26, "answers, i, q", -1, 0x1e7e000000000003ull,
            &::braid::durable::detail::call_site<__braid_frame, ::std::string, &__braid_frame::__braid_slot_1>},
           {&__braid_thunk_4, "interview(std::string, int)#4", "flows.cpp", 162, 3, "answers", -1, 0x1e7e000000000004ull, nullptr},
       };
@@ -433,7 +437,7 @@ BRAID_DURABLE braid::run<int> order(std::vector<std::string> items) {
           {&__braid_thunk_0, "order(std::vector<std::string>)#0", "flows.cpp", 291, 69, "", -1, 0x0d0e000000000000ull, nullptr},
           {&__braid_thunk_1, "order(std::vector<std::string>)#1", "flows.cpp", 296, 3, "kids, total, failures, i", -1, 0x0d0e000000000001ull, nullptr},
           {&__braid_thunk_2, "order(std::vector<std::string>)#2", "flows.cpp", 298, 7, "kids, total, failures, i", 0, 0x0d0e000000000002ull, nullptr},
-          {&__braid_thunk_3, "order(std::vector<std::string>)#3", "flows.cpp", 298, 16, "kids, total, failures, i", 0, 0x0d0e000000000003ull,
+          {&__braid_thunk_3, "order(std::vector<std::string>)#3", "flows.cpp", 337, 19, "kids, total, failures, i", 0, 0x0d0e000000000003ull,
            &::braid::durable::detail::wait_site<__braid_frame, int, &__braid_frame::__braid_slot_0>},
           {&__braid_thunk_4, "order(std::vector<std::string>)#4", "flows.cpp", 299, 7, "kids, total, failures, i", -1, 0x0d0e000000000004ull, nullptr},
           {&__braid_thunk_5, "order(std::vector<std::string>)#5", "flows.cpp", 303, 3, "total, failures", -1, 0x0d0e000000000005ull, nullptr},
@@ -811,6 +815,44 @@ BRAID_DURABLE braid::run<long> product(long a, long b) {
     }
   };
   return ::braid::durable::detail::make_run<__braid_frame, long>(a, b);
+}
+
+// BRAID_DURABLE braid::run<std::int64_t> whoami() {
+//   braid::durable::set_index("scratch", "1");
+//   braid::durable::clear_index("scratch");
+//   braid::durable::set_index("me", braid::durable::to_string(braid::durable::this_run()));
+//   return static_cast<std::int64_t>(braid::durable::this_run());
+// }
+BRAID_DURABLE braid::run<std::int64_t> whoami() {
+  struct __braid_frame final : ::braid::durable::detail::durable_frame<::std::int64_t> {
+    using __braid_step = ::braid::detail::step;
+    explicit __braid_frame(const ::braid::durable::detail::durable_table& __braid_table)
+        : ::braid::durable::detail::durable_frame<::std::int64_t>(__braid_table) {}
+    ~__braid_frame() override {}
+    __braid_step __braid_part_0() {
+      braid::durable::set_index("scratch", "1");
+      braid::durable::clear_index("scratch");
+      braid::durable::set_index("me", braid::durable::to_string(braid::durable::this_run()));
+      return this->::braid::durable::detail::durable_frame<::std::int64_t>::finish_with(
+          static_cast<std::int64_t>(braid::durable::this_run()));
+    }
+    static __braid_step __braid_thunk_0(::braid::durable::detail::durable_core* f) { return static_cast<__braid_frame*>(f)->__braid_part_0(); }
+    static void __braid_unwind(::braid::durable::detail::durable_core*, ::std::int32_t) noexcept {}
+    static void __braid_encode(const ::braid::durable::detail::durable_core*, ::braid::durable::detail::frame_writer&) {}
+    static ::braid::durable::detail::durable_core* __braid_decode(const ::braid::durable::detail::durable_table& t, ::braid::durable::detail::frame_reader&) {
+      return new __braid_frame(t);
+    }
+    static const ::braid::durable::detail::durable_table& __braid_table() {
+      static const ::braid::durable::detail::durable_partition_info parts[] = {
+          {&__braid_thunk_0, "whoami()#0", "flows.cpp", 716, 3, "", -1, 0x3a0a000000000000ull, nullptr},
+      };
+      static const ::braid::durable::detail::durable_table table = {
+          "whoami()", parts, 1, nullptr, 0, &__braid_unwind, &__braid_encode, &__braid_decode,
+          &::braid::durable::detail::make_frame<__braid_frame>, 0x3a0a5167ull, &::braid::durable::codec<::std::int64_t>::name};
+      return table;
+    }
+  };
+  return ::braid::durable::detail::make_run<__braid_frame, ::std::int64_t>();
 }
 
 }  // namespace flows

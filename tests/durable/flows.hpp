@@ -24,7 +24,8 @@ namespace flows {
 /// Index: user = <user>. Outputs "ask <user>" per question, "<user> said <answer>".
 braid::run<int> survey(std::string user);
 
-/// Outputs "<who>: <question>", listens on "answer:<who>", returns the answer.
+/// Outputs "<who>: <question>", listens on "answer:<who>", returns the
+/// answer; the answer "!" throws std::invalid_argument("no answer from <who>").
 braid::run<std::string> ask(std::string who, std::string question);
 
 /// n questions (each made by an ordinary task on another thread), each
@@ -64,5 +65,8 @@ braid::run<int> fails(int n);
 
 /// No listen at all: completes in its first step with a * b.
 braid::run<long> product(long a, long b);
+
+/// Sets and clears index "scratch", sets index "me" to its run id, returns it.
+braid::run<std::int64_t> whoami();
 
 }  // namespace flows

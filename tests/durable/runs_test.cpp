@@ -200,7 +200,7 @@ TEST_SUITE("durable runs") {
           std::vector<std::pair<std::string, std::string>>{{"answers", "[]"}, {"i", "0"}, {"q", "\"question 1\""}});
     CHECK(st[1].partition == "ask(std::string, std::string)#1");
     CHECK(st[1].file == "flows.cpp");
-    CHECK(st[1].line == 114);
+    CHECK(st[1].line == 122);
     CHECK(st[1].params ==
           std::vector<std::pair<std::string, std::string>>{{"who", "\"di\""}, {"question", "\"question 1\""}});
     CHECK(st[1].locals.empty());
@@ -213,6 +213,27 @@ TEST_SUITE("durable runs") {
     CHECK(continue_run(s, id, text_event("a2", "answer:di", "second")).status == run_status::complete);
     CHECK(get_run(s, id).result_as<std::vector<std::string>>() == strings{"first", "second"});
     CHECK(outputs(s, id) == strings{"\"di: question 1\"", "\"di: question 2\""});
+  }
+
+  TEST_CASE("a callee's failure is thrown at the caller's call site; cancellation unwinds the whole stack") {
+    sqlite_store s(fresh_path("stack_fail.db"));
+    const run_id id = start_run(s, flows::interview("di", 2));
+    CHECK(continue_run(s, id, text_event("a1", "answer:di", "!")).status == run_status::failed);
+    run_info i = get_run(s, id);
+    CHECK(i.error == "no answer from di");
+    CHECK(i.error_type == "std::invalid_argument");
+    const run_id other = start_run(s, flows::interview("ed", 1));
+    CHECK(cancel_run(s, other) == run_status::cancelled);
+    CHECK(get_stack(s, other).empty());
+    CHECK(get_run(s, other).error == "braid: durable run cancelled");
+  }
+
+  TEST_CASE("the body knows its run, and sets and clears index entries with its step") {
+    sqlite_store s(fresh_path("whoami.db"));
+    const run_id id = start_run(s, flows::whoami());
+    const run_info i = get_run(s, id);
+    CHECK(i.result_as<std::int64_t>() == static_cast<std::int64_t>(id));
+    CHECK(i.index == std::map<std::string, std::string>{{"me", to_string(id)}});
   }
 
   TEST_CASE("child runs: started with the step, waited for in order, failures caught as child_failed") {
@@ -471,7 +492,7 @@ TEST_SUITE("durable bad input") {
     set_stored_stack(path, id, replaced(original, "\"hash\": " + std::to_string(0x5e7f00a1c0de0002ull),
                                         "\"hash\": " + std::to_string(0x5e7f00a1c0de0009ull)));
     const std::string msg =
-        "braid: run " + i + " is blocked by version: partition 'survey(std::string)#2' (flows.cpp:40:14) differs "
+        "braid: run " + i + " is blocked by version: partition 'survey(std::string)#2' (flows.cpp:26:17) differs "
         "from the code that stored the run (stored hash 0x5e7f00a1c0de0009, this program's 0x5e7f00a1c0de0002). It "
         "was stored by other code: continue it with the program that stored it, or cancel it with cancel_mode::kill (braid-runs cancel --kill)";
     CHECK(error_of(error_kind::version_blocked, [&] { continue_run(s, id, text_event("e", "answer:ann", "x")); }) ==

@@ -163,7 +163,7 @@ TEST_SUITE("durable two processes") {
     const run_id id = started(run_process({worker, "start", path, "survey", "gus"}));
     const std::string i = to_string(id);
     const std::string why =
-        "braid: run " + i + " is blocked by version: partition 'survey(std::string)#2' (flows.cpp:40:14) differs from "
+        "braid: run " + i + " is blocked by version: partition 'survey(std::string)#2' (flows.cpp:26:17) differs from "
         "the code that stored the run (stored hash 0x5e7f00a1c0de0002, this program's 0x5e7f00a1c0de2222). It was "
         "stored by other code: continue it with the program that stored it, or cancel it with cancel_mode::kill (braid-runs cancel --kill)";
     const auto r2 = run_process({worker_v2, "continue", path, i, "e1", "answer:gus", "\"hi\""});

@@ -205,6 +205,7 @@ std::exception_ptr child_error(run_id child, const child_outcome& o);
 /// thread that runs the step.
 template <class U>
 struct park_wait {
+  explicit park_wait(slot<U>* sl) noexcept : s(sl) {}
   slot<U>* s;
   std::mutex m;
   std::condition_variable cv;
@@ -278,7 +279,7 @@ class durable_core {
       }
       return step{k};
     }
-    park_wait<U> w{&s};
+    park_wait<U> w(&s);
     canceller c = std::move(t).start(braid::detail::sink<U>{&w, &park_wait<U>::on_value, &park_wait<U>::on_error});
     if (engine_cancelling(*engine_)) c();
     w.wait();
