@@ -94,6 +94,23 @@ struct celsius {
 
 }  // namespace codec_test
 
+// An aggregate with the codec braidc is to generate for it (docs/durable.md
+// "The frame contract": a field function and a specialization at namespace
+// scope, spelled with qualified names).
+namespace codec_test {
+struct span3 {
+  int from;
+  int to;
+  std::vector<std::string> tags;
+};
+}  // namespace codec_test
+static void __braid_fields_span3(::braid::durable::fields& f, ::codec_test::span3& v) {
+  f.field("from", v.from).field("to", v.to).field("tags", v.tags);
+}
+template <>
+struct braid::durable::codec<::codec_test::span3>
+    : ::braid::durable::record_codec<::codec_test::span3, &__braid_fields_span3> {};
+
 using codec_test::account;
 using codec_test::celsius;
 using codec_test::point;
@@ -185,6 +202,16 @@ TEST_SUITE("durable codec") {
     CHECK(old.owner == "bo");
     CHECK(old.version == 1);
     CHECK(to_diagnostic(encode(a)) == R"({"owner": "ann", "path": [{"x": 1, "y": 2}, {"x": 3, "y": -4}], "note": "vip", "version": 3})");
+  }
+
+  TEST_CASE("an aggregate through the codec braidc generates for it") {
+    const codec_test::span3 v{1, 9, {"a", "b"}};
+    CHECK(to_diagnostic(encode(v)) == R"({"from": 1, "to": 9, "tags": ["a", "b"]})");
+    const auto back = round_trip(v);
+    CHECK(back.from == 1);
+    CHECK(back.to == 9);
+    CHECK(back.tags == std::vector<std::string>{"a", "b"});
+    CHECK(codec<codec_test::span3>::name() == "codec_test::span3");
   }
 
   TEST_CASE("a full codec specialization for a type that is not default constructible") {
