@@ -515,6 +515,24 @@ TEST_SUITE("durable bad input") {
     CHECK(info.result_as<int>() == 1);
   }
 
+  TEST_CASE("cancelling a tree with a run of other code cancels nothing of it") {
+    const auto path = fresh_path("cancel_blocked.db");
+    sqlite_store s(path);
+    const run_id parent = start_run(s, flows::order({"a", "b"}));
+    const auto kids = get_run(s, parent).children;
+    set_stored_stack(path, kids[1], replaced(stored_stack(path, kids[1]), "\"hash\": " + std::to_string(0xa99e000000000001ull),
+                                            "\"hash\": 7"));
+    const std::string before = snapshot(path, parent) + snapshot(path, kids[0]);
+    const std::string msg = error_of(error_kind::version_blocked, [&] { cancel_run(s, parent); });
+    CHECK(msg.find("braid: run " + to_string(kids[1]) + " is blocked by version: partition 'approve(std::string)#1'") ==
+          0);
+    CHECK(msg.find("; nothing was cancelled") != std::string::npos);
+    CHECK(snapshot(path, parent) + snapshot(path, kids[0]) == before);
+    CHECK(get_run(s, kids[1]).status == run_status::blocked_by_version);
+    CHECK(cancel_run(s, parent, cancel_mode::kill) == run_status::cancelled);
+    for (run_id k : kids) CHECK(get_run(s, k).status == run_status::cancelled);
+  }
+
   TEST_CASE("a run of a function this program lacks is refused, not blocked") {
     const auto path = fresh_path("unknown_function.db");
     sqlite_store s(path);

@@ -287,6 +287,23 @@ run_status cancel_run(store& st, run_id id, cancel_mode m) {
   std::vector<run_id> order;
   std::set<run_id> cancelling;
   subtree(st, id, order, cancelling);
+  if (m == cancel_mode::unwind) {
+    // Every run of the tree must be unwindable by this program before any
+    // of them is cancelled: a refusal then changes nothing (but the mark).
+    for (run_id rid : order) {
+      const auto r = st.load(rid);
+      if (!r || has_ended(r->status) || r->stack.empty()) continue;
+      const auto frames = detail::parse_stack(r->stack, rid);
+      std::vector<const detail::durable_table*> tables;
+      std::vector<std::int32_t> states;
+      if (auto why = detail::check_versions(frames, rid, tables, states)) {
+        st.mark_blocked(rid, r->version, *why);
+        throw error(error_kind::version_blocked,
+                    *why + "; its handlers cannot run here (cancel_mode::kill, braid-runs cancel --kill, ends it "
+                           "without them); nothing was cancelled");
+      }
+    }
+  }
   std::vector<run_id> woken;
   for (run_id rid : order) {
     // A few attempts: a child that ended wakes this run (a new version)
