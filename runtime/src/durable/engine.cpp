@@ -170,6 +170,22 @@ void engine::run() {
     std::exception_ptr err;
     const step s = run_frame(f, err);
     if (s == aborted) std::rethrow_exception(abort_);
+    if (s == listening || s == waiting_child || s == calling) {
+      // The frame is now at the partition it continues at: its table must
+      // say what it waits for there (a table written by hand, or by a
+      // braidc with a bug, may not).
+      const resume_kind want = s == listening       ? resume_kind::listen
+                               : s == waiting_child ? resume_kind::wait_for
+                                                    : resume_kind::call;
+      const resume_site* site = site_of(*f);
+      if (!site || site->kind != want)
+        throw error(error_kind::misuse,
+                    std::string("braid: the frame of '") + f->table_->function + "' suspends at a " +
+                        (want == resume_kind::listen ? "listen" : want == resume_kind::call ? "durable call" : "wait_for") +
+                        " continuing at '" + f->table_->parts[f->state_].name +
+                        "', but that partition's table entry has no matching resume site (a malformed frame table); "
+                        "nothing was stored");
+    }
     if (s == listening) {
       end_ = end::listen;
       return;
@@ -179,6 +195,10 @@ void engine::run() {
       return;
     }
     if (s == calling) continue;  // the callee is on top now, at its partition 0
+    if (s != braid::detail::finished && s != braid::detail::branch_failed)
+      throw error(error_kind::misuse, std::string("braid: partition '") + f->table_->parts[f->state_].name +
+                                          "' returned step " + std::to_string(s.k) +
+                                          ", which a durable partition cannot return; nothing was stored");
     // The frame returned or failed: pop it, and hand its outcome down.
     stack_.pop_back();
     std::unique_ptr<durable_core, void (*)(durable_core*)> gone(f, [](durable_core* p) { destroy_frame(p); });
