@@ -158,6 +158,38 @@ TEST_SUITE("durable two processes") {
     CHECK(get_run(s, parent).result_as<int>() == 3 + 5);
   }
 
+  TEST_CASE("a child that ends while its parent's step is deciding to wait for it does not leave the parent waiting") {
+    const auto path = fresh_path("lost_wakeup.db");
+    const run_id parent = started(run_process({worker, "start", path, "order", "ink", "quill"}));
+    std::vector<run_id> kids;
+    {
+      sqlite_store s(path);
+      kids = get_run(s, parent).children;
+    }
+    REQUIRE(kids.size() == 2);
+    // A ends the first child; the parent, woken, takes its result and
+    // decides to wait for the second, which has not ended (A stops there,
+    // before writing the parent's step: its 2nd step).
+    process a({worker, "continue", path, to_string(kids[0]), "a1", "approve:ink", "true"},
+              {"BRAID_DURABLE_STOP_AT=before_write:2"});
+    REQUIRE(a.wait_stopped());
+    // B ends the second child meanwhile: the parent is not stored as
+    // waiting for it yet, so nothing wakes it.
+    CHECK(run_process({worker, "continue", path, to_string(kids[1]), "a2", "approve:quill", "true"}).out ==
+          "continued complete\n");
+    {
+      sqlite_store s(path);
+      CHECK(get_run(s, parent).status == run_status::running);
+    }
+    // A's commit finds the second child ended: the parent is due at once,
+    // and A runs its last step.
+    a.resume();
+    CHECK(a.finish().out == "continued complete\n");
+    sqlite_store s(path);
+    CHECK(get_run(s, parent).status == run_status::complete);
+    CHECK(get_run(s, parent).result_as<int>() == 3 + 5);
+  }
+
   TEST_CASE("another version of the code never resumes a run; the code that stored it still can") {
     const auto path = fresh_path("versions.db");
     const run_id id = started(run_process({worker, "start", path, "survey", "gus"}));
