@@ -48,6 +48,15 @@ if(NOT step_output MATCHES "consumer_runtime: 42")
   message(FATAL_ERROR "install test: consumer_runtime printed:\n${step_output}")
 endif()
 
+step("run the durable consumer" ${build}/consumer_durable ${WORK_DIR}/durable.db)
+if(NOT step_output MATCHES "consumer_durable: {\"a\": 1} 0 runs")
+  message(FATAL_ERROR "install test: consumer_durable printed:\n${step_output}")
+endif()
+step("run the installed braid-runs" ${prefix}/bin/braid-runs list ${WORK_DIR}/durable.db)
+if(NOT step_output STREQUAL "no runs\n")
+  message(FATAL_ERROR "install test: braid-runs list printed:\n${step_output}")
+endif()
+
 if(WITH_BRAIDC)
   if(NOT EXISTS ${build}/braid_generated/src/annotated.braid.cpp)
     message(FATAL_ERROR "install test: braid_generate did not write "

@@ -14,8 +14,12 @@
 
 #if defined(__clang__)
 #define BRAID_SP [[clang::annotate("braid.sp")]]
+/// A durable function: `BRAID_DURABLE braid::run<T> f(args)`, whose frames
+/// are stored at each braid::listen (<braid/durable.hpp>, docs/durable.md).
+#define BRAID_DURABLE [[clang::annotate("braid.durable")]]
 #else
 #define BRAID_SP
+#define BRAID_DURABLE
 #endif
 
 namespace braid {
