@@ -393,6 +393,10 @@ void FunctionLowering::noteUse(int K, bool Escapes) {
 }
 
 std::optional<std::string> FunctionLowering::keptAccess(const VarDecl *VD) {
+  // A parameter is a frame member of its own name: a lambda captures it by
+  // an init-capture of that member (`[a]` -> `[a = this->a]`).
+  if (const auto *P = dyn_cast<ParmVarDecl>(VD); P && P->getDeclContext() == F.FD)
+    return "this->" + P->getNameAsString();
   auto It = KeptIndex.find(VD);
   if (It == KeptIndex.end())
     return std::nullopt;

@@ -296,6 +296,8 @@ private:
   /// The piece of a full-expression being hoisted (partText) is a value
   /// that cannot refer to the temporaries made while evaluating it.
   bool PartValueOwnsItself = false;
+  /// Temporaries extended by a reference bound to one of their members.
+  llvm::DenseSet<const clang::Expr *> ExtendedTemps;
   std::unique_ptr<Emitter> E;
   std::vector<KeptVar> Kept;
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;

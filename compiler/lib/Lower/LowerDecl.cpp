@@ -145,9 +145,21 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
     if (const auto *EWC = dyn_cast<ExprWithCleanups>(InitW))
       InitW = EWC->getSubExpr();
   bool Extends = T->isReferenceType() && InitW && isa<MaterializeTemporaryExpr>(InitW->IgnoreParens());
-  bool DependentRef = T->isReferenceType() && Init && !Extends && !bindsWithoutTemporary(T, Init);
+  // `const T& m = make().member;` extends the whole temporary: it is kept in
+  // the scope, and the reference is kept as a pointer into it.
+  const MaterializeTemporaryExpr *Member =
+      T->isReferenceType() && !Extends ? extendedTemporary(Init, VD) : nullptr;
+  bool DependentRef = T->isReferenceType() && Init && !Extends && !Member && !bindsWithoutTemporary(T, Init);
+  // A temporary extended by the reference has a destructor to run at the
+  // reference's scope end (or is a member's whole object): always kept.
+  if ((Extends && destroys(T.getNonReferenceType())) || Member)
+    NonTrivial = true;
   if (NonTrivial && !checkKeepable(VD, T))
     return;
+  if (Member) {
+    ExtendedTemps.insert(Member);
+    hoistTemporary(Member, FE, /*AsStatement=*/false);
+  }
   KeptVar K;
   K.SourceName = VD->getNameAsString();
   K.Member = memberNameFor(K.SourceName);

@@ -105,6 +105,16 @@ void FunctionLowering::lowerRangeFor(const CXXForRangeStmt *S) {
   FullExpr FE;
   if (F.contains(Range))
     FE = lowerParks(Range);
+  // `for (x : make().member)`: __range binds a member of a temporary, whose
+  // life it extends to the loop's end ([class.temporary]/6): kept in the
+  // range scope, the range a pointer into it.
+  if (const DeclStmt *RS = S->getRangeStmt())
+    if (const auto *RV = dyn_cast<VarDecl>(RS->getSingleDecl()))
+      if (const MaterializeTemporaryExpr *M = extendedTemporary(Range, RV);
+          M && M != written(Range)->IgnoreParens() && isa<MemberExpr>(written(Range)->IgnoreParens())) {
+        ExtendedTemps.insert(M);
+        hoistTemporary(M, FE, /*AsStatement=*/false);
+      }
   std::string RangeText = Rewriter.text(Range);
   const Expr *RW = Range;
   if (const auto *EWC = dyn_cast<ExprWithCleanups>(RW))

@@ -238,4 +238,16 @@ const MaterializeTemporaryExpr *hiddenTemporary(const Stmt *S) {
   return nullptr;
 }
 
+const MaterializeTemporaryExpr *extendedTemporary(const Expr *Init, const ValueDecl *VD) {
+  if (!Init || isa<LambdaExpr>(Init))
+    return nullptr;
+  if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(Init); M && M->getExtendingDecl() == VD)
+    return M;
+  for (const Stmt *C : Init->children())
+    if (const auto *CE = dyn_cast_or_null<Expr>(C))
+      if (const MaterializeTemporaryExpr *M = extendedTemporary(CE, VD))
+        return M;
+  return nullptr;
+}
+
 } // namespace braidc

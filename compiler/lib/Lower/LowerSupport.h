@@ -69,6 +69,12 @@ bool cannotReferToTemporaries(clang::QualType T, unsigned Depth = 0);
 /// without making another object. The last one produces the object.
 std::vector<const clang::Expr *> tempChain(const clang::Expr *E);
 
+/// The temporary in \p Init whose life a reference \p VD extends
+/// ([class.temporary]/6: also when the reference binds one of its members),
+/// if any.
+const clang::MaterializeTemporaryExpr *extendedTemporary(const clang::Expr *Init,
+                                                         const clang::ValueDecl *VD);
+
 /// A temporary with a non-trivial destructor created by a default argument
 /// or default member initializer (invisible in the source), if any.
 const clang::MaterializeTemporaryExpr *hiddenTemporary(const clang::Stmt *S);

@@ -197,7 +197,10 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
   std::string Init = initFrom(Sub, V.Type);
   int K = addKept(V);
   Stack.Scopes.back().Vars.push_back(K);
-  FE.Temps.push_back(K);
+  // A temporary a reference extends lives as long as the reference: it
+  // stays in the scope, not with the full-expression.
+  if (!ExtendedTemps.count(M))
+    FE.Temps.push_back(K);
   std::string Construct = constructText(K, Init, VarDecl::CInit, true);
   std::string Mem = "this->" + Kept[K].Member;
   std::string Value =

@@ -335,9 +335,75 @@ BRAID_SP task<int> macros(task<int> t) {
   return BRAID_TEST_PLUS_ONE(k) * 100 + a * 10 + BRAID_TEST_LOCAL_K;
 }
 
+// Found by the differential fuzzer (tests/compiler/fuzz/FOUND.md A, B, C).
+struct owner {
+  event_log* log;
+  std::string name;
+  owner(event_log& l, std::string n) : log(&l), name(std::move(n)) { (*log)("+" + name); }
+  owner(const owner&) = delete;
+  ~owner() { (*log)("~" + name); }
+};
+struct point {
+  int x, y;
+};
+struct box {
+  std::vector<int> v;
+};
+
+// A: a reference bound to a member of a temporary extends the whole
+// temporary, across the park; also the range of a range-for.
+BRAID_SP task<int> member_of_temporary(event_log& log, task<int> t) {
+  const std::string& s = owner(log, "t").name;
+  park(t);
+  log("after park");
+  const int& y = point{1, 8}.y;
+  int sum = 0;
+  for (int e : box{std::vector<int>(2, 5)}.v) sum += e + park(t);
+  return static_cast<int>(s.size()) * 100 + y * 10 + sum;
+}
+
+// B: explicit captures of parameters (by copy and by reference).
+BRAID_SP task<int> captured_parameters(int a, int& r, task<int> t) {
+  int v = park(t);
+  r = 1;
+  auto later = [=] { return a + v + r; };
+  a = 100;  // the copies above keep 5 and 1
+  return [a, &v, &r] { return a + v + r; }() + later() * 1000;
+}
+
+// C: a reference extending a temporary with a destructor, declared after the
+// last park of its scope, left by continue.
+BRAID_SP task<int> extended_then_continue(event_log& log, task<int> t) {
+  for (int i = 0; i < 2; ++i) {
+    park(t);
+    const owner& n = owner(log, "n" + std::to_string(i));
+    log("use " + n.name);
+    if (i >= 0) continue;
+  }
+  return 0;
+}
+
 }  // namespace
 
 TEST_SUITE("fidelity") {
+  TEST_CASE("a reference to a member of a temporary keeps the temporary across a park") {
+    event_log log;
+    CHECK(braid::run_blocking(member_of_temporary(log, task<int>(0))) == 100 + 80 + 10);
+    CHECK(log.take() == events{"+t", "after park", "~t"});
+  }
+
+  TEST_CASE("lambdas capture parameters explicitly and with [=]") {
+    int r = 0;
+    // [a, &v, &r]: 100 + 2 + 1; later: 5 + 2 + 1
+    CHECK(braid::run_blocking(captured_parameters(5, r, task<int>(2))) == 103 + 8000);
+  }
+
+  TEST_CASE("continue leaves a scope holding a reference-extended temporary") {
+    event_log log;
+    CHECK(braid::run_blocking(extended_then_continue(log, task<int>(0))) == 0);
+    CHECK(log.take() == events{"+n0", "use n0", "~n0", "+n1", "use n1", "~n1"});
+  }
+
   TEST_CASE("[[fallthrough]] after a park in a case falls through") {
     CHECK(braid::run_blocking(fallthrough(0, task<int>(1))) == 11);
     CHECK(braid::run_blocking(fallthrough(1, task<int>(1))) == 10);
