@@ -150,6 +150,14 @@ function_at() {
   awk -v L="$2" 'NR > L { exit } /^\/\/ ---- f[0-9]+$/ { f = $3 } END { print (f == "" ? "?" : f) }' "$1"
 }
 
+# The functions of $2 that the errors of log $1 point into, in order, once each.
+error_functions() {
+  local line
+  grep -oE "prog\.cpp:[0-9]+:[0-9]+: error" "$1" | cut -d: -f2 | while read -r line; do
+    function_at "$2" "$line"
+  done | awk '!seen[$0]++' | tr '\n' ' '
+}
+
 # A failure's signature, for the shrinker: the first error message with
 # file positions, quoted names and numbers blanked.
 signature() {
@@ -164,6 +172,7 @@ check_one() {
   local d=$1 src=$1/prog.cpp
   local tflags=(-std=c++20 -Wall -Wno-catch-value $cxxflags -I"$here")
   : >"$d/report"
+  : >"$d/fns"
   result() { echo "$1 ${2:--} ${3:-}" >"$d/result"; }
 
   # The reference first: a failure there is the generator's.
@@ -172,7 +181,7 @@ check_one() {
     line=$(grep -m1 -oE "prog\.cpp:[0-9]+" "$d/direct.log" | cut -d: -f2)
     fn=$(function_at "$src" "${line:-0}")
     result invalid-program "$fn" "$(signature "$d/direct.log")"
-    { echo "the direct (reference) build does not compile: a generator bug"; grep -m8 -A3 "error" "$d/direct.log"; } >"$d/report"
+    { echo "the direct (reference) build does not compile: a generator bug"; grep -m2 -A3 "error:" "$d/direct.log"; } >"$d/report"
     return
   fi
   timeout "$timeout_s" "$d/direct" >"$d/direct.out" 2>"$d/direct.err"
@@ -195,7 +204,8 @@ check_one() {
     line=$(grep -m1 -oE "prog\.cpp:[0-9]+:[0-9]+: error" "$d/braidc.log" | cut -d: -f2)
     fn=$(function_at "$src" "${line:-0}")
     result $cls "$fn" "$(signature "$d/braidc.log")"
-    { echo "braidc exited with $rc:"; grep -v "^[0-9]* warnings\? generated" "$d/braidc.log" | head -30; } >"$d/report"
+    error_functions "$d/braidc.log" "$src" >"$d/fns"
+    { echo "braidc exited with $rc (errors in: $(cat "$d/fns")):"; grep -m2 -A4 "error:" "$d/braidc.log"; } >"$d/report"
     return
   fi
 
@@ -204,8 +214,9 @@ check_one() {
     line=$(grep -m1 -oE "prog\.cpp:[0-9]+:[0-9]+: error" "$d/tr.log" | cut -d: -f2)
     fn=$(function_at "$src" "${line:-0}")
     result generated-compile "$fn" "$(signature "$d/tr.log")"
-    { echo "the code braidc generated does not compile (errors at prog.cpp lines point into the source):"
-      grep -m6 -A4 "error" "$d/tr.log"; } >"$d/report"
+    error_functions "$d/tr.log" "$src" >"$d/fns"
+    { echo "the code braidc generated does not compile (errors in: $(cat "$d/fns"); lines of prog.cpp point into the source):"
+      grep -m2 -A3 "error:" "$d/tr.log"; } >"$d/report"
     return
   fi
 
@@ -261,7 +272,7 @@ check_one() {
       line=$(grep -m1 -oE "prog\.cpp:[0-9]+:[0-9]+: error" "$d/san.log" | cut -d: -f2)
       fn=$(function_at "$src" "${line:-0}")
       result generated-compile "$fn" "clang: $(signature "$d/san.log")"
-      { echo "the generated code does not compile with clang++-19:"; grep -m6 -A4 "error" "$d/san.log"; } >"$d/report"
+      { echo "the generated code does not compile with clang++-19:"; grep -m2 -A3 "error:" "$d/san.log"; } >"$d/report"
       return
     fi
     compare_run "$d/sanitized" sanitized sanitizer || return
@@ -281,15 +292,39 @@ if [ -n "$check" ]; then
   exit
 fi
 
+# One seed: generate, check; after a failure in a known function, check the
+# file again without that function (and its callers), up to $retries times,
+# so that one failure does not hide the rest of the file. Each attempt's
+# result line and report are appended to $d/results and $d/reports.
+retries=4
 run_seed() {
   local s=$1 d=$work/s$1
   mkdir -p "$d"
-  if ! "$gen" --seed "$s" --functions "$functions" "${gen_args[@]}" >"$d/prog.cpp" 2>"$d/gen.err"; then
-    echo "gen-error - $(head -1 "$d/gen.err")" >"$d/result"
-    cp "$d/gen.err" "$d/report"
-    return
-  fi
-  check_one "$d"
+  : >"$d/results"
+  : >"$d/reports"
+  local drop="" attempt cls fn sig
+  for ((attempt = 0; attempt <= retries; attempt++)); do
+    if ! "$gen" --seed "$s" --functions "$functions" "${gen_args[@]}" ${drop:+--drop "$drop"} >"$d/prog.cpp" 2>"$d/gen.err"; then
+      echo "gen-error - $(head -1 "$d/gen.err")" >>"$d/results"
+      echo "fuzz_gen failed: $(cat "$d/gen.err")" >>"$d/reports"
+      return
+    fi
+    [ "$attempt" = 0 ] && cp "$d/prog.cpp" "$d/prog.first.cpp"
+    check_one "$d"
+    cat "$d/result" >>"$d/results"
+    read -r cls fn sig <"$d/result"
+    [ "$cls" = ok ] && return
+    cp "$d/prog.cpp" "$d/fail$attempt.cpp"
+    { echo "@@${drop:+ (without f${drop//,/, f} and their callers)}"; cat "$d/report"
+      echo "program: $d/fail$attempt.cpp"; } >>"$d/reports"
+    [[ $fn =~ ^f[0-9]+$ ]] || return
+    [ "$cls" = invalid-program ] && return
+    # Every function the errors point into goes at once.
+    local f
+    for f in $(cat "$d/fns") $fn; do
+      [[ $f =~ ^f[0-9]+$ ]] && [[ ",$drop," != *",${f#f},"* ]] && drop=${drop:+$drop,}${f#f}
+    done
+  done
 }
 
 started=$SECONDS
@@ -306,25 +341,34 @@ fns=0
 lines=0
 for ((s = seed; s <= last; s++)); do
   d=$work/s$s
-  read -r cls fn sig <"$d/result"
-  fns=$((fns + $(grep -c '^// ---- f' "$d/prog.cpp" 2>/dev/null || echo 0)))
+  fns=$((fns + $(grep -c '^// ---- f' "$d/prog.first.cpp" 2>/dev/null || echo 0)))
   [ -f "$d/direct.out" ] && lines=$((lines + $(wc -l <"$d/direct.out")))
-  by_class[$cls]=$(( ${by_class[$cls]:-0} + 1 ))
-  if [ "$cls" = ok ]; then
-    [ "$quiet" = 1 ] || echo "seed $s: ok"
-    continue
-  fi
-  failed=$((failed + 1))
-  echo "seed $s: $cls in $fn${sig:+ ($sig)}"
-  sed 's/^/  /' "$d/report"
-  echo "  again: $here/run.sh --seed $s --functions $functions --keep-work${gen_args[*]:+ -- ${gen_args[*]}}"
-  echo "  shrink: $here/shrink.sh --seed $s --functions $functions${gen_args[*]:+ -- ${gen_args[*]}}"
+  # The reports, one per failed attempt, in order.
+  awk '/^@@/ { n++ } n { print > (FILENAME ".part" n) }' "$d/reports"
+  i=0
+  while read -r cls fn sig; do
+    if [ "$cls" = ok ]; then
+      if [ "$i" = 0 ]; then
+        [ "$quiet" = 1 ] || echo "seed $s: ok"
+      else
+        [ "$quiet" = 1 ] || echo "seed $s: the rest of the file passed"
+      fi
+      continue
+    fi
+    i=$((i + 1))
+    failed=$((failed + 1))
+    by_class[$cls]=$(( ${by_class[$cls]:-0} + 1 ))
+    echo "seed $s: $cls in $fn${sig:+ ($sig)}"
+    [ -f "$d/reports.part$i" ] && sed '1s/^@@ *//; s/^/  /' "$d/reports.part$i"
+    if [[ $fn =~ ^f[0-9]+$ ]]; then
+      echo "  shrink: $here/shrink.sh --seed $s --functions $functions --target $fn${gen_args[*]:+ -- ${gen_args[*]}}"
+    fi
+  done <"$d/results"
+  rm -f "$d"/reports.part*
 done
 
-summary="fuzz: $count seeds, $fns functions, $lines runs compared, $failed failed"
-for c in "${!by_class[@]}"; do
-  [ "$c" = ok ] || summary+=", $c: ${by_class[$c]}"
-done
+summary="fuzz: $count seeds, $fns functions, $lines runs compared, $failed failures"
+for c in "${!by_class[@]}"; do summary+=", $c: ${by_class[$c]}"; done
 echo "$summary ($((SECONDS - started)) s)"
 if [ "$failed" -gt 0 ] || [ "$keep_work" = 1 ]; then
   echo "work directory: $work"
