@@ -211,7 +211,8 @@ braid::task<T> leaf(int id, T v, how h, std::string msg = {}) {
 
 /// Logged leaves: `L` completes while started, `A` later, `F`/`FA` fail
 /// with std::runtime_error(msg); `Q` is quiet (not logged, never fails:
-/// where its order against another park is unspecified); `S` a string.
+/// where its order against another park is unspecified); `S` a string, `QS`
+/// a quiet one.
 inline braid::task<int> L(int id, int v) { return leaf<int>(id, v, how::sync); }
 inline braid::task<int> A(int id, int v) { return leaf<int>(id, v, how::later); }
 inline braid::task<int> F(int id, const char* msg) { return leaf<int>(id, 0, how::fail, msg); }
@@ -220,6 +221,7 @@ inline braid::task<int> Q(int v) { return leaf<int>(0, v, how::quiet); }
 inline braid::task<std::string> S(int id, const char* v) {
   return leaf<std::string>(id, v, id % 2 ? how::later : how::sync);
 }
+inline braid::task<std::string> QS(const char* v) { return leaf<std::string>(0, v, how::quiet); }
 /// An immediate-value task: no process, not a leaf (not counted).
 inline braid::task<int> I(int v) { return braid::task<int>(v); }
 

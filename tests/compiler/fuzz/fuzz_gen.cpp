@@ -104,7 +104,11 @@ struct Rng {
   X(cancel, "runs cancelled when the K-th leaf park starts")                                     \
   X(cond_parks, "parks in if/while/for/switch conditions")                                       \
   X(init_parks, "parks in the initializers of declarations")                                     \
-  X(return_parks, "parks in return statements")
+  X(return_parks, "parks in return statements")                                                 \
+  X(refs, "reference locals: int& to a local, const int& and auto&& extending a temporary")      \
+  X(temps, "fz::Res temporaries alive across a park until the end of their full-expression")    \
+  X(subscripts, "subscripts whose index parks")                                                 \
+  X(exc_vars, "exception variables used after a park in their handler, throw e;")
 
 enum Feature {
 #define FUZZ_ENUM(name, help) k_##name,
@@ -235,6 +239,7 @@ struct Ctx {
   int handler = 0;        // inside a catch clause: throw; allowed
   int tryDepth = 0;
   int mult = 1;  // how often this code may run per call (call weight)
+  std::string exc;  // the innermost named exception variable in scope
   std::vector<std::string> fwd;                            // forward labels in reach
   std::vector<std::pair<std::string, std::string>> back;  // backward label, its counter
 };
@@ -531,7 +536,8 @@ class FuncGen {
     if (r < 64 && on(k_ternary))
       return "(" + genBool(depth - 1, lvl) + " ? " + genInt(depth - 1, lvl) + " : " + genInt(depth - 1, lvl) + ")";
     if (r < 69 && on(k_comma) && lvl == Effect)
-      return "(fz::lg(" + quoteC(tag("c")) + "), " + genInt(depth - 1, lvl) + ")";
+      return rng_.pct(30) ? "(" + parkInt(Effect) + ", " + genInt(depth - 1, lvl) + ")"
+                          : "(fz::lg(" + quoteC(tag("c")) + "), " + genInt(depth - 1, lvl) + ")";
     if (r < 77 && on(k_call_args)) {
       if (rng_.pct(50)) {
         auto ls = siblings(3, lvl);
@@ -556,6 +562,14 @@ class FuncGen {
       if (functionUsable(fn)) return fn + "(" + genInt(depth - 1, lvl) + ")";
     }
     if (r < 92 && on(k_strings)) return "static_cast<int>(" + genStr(depth - 1, lvl) + ".size())";
+    // A temporary with a destructor, alive to the end of the full-expression
+    // (and across the parks after it in that expression).
+    if (r < 95 && on(k_temps) && on(k_raii) && lvl == Effect) return "fz::Res(" + quoteC(tag("tmp")) + ").size()";
+    if (r < 98 && on(k_subscripts) && on(k_vectors)) {
+      std::vector<Var> pool;
+      const Var* v = pickVar(pool, [](const Var& x) { return x.ty == Ty::Vec; });
+      if (v) return v->name + "[static_cast<std::size_t>(" + genInt(depth - 1, lvl) + ") % " + v->name + ".size()]";
+    }
     if (lvl >= Quiet) return parkInt(lvl);
     return atomInt(lvl);
   }
@@ -602,11 +616,13 @@ class FuncGen {
         std::string c = spCall(Ret::Str);
         if (!c.empty()) return c;
       }
+      if (on(k_temps) && on(k_raii) && rng_.pct(10)) return "fz::Res(" + quoteC(tag("tmp")) + ").name";
       if (rng_.pct(opt_.parkRate + 20)) {
         static const char* const words[] = {"x", "yz", "", "abc", "q"};
         return "braid::park(fz::S(" + std::to_string(site()) + ", " + quoteC(words[rng_.below(5)]) + "))";
       }
     }
+    if (r < 48 && lvl == Quiet) return "braid::park(fz::QS(\"" + std::string(rng_.pct(50) ? "k" : "") + "\"))";
     if (depth > 0 && r < 62) {
       auto ls = siblings(2, lvl);
       return "(" + genStr(depth - 1, ls[0]) + " + " + genStr(depth - 1, ls[1]) + ")";
@@ -652,6 +668,7 @@ class FuncGen {
     add(on(k_early_return), 1, 4);
     add(on(k_throw_stmt), c.tryDepth > 0 ? 3 : 1, 5);
     add(on(k_rethrow) && c.handler > 0, 2, 6);
+    add(on(k_exc_vars) && !c.exc.empty(), 1, 7);
     if (kinds.empty()) return "";
     switch (kinds[static_cast<std::size_t>(rng_.below(static_cast<int>(kinds.size())))]) {
       case 0: return "break;";
@@ -667,7 +684,8 @@ class FuncGen {
       }
       case 4: return returnStmt(c);
       case 5: return throwStmt();
-      default: return "throw;";
+      case 6: return "throw;";
+      default: return "throw " + c.exc + ";";
     }
   }
 
@@ -707,6 +725,8 @@ class FuncGen {
     list(c, ind, n);
     observeScope(ind);
     if (observeOuter) observeScope(ind, scopes_.size() - 2);
+    if (!c.exc.empty() && on(k_exc_vars) && rng_.pct(30))
+      emit(ind, "fz::ev(std::string(\"again:\") + " + c.exc + ".what());");
     if (tail && rng_.pct(12)) {
       CtxScope g(this, c);
       std::string j = jump(c);
@@ -800,6 +820,7 @@ class FuncGen {
     if (on(k_vectors)) kinds.push_back(7);
     if (on(k_bindings)) kinds.insert(kinds.end(), {8, 9});
     if (on(k_lambda_ref)) kinds.push_back(10);
+    if (on(k_refs)) kinds.insert(kinds.end(), {11, 12, 13, 14});
     int k = kinds[static_cast<std::size_t>(rng_.below(static_cast<int>(kinds.size())))];
     std::vector<Var> pool;
     switch (k) {
@@ -913,6 +934,34 @@ class FuncGen {
           emit(ind, "std::pair<int, int> " + name + "{" + e1 + ", " + e2 + "};");
           declaring_.clear();
           declare(Var{name, Ty::Pair});
+        }
+        return;
+      }
+      case 11: {  // int& to an int variable (kept as a pointer)
+        const Var* t = pickVar(pool, [](const Var& v) { return v.ty == Ty::Int && v.mut; });
+        std::string name = newName("rf");
+        if (!t || t->name == name) {
+          emit(ind, "fz::ev(" + quoteC(tag("e")) + ");");
+          return;
+        }
+        emit(ind, "int& " + name + " = " + t->name + ";");
+        declare(Var{name, Ty::Int, true, false, true});
+        return;
+      }
+      case 12: case 13: case 14: {  // references extending a temporary's life
+        std::string name = newName(k == 14 ? "cs" : "cr");
+        declaring_ = {name};
+        std::string init = k == 12 ? genInt(rng_.below(3), lvl) : k == 13 ? (lvl == Effect ? parkInt(Effect) : genInt(0, Pure)) : genStr(rng_.below(2), lvl);
+        declaring_.clear();
+        if (k == 12) {
+          emit(ind, "const int& " + name + " = " + init + ";");
+          declare(Var{name, Ty::Int, false});
+        } else if (k == 13) {
+          emit(ind, "auto&& " + name + " = " + init + ";");
+          declare(Var{name, Ty::Int, true});
+        } else {
+          emit(ind, "const std::string& " + name + " = " + init + ";");
+          declare(Var{name, Ty::Str, false});
         }
         return;
       }
@@ -1247,7 +1296,9 @@ class FuncGen {
           emit(ind + 1, "fz::ev(\"all\");");
           break;
       }
-      body(h, ind + 1, subCount(), true);
+      Ctx hc = h;
+      if (k != 3 && k != 5) hc.exc = e;  // a named clause
+      body(hc, ind + 1, subCount(), true);
     }
     emit(ind, "}");
   }

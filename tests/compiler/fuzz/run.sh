@@ -192,8 +192,17 @@ check_one() {
     return
   fi
 
-  "$braidc" "$src" -o "$d/prog.braid.cpp" -- -std=c++20 -I"$include" -I"$here" >"$d/braidc.log" 2>&1
-  rc=$?
+  # braidc may be being rebuilt (a developer's tree): wait for it to come back.
+  local waited
+  rc=127
+  for ((waited = 0; waited < 300; waited += 5)); do
+    [ -x "$braidc" ] || { sleep 5; continue; }
+    "$braidc" "$src" -o "$d/prog.braid.cpp" -- -std=c++20 -I"$include" -I"$here" >"$d/braidc.log" 2>&1
+    rc=$?
+    # 126/127: not executable / not found (being replaced); anything else is braidc's answer.
+    [ $rc -eq 126 ] || [ $rc -eq 127 ] || break
+    sleep 5
+  done
   if [ $rc -ne 0 ]; then
     local cls line fn
     case $rc in
