@@ -148,6 +148,10 @@ struct Pt {
   int x;
   int y;
 };
+/// An aggregate holding a vector: a range-for over a member of a temporary.
+struct Box {
+  std::vector<int> v;
+};
 
 /// Plain helpers called with several parks among their arguments.
 inline int add3(int a, int b, int c) { return a + b + c; }
@@ -222,6 +226,10 @@ inline braid::task<std::string> S(int id, const char* v) {
   return leaf<std::string>(id, v, id % 2 ? how::later : how::sync);
 }
 inline braid::task<std::string> QS(const char* v) { return leaf<std::string>(0, v, how::quiet); }
+/// A logged leaf with a pair value (structured bindings of a park).
+inline braid::task<std::pair<int, int>> LP(int id, int a, int b) {
+  return leaf<std::pair<int, int>>(id, std::pair<int, int>(a, b), id % 2 ? how::later : how::sync);
+}
 /// An immediate-value task: no process, not a leaf (not counted).
 inline braid::task<int> I(int v) { return braid::task<int>(v); }
 

@@ -385,7 +385,7 @@ class FuncGen {
     // would otherwise be most of the pool.
     std::vector<const Var*> ok, locals;
     for (const Var& v : pool)
-      if (pred(v)) {
+      if (pred(v) && !(copyCapture_ && (v.ty == Ty::Res || v.ty == Ty::UInt || v.ty == Ty::URes))) {
         ok.push_back(&v);
         if (!v.global) locals.push_back(&v);
       }
@@ -551,6 +551,22 @@ class FuncGen {
     }
     if (r < 83 && on(k_iife)) {
       // The body cannot park; a logging body only where the order is fixed.
+      int form = rng_.below(100);
+      if (form < 20) {  // explicit captures, by copy and by reference
+        std::vector<Var> pool;
+        const Var* a = pickVar(pool, [](const Var& v) { return v.ty == Ty::Int && !v.global; });
+        std::string an = a ? a->name : "";
+        const Var* b = pickVar(pool, [&](const Var& v) { return v.ty == Ty::Int && !v.global && v.name != an; });
+        if (a && b)
+          return "[" + an + ", &" + b->name + "] { return " + an + " + " + b->name + " * 2; }()";
+      }
+      if (form < 40) {  // [=]: the body may name only what can be copied
+        bool saved = copyCapture_;
+        copyCapture_ = true;
+        std::string body = genInt(depth - 1, Pure);
+        copyCapture_ = saved;
+        return "[=] { return " + body + "; }()";
+      }
       std::string body = genInt(depth - 1, Pure);
       if (lvl == Effect && rng_.pct(50))
         return "[&] { fz::ev(" + quoteC(tag("i")) + "); return " + body + "; }()";
@@ -577,6 +593,12 @@ class FuncGen {
   std::string genBool(int depth, Lvl lvl) {
     int r = rng_.below(100);
     std::vector<Var> pool;
+    // An int converted to bool: a park's value or a variable.
+    if (r >= 95 && lvl >= Quiet) return parkInt(lvl);
+    if (r >= 90) {
+      const Var* v = pickVar(pool, [](const Var& x) { return x.ty == Ty::Int; });
+      if (v) return v->name;
+    }
     if (r < 15) {
       const Var* v = pickVar(pool, [](const Var& x) {
         return x.ty == Ty::Bool || x.ty == Ty::Str || x.ty == Ty::UInt || x.ty == Ty::URes;
@@ -820,7 +842,8 @@ class FuncGen {
     if (on(k_vectors)) kinds.push_back(7);
     if (on(k_bindings)) kinds.insert(kinds.end(), {8, 9});
     if (on(k_lambda_ref)) kinds.push_back(10);
-    if (on(k_refs)) kinds.insert(kinds.end(), {11, 12, 13, 14});
+    if (on(k_refs)) kinds.insert(kinds.end(), {11, 12, 13, 14, 15});
+    if (on(k_refs) && on(k_raii)) kinds.push_back(16);
     int k = kinds[static_cast<std::size_t>(rng_.below(static_cast<int>(kinds.size())))];
     std::vector<Var> pool;
     switch (k) {
@@ -909,15 +932,33 @@ class FuncGen {
         std::string e2 = genInt(1, lvl);
         declaring_.clear();
         const Var* p = pickVar(pool, [](const Var& v) { return v.ty == Ty::Pair && !v.global; });
-        if (p && p->name != x && p->name != y && rng_.pct(40)) {
+        bool mut = true;
+        int form = rng_.below(7);
+        std::string head = "auto [" + x + ", " + y + "] = ";
+        if (p && p->name != x && p->name != y && form == 0) {
           emit(ind, "auto& [" + x + ", " + y + "] = " + p->name + ";");
-        } else if (rng_.pct(50)) {
-          emit(ind, "auto [" + x + ", " + y + "] = std::pair<int, int>{" + e1 + ", " + e2 + "};");
+        } else if (form <= 1) {
+          emit(ind, head + "std::pair<int, int>{" + e1 + ", " + e2 + "};");
+        } else if (form == 2) {
+          emit(ind, head + "fz::Pt{" + e1 + ", " + e2 + "};");
+        } else if (form == 3) {  // the reference extends the temporary's life
+          emit(ind, "const auto& [" + x + ", " + y + "] = std::pair<int, int>{" + e1 + ", " + e2 + "};");
+          mut = false;
+        } else if (form == 4) {
+          emit(ind, "auto&& [" + x + ", " + y + "] = fz::Pt{" + e1 + ", " + e2 + "};");
+        } else if (lvl == Effect) {  // tuple-like, from a park
+          std::string t = "braid::park(fz::LP(" + std::to_string(site()) + ", " + leafValue() + ", " + leafValue() + "))";
+          if (form == 5) {
+            emit(ind, head + t + ";");
+          } else {
+            emit(ind, "const auto& [" + x + ", " + y + "] = " + t + ";");
+            mut = false;
+          }
         } else {
-          emit(ind, "auto [" + x + ", " + y + "] = fz::Pt{" + e1 + ", " + e2 + "};");
+          emit(ind, head + "fz::Pt{" + e1 + ", " + e2 + "};");
         }
-        declare(Var{x, Ty::Int});
-        declare(Var{y, Ty::Int});
+        declare(Var{x, Ty::Int, mut});
+        declare(Var{y, Ty::Int, mut});
         return;
       }
       case 9: {  // a pair, or a vector of pairs (for a range-for with bindings)
@@ -961,6 +1002,20 @@ class FuncGen {
           declare(Var{name, Ty::Int, true});
         } else {
           emit(ind, "const std::string& " + name + " = " + init + ";");
+          declare(Var{name, Ty::Str, false});
+        }
+        return;
+      }
+      case 15: case 16: {  // a reference to a member of a temporary extends the whole object's life
+        std::string name = newName(k == 15 ? "cm" : "cn");
+        declaring_ = {name};
+        std::string e1 = genInt(1, lvl), e2 = genInt(1, lvl);
+        declaring_.clear();
+        if (k == 15) {
+          emit(ind, "const int& " + name + " = fz::Pt{" + e1 + ", " + e2 + "}." + (rng_.pct(50) ? "x" : "y") + ";");
+          declare(Var{name, Ty::Int, false});
+        } else {
+          emit(ind, "const std::string& " + name + " = fz::Res(" + quoteC(tag("ext")) + ").name;");
           declare(Var{name, Ty::Str, false});
         }
         return;
@@ -1035,7 +1090,12 @@ class FuncGen {
         else
           emit(ind, n + " = std::make_unique<fz::Res>(" + quoteC(tag("u")) + ");");
         return;
-      case Ty::Pair: emit(ind, n + ".second = (" + genInt(1, Effect) + ") % 1000;"); return;
+      case Ty::Pair:
+        if (on(k_compound_assign) && rng_.pct(50))
+          emit(ind, n + (rng_.pct(50) ? ".first" : ".second") + " += " + parkInt(Effect) + ";");
+        else
+          emit(ind, n + ".second = (" + genInt(1, Effect) + ") % 1000;");
+        return;
       case Ty::Fn: emit(ind, n + "(" + genInt(1, Effect) + ");"); return;
       default: emit(ind, "fz::ev(" + quoteC(tag("e")) + ");"); return;
     }
@@ -1076,13 +1136,27 @@ class FuncGen {
       declaring_ = {name};
       std::string e = genInt(1, lvlIf(k_cond_parks));
       declaring_.clear();
-      declare(Var{name, Ty::Int});
-      head = "int " + name + " = " + e + "; " + name + (rng_.pct(50) ? " > " : " % 2 == ") + std::to_string(rng_.below(3));
+      int form = rng_.below(100);
+      if (form < 25 && on(k_bindings)) {  // a structured binding in the init-statement
+        std::string x = name, y = fresh("y");
+        declaring_ = {x, y};
+        std::string e2 = genInt(1, lvlIf(k_cond_parks));
+        declaring_.clear();
+        declare(Var{x, Ty::Int});
+        declare(Var{y, Ty::Int});
+        head = "auto [" + x + ", " + y + "] = std::pair<int, int>{" + e + ", " + e2 + "}; " + x + " < " + y;
+      } else if (form < 55) {  // a condition that declares
+        declare(Var{name, Ty::Int});
+        head = "int " + name + " = " + e;
+      } else {
+        declare(Var{name, Ty::Int});
+        head = "int " + name + " = " + e + "; " + name + (rng_.pct(50) ? " > " : " % 2 == ") + std::to_string(rng_.below(3));
+      }
     } else {
       head = unparen(genBool(2, lvlIf(k_cond_parks)));
     }
     emit(ind, "if (" + head + ") {");
-    body(in, ind + 1, subCount(), init);
+    body(in, ind + 1, subCount(), init, true, init);  // logs the condition's variables
     while (rng_.pct(40)) {
       if (rng_.pct(40)) {
         emit(ind, "} else if (" + unparen(genBool(1, lvlIf(k_cond_parks))) + ") {");
@@ -1184,8 +1258,19 @@ class FuncGen {
     } else {
       const Var* v = pickVar(pool, [](const Var& x) { return x.ty == Ty::Vec; });
       std::string e = fresh("it");
-      bool ref = v && rng_.pct(50);
-      std::string range = v ? v->name : "std::vector<int>{" + leafValue() + ", " + leafValue() + "}";
+      bool ref = rng_.pct(50);
+      std::string range;
+      int form = rng_.below(4);
+      if (v && form <= 1) {
+        range = v->name;
+      } else if (form <= 1) {
+        range = "std::vector<int>{" + leafValue() + ", " + leafValue() + "}";
+      } else {
+        // A temporary range (kept by value), made by a park; or a member of a
+        // temporary (the reference __range extends the whole object).
+        std::string made = "std::vector<int>(" + std::to_string(rng_.range(1, 3)) + ", " + genInt(1, lvlIf(k_cond_parks)) + ")";
+        range = form == 2 ? made : "fz::Box{" + made + "}.v";
+      }
       emit(ind, std::string("for (") + (ref ? "int& " : "int ") + e + " : " + range + ") {");
       declare(Var{e, Ty::Int, true, false, true});
     }
@@ -1359,6 +1444,7 @@ class FuncGen {
   std::set<std::string> shadow_;
   std::set<std::string> declared_;
   std::set<std::string> usedLabels_;
+  bool copyCapture_ = false;  // inside a [=] lambda: no non-copyable variable
   std::set<std::string> declaring_;  // names whose initializer is being written
   int left_ = 0;
   int names_ = 0;
