@@ -108,7 +108,9 @@ struct Rng {
   X(refs, "reference locals: int& to a local, const int& and auto&& extending a temporary")      \
   X(temps, "fz::Res temporaries alive across a park until the end of their full-expression")    \
   X(subscripts, "subscripts whose index parks")                                                 \
-  X(exc_vars, "exception variables used after a park in their handler, throw e;")
+  X(exc_vars, "exception variables used after a park in their handler, throw e;")              \
+  X(member_temps, "references and range-for bound to a member of a temporary (extends it all)") \
+  X(captures, "lambdas with explicit captures ([a, &b]) and [=]")
 
 enum Feature {
 #define FUZZ_ENUM(name, help) k_##name,
@@ -552,7 +554,7 @@ class FuncGen {
     if (r < 83 && on(k_iife)) {
       // The body cannot park; a logging body only where the order is fixed.
       int form = rng_.below(100);
-      if (form < 20) {  // explicit captures, by copy and by reference
+      if (form < 20 && on(k_captures)) {  // explicit captures, by copy and by reference
         std::vector<Var> pool;
         const Var* a = pickVar(pool, [](const Var& v) { return v.ty == Ty::Int && !v.global; });
         std::string an = a ? a->name : "";
@@ -560,7 +562,7 @@ class FuncGen {
         if (a && b)
           return "[" + an + ", &" + b->name + "] { return " + an + " + " + b->name + " * 2; }()";
       }
-      if (form < 40) {  // [=]: the body may name only what can be copied
+      if (form < 40 && on(k_captures)) {  // [=]: the body may name only what can be copied
         bool saved = copyCapture_;
         copyCapture_ = true;
         std::string body = genInt(depth - 1, Pure);
@@ -842,8 +844,9 @@ class FuncGen {
     if (on(k_vectors)) kinds.push_back(7);
     if (on(k_bindings)) kinds.insert(kinds.end(), {8, 9});
     if (on(k_lambda_ref)) kinds.push_back(10);
-    if (on(k_refs)) kinds.insert(kinds.end(), {11, 12, 13, 14, 15});
-    if (on(k_refs) && on(k_raii)) kinds.push_back(16);
+    if (on(k_refs)) kinds.insert(kinds.end(), {11, 12, 13, 14});
+    if (on(k_refs) && on(k_member_temps)) kinds.push_back(15);
+    if (on(k_refs) && on(k_member_temps) && on(k_raii)) kinds.push_back(16);
     int k = kinds[static_cast<std::size_t>(rng_.below(static_cast<int>(kinds.size())))];
     std::vector<Var> pool;
     switch (k) {
@@ -1001,6 +1004,8 @@ class FuncGen {
           emit(ind, "auto&& " + name + " = " + init + ";");
           declare(Var{name, Ty::Int, true});
         } else {
+          // A member of an fz::Res temporary would extend the temporary.
+          if (!on(k_member_temps) && init.find("fz::Res(") != std::string::npos) init = "std::string(" + init + ")";
           emit(ind, "const std::string& " + name + " = " + init + ";");
           declare(Var{name, Ty::Str, false});
         }
@@ -1269,7 +1274,7 @@ class FuncGen {
         // A temporary range (kept by value), made by a park; or a member of a
         // temporary (the reference __range extends the whole object).
         std::string made = "std::vector<int>(" + std::to_string(rng_.range(1, 3)) + ", " + genInt(1, lvlIf(k_cond_parks)) + ")";
-        range = form == 2 ? made : "fz::Box{" + made + "}.v";
+        range = form == 2 || !on(k_member_temps) ? made : "fz::Box{" + made + "}.v";
       }
       emit(ind, std::string("for (") + (ref ? "int& " : "int ") + e + " : " + range + ") {");
       declare(Var{e, Ty::Int, true, false, true});
