@@ -47,6 +47,7 @@ usage: run.sh [options] [-- fuzz_gen options...]
   --work DIR          work directory (default: a temporary one)
   --keep-work         keep the work directory (also kept when something fails)
   --timeout SEC       per program run (default 20)
+  --no-pch            do not precompile the prelude (done for g++ by default)
   --check FILE        check this existing program instead of generating
                       (the shrinker's test; prints the result line)
   -q, --quiet         print only failures and the summary
@@ -61,6 +62,7 @@ lib=
 include=$root/runtime/include
 cxx=${CXX:-g++}
 cxxflags="-O0"
+use_pch=1
 launcher=""
 trflags=""
 sanitize=0
@@ -84,6 +86,7 @@ while [ $# -gt 0 ]; do
     --cxx) cxx=$2; shift 2 ;;
     --cxxflags) cxxflags=$2; shift 2 ;;
     --launcher) launcher=$2; shift 2 ;;
+    --no-pch) use_pch=0; shift ;;
     --tr-flags) trflags=$2; shift 2 ;;
     --sanitize) sanitize=1; shift ;;
     --seed) seed=$2; shift 2 ;;
@@ -140,8 +143,42 @@ work=$(cd "$work" && pwd)
 cleanup() {  # $@: the subdirectories used
   local x
   for x in "$@"; do rm -rf "${work:?}/$x"; done
-  if [ "$own_work" = 1 ]; then rmdir "$work" 2>/dev/null; fi
+  if [ "$own_work" = 1 ]; then rm -rf "$work/pch"; rmdir "$work" 2>/dev/null; fi
   return 0
+}
+
+# A precompiled prelude (g++ only) for each build: braid's headers are most
+# of a small program's compile time (the shrinker compiles hundreds). Kept in
+# <work>/pch and reused while the flags, the prelude and the headers stay the
+# same. Sets pch_tr and pch_direct to an -I option, or to nothing.
+pch_tr=()
+pch_direct=()
+setup_pch() {
+  [ "$use_pch" = 1 ] || return 0
+  # GCC's .gch (clang's precompiled headers work differently).
+  $cxx -dM -E -x c++ /dev/null 2>/dev/null | grep -q __clang__ && return 0
+  local kind flags dir stamp
+  for kind in tr direct; do
+    if [ $kind = tr ]; then
+      flags="-std=c++20 -Wall -Wno-catch-value $cxxflags $trflags -DBRAID_GENERATED=1 -I$include"
+    else
+      flags="-std=c++20 -Wall -Wno-catch-value $cxxflags -DBRAID_FUZZ_DIRECT"
+    fi
+    dir=$work/pch/$kind
+    stamp="$cxx $flags"
+    mkdir -p "$dir"
+    if [ ! -f "$dir/braid_fuzz.hpp.gch" ] || [ "$(cat "$dir/stamp" 2>/dev/null)" != "$stamp" ] ||
+       [ -n "$(find "$here/braid_fuzz.hpp" "$include/braid" -newer "$dir/braid_fuzz.hpp.gch" 2>/dev/null | head -1)" ]; then
+      rm -f "$dir/braid_fuzz.hpp.gch"
+      # shellcheck disable=SC2086
+      if ! $cxx $flags -x c++-header "$here/braid_fuzz.hpp" -o "$dir/braid_fuzz.hpp.gch.tmp" >"$dir/log" 2>&1; then
+        continue  # compile without it
+      fi
+      mv "$dir/braid_fuzz.hpp.gch.tmp" "$dir/braid_fuzz.hpp.gch"
+      echo "$stamp" >"$dir/stamp"
+    fi
+    if [ $kind = tr ]; then pch_tr=(-DBRAID_GENERATED=1 -I"$dir"); else pch_direct=(-I"$dir"); fi
+  done
 }
 
 # The function of the generated file that holds line $2 (its "// ---- fN"
@@ -176,7 +213,7 @@ check_one() {
   result() { echo "$1 ${2:--} ${3:-}" >"$d/result"; }
 
   # The reference first: a failure there is the generator's.
-  if ! $launcher $cxx "${tflags[@]}" -DBRAID_FUZZ_DIRECT "$src" -o "$d/direct" >"$d/direct.log" 2>&1; then
+  if ! $launcher $cxx "${pch_direct[@]}" "${tflags[@]}" -DBRAID_FUZZ_DIRECT "$src" -o "$d/direct" >"$d/direct.log" 2>&1; then
     local line fn
     line=$(grep -m1 -oE "prog\.cpp:[0-9]+" "$d/direct.log" | cut -d: -f2)
     fn=$(function_at "$src" "${line:-0}")
@@ -218,7 +255,7 @@ check_one() {
     return
   fi
 
-  if ! $launcher $cxx "${tflags[@]}" $trflags -I"$include" "$d/prog.braid.cpp" "$lib" -pthread -o "$d/transformed" >"$d/tr.log" 2>&1; then
+  if ! $launcher $cxx "${pch_tr[@]}" "${tflags[@]}" $trflags -I"$include" "$d/prog.braid.cpp" "$lib" -pthread -o "$d/transformed" >"$d/tr.log" 2>&1; then
     local line fn
     line=$(grep -m1 -oE "prog\.cpp:[0-9]+:[0-9]+: error" "$d/tr.log" | cut -d: -f2)
     fn=$(function_at "$src" "${line:-0}")
@@ -288,6 +325,8 @@ check_one() {
   fi
   result ok - ""
 }
+
+setup_pch
 
 if [ -n "$check" ]; then
   mkdir -p "$work/check"
