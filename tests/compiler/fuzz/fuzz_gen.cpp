@@ -746,12 +746,19 @@ class FuncGen {
   // observeOuter: also log the enclosing scope (a loop variable).
   void body(const Ctx& c, int ind, int n, bool sealed = false, bool tail = true, bool observeOuter = false) {
     pushScope(sealed);
+    // Often an RAII local first: every way out of the block then has a
+    // destructor to run (in the right order, at the right time).
+    if (on(k_raii) && rng_.pct(30)) {
+      std::string name = newName("r");
+      emit(ind, "fz::Res " + name + "{" + quoteC(tag("r")) + "};");
+      declare(Var{name, Ty::Res, false});
+    }
     list(c, ind, n);
     observeScope(ind);
     if (observeOuter) observeScope(ind, scopes_.size() - 2);
     if (!c.exc.empty() && on(k_exc_vars) && rng_.pct(30))
       emit(ind, "fz::ev(std::string(\"again:\") + " + c.exc + ".what());");
-    if (tail && rng_.pct(12)) {
+    if (tail && rng_.pct(c.inLoop ? 20 : 12)) {
       CtxScope g(this, c);
       std::string j = jump(c);
       if (!j.empty()) emit(ind, j);
