@@ -105,7 +105,8 @@ struct Rng {
   X(cond_parks, "parks in if/while/for/switch conditions")                                       \
   X(init_parks, "parks in the initializers of declarations")                                     \
   X(return_parks, "parks in return statements")                                                 \
-  X(refs, "reference locals: int& to a local, const int& and auto&& extending a temporary")      \
+  X(refs, "reference locals: int& to a local (kept as a pointer)")                              \
+  X(ref_temps, "references extending a temporary: const int&, auto&&, const std::string&")        \
   X(temps, "fz::Res temporaries alive across a park until the end of their full-expression")    \
   X(subscripts, "subscripts whose index parks")                                                 \
   X(exc_vars, "exception variables used after a park in their handler, throw e;")              \
@@ -851,9 +852,10 @@ class FuncGen {
     if (on(k_vectors)) kinds.push_back(7);
     if (on(k_bindings)) kinds.insert(kinds.end(), {8, 9});
     if (on(k_lambda_ref)) kinds.push_back(10);
-    if (on(k_refs)) kinds.insert(kinds.end(), {11, 12, 13, 14});
-    if (on(k_refs) && on(k_member_temps)) kinds.push_back(15);
-    if (on(k_refs) && on(k_member_temps) && on(k_raii)) kinds.push_back(16);
+    if (on(k_refs)) kinds.push_back(11);
+    if (on(k_ref_temps)) kinds.insert(kinds.end(), {12, 13, 14});
+    if (on(k_ref_temps) && on(k_member_temps)) kinds.push_back(15);
+    if (on(k_ref_temps) && on(k_member_temps) && on(k_raii)) kinds.push_back(16);
     int k = kinds[static_cast<std::size_t>(rng_.below(static_cast<int>(kinds.size())))];
     std::vector<Var> pool;
     switch (k) {

@@ -79,11 +79,12 @@ check() {
 }
 # same RESULT: does RESULT fail the way the original did?
 same() {
-  local cls sig
-  read -r cls _ sig <<<"$1"
+  local cls fn sig
+  read -r cls fn sig <<<"$1"
   [ "$cls" = "$want_cls" ] || return 1
   case $cls in
-    mismatch|crash|hang) return 0 ;;
+    # The same function must fail (not a callee that started failing of its own).
+    mismatch|crash|hang) [[ ! $want_fn =~ ^f[0-9]+$ ]] || [ "$fn" = "$want_fn" ] ;;
     *) [ "$sig" = "$want_sig" ] ;;
   esac
 }
@@ -194,6 +195,30 @@ attempt() {
   fi
   return 1
 }
+
+# Functions first: main's runs of the other functions, then whole functions
+# nothing calls any more (from the last: callers come after their callees).
+rescan
+if [[ $want_fn =~ ^f[0-9]+$ ]]; then
+  grep -v -E "^  fz::run_top\(\"f[0-9]+\"" "$cur" >"$work/try.cpp"
+  grep -E "^  fz::run_top\(\"$want_fn\"" "$cur" >"$work/run_line"
+  # Put the target's run back at the end of main.
+  awk -v L="$(cat "$work/run_line")" '/^}$/ && inmain { print L } /^int main\(\) \{$/ { inmain = 1 } { print }' "$work/try.cpp" >"$work/try2.cpp"
+  mv "$work/try2.cpp" "$work/try.cpp"
+  attempt "kept only $want_fn's runs in main" || true
+fi
+for ((k = ${#lines[@]}; k >= 1; k--)); do
+  l=${lines[$((k - 1))]}
+  [[ $l =~ ^//\ ----\ (f[0-9]+)$ ]] || continue
+  name=${BASH_REMATCH[1]}
+  [ "$name" = "$want_fn" ] && continue
+  for ((e = k + 1; e <= ${#lines[@]}; e++)); do [ "${lines[$((e - 1))]}" = "}" ] && break; done
+  {
+    printf '%s\n' "${lines[@]:0:$((k - 1))}"
+    printf '%s\n' "${lines[@]:$e}"
+  } | grep -v -E "^  fz::run_top\(\"$name\"" >"$work/try.cpp"
+  attempt "deleted function $name" || true
+done
 
 progress=1
 while [ "$progress" = 1 ]; do
