@@ -187,6 +187,7 @@ struct Param {
   Ty ty;
   bool ref = false;   // int&
   bool cref = false;  // const std::string&
+  bool defaulted = false;  // `int b = 3`: callers may leave it out
 };
 
 struct Func {
@@ -213,7 +214,10 @@ const GlobalName kGlobals[] = {
     {"state", Ty::Int, true, true},   {"table", Ty::Int, true, true},   {"start", Ty::Int, true, true},
     {"finish", Ty::Int, true, true},  {"release", Ty::Int, true, true},
 };
-const char* const kMemberNames[] = {"raised_", "token_", "result_", "out_", "cancel", "park", "home_"};
+// Also namespace names: a local `std`, `braid` or `fz` does not change what
+// `std::string` or `fz::L` mean in C++ (a name before `::` is looked up as a
+// namespace or type only), and must not in the frame either.
+const char* const kMemberNames[] = {"raised_", "token_", "result_", "out_", "cancel", "park", "home_", "std", "braid", "fz"};
 
 std::string quoteC(const std::string& s) { return "\"" + s + "\""; }
 
@@ -335,6 +339,11 @@ class FuncGen {
       f_.params.push_back(p);
     }
     if (rng_.pct(50) && f_.params.size() > 1) std::swap(f_.params[0], f_.params[1]);
+    if (rng_.pct(20)) {
+      Param p{"int b = 3", "b", Ty::Int};
+      p.defaulted = true;
+      f_.params.push_back(p);  // last
+    }
   }
 
   void pushScope(bool sealedParent = false) {
@@ -412,7 +421,7 @@ class FuncGen {
     if (on(k_shadow) && rng_.pct(20)) {
       std::vector<std::string> cands;
       for (const std::string& s : shadow_) cands.push_back(s);
-      for (std::size_t i = 2; i + 1 < scopes_.size(); ++i)
+      for (std::size_t i = 1; i + 1 < scopes_.size(); ++i)  // parameters too (not at the top level: sealed)
         for (const Var& v : scopes_[i].vars)
           if (v.name.size() > 1) cands.push_back(v.name);
       if (!cands.empty()) {
@@ -480,6 +489,7 @@ class FuncGen {
     std::string args;
     for (std::size_t i = 0; i < g.params.size(); ++i) {
       const Param& p = g.params[i];
+      if (p.defaulted && rng_.pct(50)) break;
       std::string a;
       if (p.ref) {
         std::vector<Var> pool;
@@ -1620,6 +1630,7 @@ int main(int argc, char** argv) {
     Rng arg(opt.seed ^ (0xabcdefULL + static_cast<std::uint64_t>(f.index)));
     for (std::size_t i = 0; i < f.params.size(); ++i) {
       const Param& p = f.params[i];
+      if (p.defaulted && arg.pct(50)) break;
       std::string a = p.ref ? "fz::ref_cell" : p.ty == Ty::Str ? "std::string(\"hi\")" : std::to_string(arg.below(6));
       args += (i ? ", " : "") + a;
     }
