@@ -134,6 +134,16 @@ struct Res {
     ++constructed;
     ev("+" + name);
   }
+  /// Throws std::runtime_error("ctor:" + name) instead when `fail`: a kept
+  /// local whose constructor threw was never alive and is not destroyed.
+  Res(std::string n, bool fail) : name(std::move(n)) {
+    if (fail) {
+      ev("!" + name);
+      throw std::runtime_error("ctor:" + name);
+    }
+    ++constructed;
+    ev("+" + name);
+  }
   Res(const Res&) = delete;
   Res& operator=(const Res&) = delete;
   ~Res() {
@@ -156,6 +166,12 @@ struct Box {
 /// Plain helpers called with several parks among their arguments.
 inline int add3(int a, int b, int c) { return a + b + c; }
 inline int pick(int a, int b) { return a > b ? a - b : b - a; }
+/// `v`, or throws std::runtime_error(msg) when v % 4 == 3: an exception in the
+/// middle of an expression, after some of its parks and temporaries.
+inline int thr(int v, const char* msg) {
+  if (v % 4 == 3) throw std::runtime_error(msg);
+  return v;
+}
 
 // ---- leaf tasks -----------------------------------------------------------
 

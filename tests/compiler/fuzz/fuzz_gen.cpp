@@ -111,7 +111,9 @@ struct Rng {
   X(subscripts, "subscripts whose index parks")                                                 \
   X(exc_vars, "exception variables used after a park in their handler, throw e;")              \
   X(member_temps, "references and range-for bound to a member of a temporary (extends it all)") \
-  X(captures, "lambdas with explicit captures ([a, &b]) and [=]")
+  X(captures, "lambdas with explicit captures ([a, &b]) and [=]")                              \
+  X(throwing_exprs, "calls that throw inside an expression, fz::Res constructors that throw")   \
+  X(multi_decl, "declarations of several variables (int x = e1, y = e2; two fz::Res)")
 
 enum Feature {
 #define FUZZ_ENUM(name, help) k_##name,
@@ -593,7 +595,13 @@ class FuncGen {
     if (r < 92 && on(k_strings)) return "static_cast<int>(" + genStr(depth - 1, lvl) + ".size())";
     // A temporary with a destructor, alive to the end of the full-expression
     // (and across the parks after it in that expression).
-    if (r < 95 && on(k_temps) && on(k_raii) && lvl == Effect) return "fz::Res(" + quoteC(tag("tmp")) + ").size()";
+    if (r < 95 && on(k_temps) && on(k_raii) && lvl == Effect) {
+      if (on(k_throwing_exprs) && rng_.pct(20))
+        return "fz::Res(" + quoteC(tag("tmp")) + ", " + genBool(0, Pure) + ").size()";
+      return "fz::Res(" + quoteC(tag("tmp")) + ").size()";
+    }
+    if (r < 96 && on(k_throwing_exprs) && lvl == Effect)  // may throw after earlier parks of the expression
+      return "fz::thr(" + genInt(depth - 1, Effect) + ", " + quoteC(tag("h")) + ")";
     if (r < 98 && on(k_subscripts) && on(k_vectors)) {
       std::vector<Var> pool;
       const Var* v = pickVar(pool, [](const Var& x) { return x.ty == Ty::Vec; });
@@ -866,6 +874,8 @@ class FuncGen {
     if (on(k_ref_temps)) kinds.insert(kinds.end(), {12, 13, 14});
     if (on(k_ref_temps) && on(k_member_temps)) kinds.push_back(15);
     if (on(k_ref_temps) && on(k_member_temps) && on(k_raii)) kinds.push_back(16);
+    if (on(k_multi_decl)) kinds.push_back(17);
+    if (on(k_multi_decl) && on(k_raii)) kinds.push_back(18);
     int k = kinds[static_cast<std::size_t>(rng_.below(static_cast<int>(kinds.size())))];
     std::vector<Var> pool;
     switch (k) {
@@ -902,6 +912,7 @@ class FuncGen {
         std::string label = quoteC(tag("r"));
         if (lvl == Effect && rng_.pct(25)) label = label + " + std::to_string(" + parkInt(Effect, false) + ")";
         declaring_.clear();
+        if (on(k_throwing_exprs) && rng_.pct(15)) label += ", " + genBool(1, Pure);  // may throw
         emit(ind, "fz::Res " + name + "{" + label + "};");
         declare(Var{name, Ty::Res, false});
         return;
@@ -1028,6 +1039,28 @@ class FuncGen {
           emit(ind, "const std::string& " + name + " = " + init + ";");
           declare(Var{name, Ty::Str, false});
         }
+        return;
+      }
+      case 17: {  // two ints: each initializer a full-expression, in order
+        std::string x = newName("v"), y = fresh("v");
+        declaring_ = {x};
+        std::string e1 = genInt(rng_.below(2), lvl);
+        declaring_.clear();
+        declare(Var{x, Ty::Int, true, false, true});
+        declaring_ = {y};
+        std::string e2 = genInt(rng_.below(2), lvl);  // may read x
+        declaring_.clear();
+        emit(ind, "int " + x + " = " + e1 + ", " + y + " = " + e2 + ";");
+        declare(Var{y, Ty::Int, true, false, true});
+        return;
+      }
+      case 18: {  // two RAII locals: destroyed in reverse
+        std::string x = newName("r"), y = fresh("r");
+        std::string t1 = quoteC(tag("r")), t2 = quoteC(tag("r"));
+        if (on(k_throwing_exprs) && rng_.pct(20)) t2 += ", " + genBool(1, Pure);
+        emit(ind, "fz::Res " + x + "{" + t1 + "}, " + y + "{" + t2 + "};");
+        declare(Var{x, Ty::Res, false});
+        declare(Var{y, Ty::Res, false});
         return;
       }
       case 15: case 16: {  // a reference to a member of a temporary extends the whole object's life
