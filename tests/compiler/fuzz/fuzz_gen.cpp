@@ -171,6 +171,7 @@ struct Var {
   bool mut = true;     // may be assigned (loop counters may not)
   bool global = false;
   bool plain = false;  // an int variable of its own (a lambda may capture it)
+  bool counter = false;  // a loop or goto counter: named by later jumps, never shadowed
 };
 
 struct Scope {
@@ -425,13 +426,18 @@ class FuncGen {
       for (const std::string& s : shadow_) cands.push_back(s);
       for (std::size_t i = 1; i + 1 < scopes_.size(); ++i)  // parameters too (not at the top level: sealed)
         for (const Var& v : scopes_[i].vars)
-          if (v.name.size() > 1) cands.push_back(v.name);
+          if (v.name.size() > 1 && !v.counter) cands.push_back(v.name);
       if (!cands.empty()) {
         std::string n = cands[static_cast<std::size_t>(rng_.below(static_cast<int>(cands.size())))];
         if (!takenHere(n) && (shadow_.count(n) || nameVisible(n))) return n;
       }
     }
     return fresh(prefix);
+  }
+  static Var counterVar(const std::string& name) {
+    Var v{name, Ty::Int, false};
+    v.counter = true;
+    return v;
   }
   void declare(const Var& v) {
     scopes_.back().vars.push_back(v);
@@ -597,7 +603,7 @@ class FuncGen {
     // (and across the parks after it in that expression).
     if (r < 95 && on(k_temps) && on(k_raii) && lvl == Effect) {
       if (on(k_throwing_exprs) && rng_.pct(20))
-        return "fz::Res(" + quoteC(tag("tmp")) + ", " + genBool(0, Pure) + ").size()";
+        return "fz::Res(" + quoteC(tag("tmp")) + ", static_cast<bool>(" + genBool(0, Pure) + ")).size()";
       return "fz::Res(" + quoteC(tag("tmp")) + ").size()";
     }
     if (r < 96 && on(k_throwing_exprs) && lvl == Effect)  // may throw after earlier parks of the expression
@@ -911,8 +917,8 @@ class FuncGen {
         declaring_ = {name};
         std::string label = quoteC(tag("r"));
         if (lvl == Effect && rng_.pct(25)) label = label + " + std::to_string(" + parkInt(Effect, false) + ")";
+        if (on(k_throwing_exprs) && rng_.pct(15)) label += ", static_cast<bool>(" + genBool(1, Pure) + ")";  // may throw (braced: no narrowing)
         declaring_.clear();
-        if (on(k_throwing_exprs) && rng_.pct(15)) label += ", " + genBool(1, Pure);  // may throw
         emit(ind, "fz::Res " + name + "{" + label + "};");
         declare(Var{name, Ty::Res, false});
         return;
@@ -1057,7 +1063,9 @@ class FuncGen {
       case 18: {  // two RAII locals: destroyed in reverse
         std::string x = newName("r"), y = fresh("r");
         std::string t1 = quoteC(tag("r")), t2 = quoteC(tag("r"));
-        if (on(k_throwing_exprs) && rng_.pct(20)) t2 += ", " + genBool(1, Pure);
+        declaring_ = {x, y};
+        if (on(k_throwing_exprs) && rng_.pct(20)) t2 += ", static_cast<bool>(" + genBool(1, Pure) + ")";
+        declaring_.clear();
         emit(ind, "fz::Res " + x + "{" + t1 + "}, " + y + "{" + t2 + "};");
         declare(Var{x, Ty::Res, false});
         declare(Var{y, Ty::Res, false});
@@ -1240,7 +1248,7 @@ class FuncGen {
     emit(ind, "{");
     pushScope();
     emit(ind + 1, "int " + w + " = 0;");
-    declare(Var{w, Ty::Int, false});
+    declare(counterVar(w));
     std::string cond = w + "++ < " + std::to_string(bound);
     if (rng_.pct(60)) cond += " && " + genBool(1, lvlIf(k_cond_parks));
     emit(ind + 1, "while (" + cond + ") {");
@@ -1262,7 +1270,7 @@ class FuncGen {
     emit(ind, "{");
     pushScope();
     emit(ind + 1, "int " + d + " = 0;");
-    declare(Var{d, Ty::Int, false});
+    declare(counterVar(d));
     emit(ind + 1, "do {");
     body(in, ind + 2, subCount());
     std::string cond = "++" + d + " < " + std::to_string(bound);
@@ -1290,7 +1298,7 @@ class FuncGen {
     std::string inc = "++" + i;
     if (parks && rng_.pct(40)) inc = i + " += braid::park(fz::L(" + std::to_string(site()) + ", 1))";
     pushScope();
-    declare(Var{i, Ty::Int, false});
+    declare(counterVar(i));
     emit(ind, "for (int " + i + " = " + init + "; " + i + " < " + lim + "; " + inc + ") {");
     body(in, ind + 1, subCount(), true, true, true);
     emit(ind, "}");
@@ -1482,7 +1490,7 @@ class FuncGen {
     emit(ind, "{");
     pushScope();
     emit(ind + 1, "int " + g + " = 0;");
-    declare(Var{g, Ty::Int, false});
+    declare(counterVar(g));
     emit(ind + 1, l + ": fz::ev(" + quoteC(f_.name + "." + l) + ");");
     in.back.emplace_back(l, g);
     list(in, ind + 1, subCount());
