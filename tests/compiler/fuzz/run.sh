@@ -29,8 +29,8 @@ usage() {
   cat <<'EOF'
 usage: run.sh [options] [-- fuzz_gen options...]
   --braidc PATH       braidc (default: $BRAIDC, else build/main/compiler/braidc)
-  --gen PATH          the fuzz_gen executable (default: $FUZZ_GEN, else build*/tests/compiler/fuzz/fuzz_gen)
-  --lib PATH          libbraid.a for the transformed build (default: found under build*/runtime/)
+  --gen PATH          the fuzz_gen executable (default: $FUZZ_GEN, else build/main/ or build/ of this tree)
+  --lib PATH          libbraid.a for the transformed build (default: build/main/ or build/ of this tree)
   --include DIR       braid's headers (default: runtime/include of this tree)
   --cxx COMPILER      compiler of both builds (default: $CXX or g++)
   --cxxflags FLAGS    flags of both builds (default: -O0)
@@ -113,8 +113,10 @@ first_existing() {
   return 1
 }
 [ -n "$braidc" ] || braidc=$(first_existing "$root/build/main/compiler/braidc" "$root/build/compiler/braidc") || true
-[ -n "$gen" ] || gen=$(first_existing "$root"/build*/tests/compiler/fuzz/fuzz_gen "$root"/build/*/tests/compiler/fuzz/fuzz_gen) || true
-[ -n "$lib" ] || lib=$(first_existing "$root"/build*/runtime/libbraid.a "$root"/build/*/runtime/libbraid.a) || true
+# The main build's first (tools/test: build/main; a plain build/), never a
+# sanitizer build's by accident: its libbraid needs its flags.
+[ -n "$gen" ] || gen=$(first_existing "$root/build/main/tests/compiler/fuzz/fuzz_gen" "$root/build/tests/compiler/fuzz/fuzz_gen") || true
+[ -n "$lib" ] || lib=$(first_existing "$root/build/main/runtime/libbraid.a" "$root/build/runtime/libbraid.a") || true
 for need in braidc lib; do
   if [ -z "${!need}" ] || [ ! -e "${!need}" ]; then
     echo "run.sh: no $need found; pass --$need" >&2

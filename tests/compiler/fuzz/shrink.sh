@@ -62,7 +62,7 @@ done
 if [ -z "$seed" ] && [ -z "$file" ]; then usage >&2; exit 2; fi
 if [ -n "$seed" ] && [ -z "$gen" ]; then
   root=$(cd "$here/../../.." && pwd)
-  for g in "$root"/build*/tests/compiler/fuzz/fuzz_gen "$root"/build/*/tests/compiler/fuzz/fuzz_gen; do
+  for g in "$root/build/main/tests/compiler/fuzz/fuzz_gen" "$root/build/tests/compiler/fuzz/fuzz_gen"; do
     if [ -x "$g" ]; then gen=$g; break; fi
   done
   [ -n "$gen" ] || { echo "shrink.sh: no fuzz_gen found; pass --gen" >&2; exit 2; }
