@@ -197,6 +197,42 @@ bool cannotReferToTemporaries(QualType T, unsigned Depth) {
   return true;
 }
 
+bool unobservableDestruction(QualType T, unsigned Depth) {
+  if (Depth > 16 || T->isDependentType())
+    return false;
+  if (!destroys(T))
+    return true;
+  T = T.getCanonicalType();
+  if (const ArrayType *AT = T->getAsArrayTypeUnsafe())
+    return unobservableDestruction(AT->getElementType(), Depth + 1);
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition())
+    return false;
+  if (const auto *CTS = dyn_cast<ClassTemplateSpecializationDecl>(RD);
+      CTS && CTS->isInStdNamespace() && CTS->getIdentifier()) {
+    static const std::set<std::string> Owning = {
+        "basic_string", "vector", "deque", "list", "forward_list", "map", "multimap", "set",
+        "multiset", "unordered_map", "unordered_multimap", "unordered_set", "unordered_multiset",
+        "optional", "pair", "tuple", "variant", "array", "unique_ptr", "allocator", "char_traits",
+        "less", "hash", "equal_to", "default_delete"};
+    if (!Owning.count(CTS->getName().str()))
+      return false;
+    for (const TemplateArgument &A : CTS->getTemplateArgs().asArray())
+      if (A.getKind() == TemplateArgument::Type && !unobservableDestruction(A.getAsType(), Depth + 1))
+        return false;
+    return true;
+  }
+  if (RD->hasUserDeclaredDestructor() || RD->getNumVBases() > 0)
+    return false;
+  for (const CXXBaseSpecifier &B : RD->bases())
+    if (!unobservableDestruction(B.getType(), Depth + 1))
+      return false;
+  for (const FieldDecl *FD : RD->fields())
+    if (!unobservableDestruction(FD->getType(), Depth + 1))
+      return false;
+  return true;
+}
+
 /// The nodes of a temporary's chain: the expression and what it wraps
 /// without making another object (materialization, binding, parentheses,
 /// no-op and constructor casts such as `std::string("x")`). The last one

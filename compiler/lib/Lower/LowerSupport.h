@@ -65,6 +65,12 @@ bool tempTypeKeepable(clang::QualType T, const llvm::DenseSet<const clang::Decl 
 /// containers, strings, optionals, tuples and smart pointers.
 bool cannotReferToTemporaries(clang::QualType T, unsigned Depth = 0);
 
+/// True when destroying a \p T runs no code a program can observe: it is
+/// trivially destructible, or only releases what the standard library's
+/// strings, containers and smart pointers own (of such types), or is a class
+/// (a closure) without a destructor of its own made of such members.
+bool unobservableDestruction(clang::QualType T, unsigned Depth = 0);
+
 /// The nodes of a temporary's chain: the expression and what it wraps
 /// without making another object. The last one produces the object.
 std::vector<const clang::Expr *> tempChain(const clang::Expr *E);

@@ -154,10 +154,17 @@ void FunctionLowering::hoistChildren(const Stmt *S, FullExpr &FE) {
     InPlace = BO->isCommaOp();
   for (const Stmt *C : S->children()) {
     const auto *CE = dyn_cast_or_null<Expr>(C);
+    // An operand whose value cannot refer to what it makes (an int argument
+    // computed by an immediately invoked lambda) lets those end early, as
+    // a whole piece's value does (hoistTemporary).
+    bool Saved = PartValueOwnsItself;
+    if (CE && CE->isPRValue() && cannotReferToTemporaries(CE->getType()))
+      PartValueOwnsItself = true;
     if (InPlace && CE && CE->isPRValue() && CE->getType()->isRecordType())
       hoistInside(CE, FE);
     else
       hoistTemporaries(C, FE);
+    PartValueOwnsItself = Saved;
   }
 }
 
@@ -183,7 +190,7 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
   // unobservable stays a C++ temporary of the generated statement when
   // nothing read after the park can refer to it: it then ends before the
   // park instead of after, which no program can tell.
-  if (!tempTypeKeepable(T, Hoisted) && !destroys(T) && PartValueOwnsItself)
+  if (!tempTypeKeepable(T, Hoisted) && unobservableDestruction(T) && PartValueOwnsItself)
     return -1;
   if (!keepableTemp(T, M->getBeginLoc()))
     return -1;

@@ -264,6 +264,7 @@ BRAID_SP task<int> invented_names(std::vector<int> xs, task<int> t) {
 
 int count(std::initializer_list<int> l) { return static_cast<int>(l.size()); }
 int add(int a, int b) { return a * 10 + b; }
+task<int> add_task(int a, int b) { return task<int>(a + b); }
 
 BRAID_SP task<int> iife(task<int> t) {
   int k = 1;
@@ -273,6 +274,12 @@ BRAID_SP task<int> iife(task<int> t) {
   // An element of a braced list bound to a constructor's reference
   // parameter: the int temporary is kept, the closure before it is not.
   std::pair<int, int> p{[&] { return k; }(), park(t)};
+  // ... and as an argument inside a park's operand (whose task could refer
+  // to anything, but the int argument cannot).
+  k += park(add_task([=] { return k; }(), 1));
+  // A closure copying a string: its destruction frees memory only.
+  std::string word = "abc";
+  k += park(add_task([=] { return static_cast<int>(word.size()); }(), 0)) - 3;
   return a * 10000 + b * 100 + c + k * 1000 + p.first * 100000;
 }
 
@@ -464,8 +471,8 @@ TEST_SUITE("fidelity") {
   }
 
   TEST_CASE("an immediately invoked lambda and a used-up initializer list before a park") {
-    // a = 5 + 1; b = 2 + 1; c = add(3, 1); k = 2; p.first = 2
-    CHECK(braid::run_blocking(iife(task<int>(1))) == 6 * 10000 + 3 * 100 + 31 + 2 * 1000 + 200000);
+    // a = 5 + 1; b = 2 + 1; c = add(3, 1); p.first = 2; k = 2 + (2 + 1)
+    CHECK(braid::run_blocking(iife(task<int>(1))) == 6 * 10000 + 3 * 100 + 31 + 5 * 1000 + 200000);
   }
 
   TEST_CASE("a closure argument that cannot be kept is made after the park") {
