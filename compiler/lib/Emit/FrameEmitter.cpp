@@ -31,7 +31,11 @@ std::string commaJoined(const std::vector<std::string> &V) {
 } // namespace
 
 std::string FrameEmitter::generatedLine() const {
-  return LineDirectives ? std::string(GeneratedLineMarker) + "\n" : "";
+  if (!LineDirectives)
+    return "";
+  std::string Line = GeneratedLineMarker;
+  Line += '\n';
+  return Line;
 }
 
 std::string FrameEmitter::sourceLine(unsigned Line) const {

@@ -112,6 +112,25 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
   bool Named = VD->getIdentifier() != nullptr;
 
   const Expr *Init = VD->getInit();
+  const Expr *InitW = Init;
+  if (InitW)
+    if (const auto *EWC = dyn_cast<ExprWithCleanups>(InitW))
+      InitW = EWC->getSubExpr();
+  bool Extends = T->isReferenceType() && InitW && isa<MaterializeTemporaryExpr>(InitW->IgnoreParens());
+  // The other temporaries whose life the variable extends ([class.temporary]/6):
+  // `const T& m = make().member;` extends the whole temporary (the reference
+  // is then kept as a pointer into it), `Agg a{Res()};` with a reference
+  // member, `const Agg& a = Agg{Res()};` both. Each is kept in the scope,
+  // made before the variable and destroyed after it. Known before the parks
+  // of the initializer are lowered: one that must live across them is kept in
+  // the scope, not with the full-expression.
+  std::vector<const MaterializeTemporaryExpr *> Extended;
+  extendedTemporaries(Init, VD, Extended);
+  if (Extends)
+    Extended.erase(std::remove(Extended.begin(), Extended.end(), InitW->IgnoreParens()),
+                   Extended.end());
+  if (!Static)
+    ExtendedTemps.insert(Extended.begin(), Extended.end());
   FullExpr FE;
   if (Init && F.contains(Init))
     FE = lowerParks(Init);
@@ -140,26 +159,18 @@ void FunctionLowering::lowerVarDecl(const VarDecl *VD, const DeclStmt *DS,
     return;
   }
 
-  const Expr *InitW = Init;
-  if (InitW)
-    if (const auto *EWC = dyn_cast<ExprWithCleanups>(InitW))
-      InitW = EWC->getSubExpr();
-  bool Extends = T->isReferenceType() && InitW && isa<MaterializeTemporaryExpr>(InitW->IgnoreParens());
-  // `const T& m = make().member;` extends the whole temporary: it is kept in
-  // the scope, and the reference is kept as a pointer into it.
-  const MaterializeTemporaryExpr *Member =
-      T->isReferenceType() && !Extends ? extendedTemporary(Init, VD) : nullptr;
-  bool DependentRef = T->isReferenceType() && Init && !Extends && !Member && !bindsWithoutTemporary(T, Init);
-  // A temporary extended by the reference has a destructor to run at the
-  // reference's scope end (or is a member's whole object): always kept.
-  if ((Extends && destroys(T.getNonReferenceType())) || Member)
+  bool Member = T->isReferenceType() && !Extends && !Extended.empty();
+  bool DependentRef =
+      T->isReferenceType() && Init && !Extends && !Member && !bindsWithoutTemporary(T, Init);
+  // A temporary extended by the variable has a destructor to run at its
+  // scope end (or is a member's whole object): the variable is always kept.
+  if ((Extends && destroys(T.getNonReferenceType())) || !Extended.empty())
     NonTrivial = true;
   if (NonTrivial && !checkKeepable(VD, T))
     return;
-  if (Member) {
-    ExtendedTemps.insert(Member);
-    hoistTemporary(Member, FE, /*AsStatement=*/false);
-  }
+  for (const MaterializeTemporaryExpr *M : Extended)
+    if (!ParkValues.count(M)) // not hoisted for a park of the initializer
+      hoistTemporary(M, FE, /*AsStatement=*/false);
   KeptVar K;
   K.SourceName = VD->getNameAsString();
   K.Member = memberNameFor(K.SourceName);

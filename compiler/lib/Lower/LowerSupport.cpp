@@ -274,6 +274,17 @@ const MaterializeTemporaryExpr *hiddenTemporary(const Stmt *S) {
   return nullptr;
 }
 
+void extendedTemporaries(const Expr *Init, const ValueDecl *VD,
+                          std::vector<const MaterializeTemporaryExpr *> &Out) {
+  if (!Init || isa<LambdaExpr>(Init))
+    return;
+  for (const Stmt *C : Init->children())
+    if (const auto *CE = dyn_cast_or_null<Expr>(C))
+      extendedTemporaries(CE, VD, Out);
+  if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(Init); M && M->getExtendingDecl() == VD)
+    Out.push_back(M);
+}
+
 const MaterializeTemporaryExpr *extendedTemporary(const Expr *Init, const ValueDecl *VD) {
   if (!Init || isa<LambdaExpr>(Init))
     return nullptr;
@@ -284,6 +295,18 @@ const MaterializeTemporaryExpr *extendedTemporary(const Expr *Init, const ValueD
       if (const MaterializeTemporaryExpr *M = extendedTemporary(CE, VD))
         return M;
   return nullptr;
+}
+
+bool extendsDestroyed(const Expr *Init, const ValueDecl *VD) {
+  if (!Init || isa<LambdaExpr>(Init))
+    return false;
+  if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(Init);
+      M && M->getExtendingDecl() == VD && destroys(M->getType()))
+    return true;
+  for (const Stmt *C : Init->children())
+    if (const auto *CE = dyn_cast_or_null<Expr>(C); CE && extendsDestroyed(CE, VD))
+      return true;
+  return false;
 }
 
 } // namespace braidc

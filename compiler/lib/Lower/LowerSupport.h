@@ -81,6 +81,16 @@ std::vector<const clang::Expr *> tempChain(const clang::Expr *E);
 const clang::MaterializeTemporaryExpr *extendedTemporary(const clang::Expr *Init,
                                                          const clang::ValueDecl *VD);
 
+/// Every temporary in \p Init whose life \p VD extends, inner ones first
+/// (a temporary in another's initializer is made before it).
+void extendedTemporaries(const clang::Expr *Init, const clang::ValueDecl *VD,
+                         std::vector<const clang::MaterializeTemporaryExpr *> &Out);
+
+/// Whether \p Init creates a temporary with a destructor whose life \p VD
+/// extends (a reference bound to it or to one of its members, or an aggregate
+/// whose reference member binds it): its destructor runs at \p VD's scope end.
+bool extendsDestroyed(const clang::Expr *Init, const clang::ValueDecl *VD);
+
 /// A temporary with a non-trivial destructor created by a default argument
 /// or default member initializer (invisible in the source), if any.
 const clang::MaterializeTemporaryExpr *hiddenTemporary(const clang::Stmt *S);

@@ -7,6 +7,7 @@
 
 #include "Analysis/ParkFinder.h"
 #include "Diag/InternalError.h"
+#include "Lower/LowerSupport.h"
 
 #include "clang/AST/Attr.h"
 #include "clang/AST/ExprCXX.h"
@@ -408,19 +409,14 @@ private:
       const auto *VD = dyn_cast<VarDecl>(D);
       if (!VD || !VD->hasLocalStorage())
         continue;
+      // An object with a destructor, or any variable that extends the life
+      // of a temporary with one (`const std::string& m = Res().name;`, an
+      // aggregate whose reference member binds a temporary): C++ destroys
+      // it when the jump leaves its scope.
       QualType T = VD->getType();
-      if (!T->isReferenceType()) {
-        if (T->isDependentType() || T.isDestructedType() != QualType::DK_none)
-          return true;
-        continue;
-      }
-      const Expr *I = VD->getInit();
-      if (const auto *EWC = dyn_cast_or_null<ExprWithCleanups>(I))
-        I = EWC->getSubExpr();
-      if (I && isa<MaterializeTemporaryExpr>(I->IgnoreParens()) &&
-          (T->isDependentType() || T.getNonReferenceType().isDestructedType() != QualType::DK_none))
+      if (!T->isReferenceType() && destroys(T))
         return true;
-      if (T->isDependentType())
+      if (T->isDependentType() || extendsDestroyed(VD->getInit(), VD))
         return true;
     }
     return false;

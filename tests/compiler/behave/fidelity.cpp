@@ -390,6 +390,45 @@ BRAID_SP task<int> extended_then_continue(event_log& log, task<int> t) {
   return 0;
 }
 
+// D: a jump out of a copied block (no park after the declaration) that
+// holds a reference-extended temporary, inside a scope with a kept local:
+// C++ destroys the block's temporary first, then the kept local.
+BRAID_SP task<int> extended_in_block_then_continue(event_log& log, task<int> t) {
+  for (int i = 0; i < 2; ++i) {
+    owner outer(log, "outer" + std::to_string(i));
+    park(t);
+    {
+      const std::string& n = owner(log, "inner" + std::to_string(i)).name;
+      log("use " + n);
+      continue;
+    }
+  }
+  return 0;
+}
+
+// E: aggregates whose reference members bind temporaries extend them too,
+// also when the aggregate is itself a reference-extended temporary.
+struct holder {
+  const owner& o;
+};
+struct rholder {
+  owner&& o;
+  int k;
+};
+BRAID_SP task<int> aggregate_extensions(event_log& log, task<int> t) {
+  holder h{owner(log, "h")};
+  const rholder& r = rholder{owner(log, "r"), park(t)};
+  park(t);
+  log("use " + h.o.name + " " + r.o.name);
+  {
+    holder inner{owner(log, "inner")};
+    log("use " + inner.o.name);
+    if (r.k >= 0) goto out;
+  }
+out:
+  return r.k;
+}
+
 }  // namespace
 
 TEST_SUITE("fidelity") {
@@ -409,6 +448,19 @@ TEST_SUITE("fidelity") {
     event_log log;
     CHECK(braid::run_blocking(extended_then_continue(log, task<int>(0))) == 0);
     CHECK(log.take() == events{"+n0", "use n0", "~n0", "+n1", "use n1", "~n1"});
+  }
+
+  TEST_CASE("a jump out of a block destroys the block's extended temporary before kept locals") {
+    event_log log;
+    CHECK(braid::run_blocking(extended_in_block_then_continue(log, task<int>(0))) == 0);
+    CHECK(log.take() == events{"+outer0", "+inner0", "use inner0", "~inner0", "~outer0", "+outer1", "+inner1",
+                               "use inner1", "~inner1", "~outer1"});
+  }
+
+  TEST_CASE("aggregates with reference members extend their temporaries across parks") {
+    event_log log;
+    CHECK(braid::run_blocking(aggregate_extensions(log, task<int>(3))) == 3);
+    CHECK(log.take() == events{"+h", "+r", "use h r", "+inner", "use inner", "~inner", "~r", "~h"});
   }
 
   TEST_CASE("[[fallthrough]] after a park in a case falls through") {

@@ -162,6 +162,12 @@ struct Pt {
 struct Box {
   std::vector<int> v;
 };
+// An aggregate whose reference member extends the temporary it binds
+// ([class.temporary]/6), as a reference to it would.
+struct Hold {
+  const Res& r;
+  int k;
+};
 
 /// Plain helpers called with several parks among their arguments.
 inline int add3(int a, int b, int c) { return a + b + c; }

@@ -224,6 +224,18 @@ const char* const kMemberNames[] = {"raised_", "token_", "result_", "out_", "can
 
 std::string quoteC(const std::string& s) { return "\"" + s + "\""; }
 
+// Concatenates in order. The generator draws from its random stream while it
+// builds text, and the operands of `a + b` (also of std::string's operator+)
+// are evaluated in an unspecified order (g++ right to left, clang left to
+// right): every expression that draws more than once builds its text through
+// cat({...}), whose braced list is evaluated left to right ([dcl.init.list]),
+// so that a seed gives the same program whichever compiler built fuzz_gen.
+std::string cat(std::initializer_list<std::string> parts) {
+  std::string s;
+  for (const std::string& p : parts) s += p;
+  return s;
+}
+
 // `(e)` -> `e` when the parentheses enclose all of it: `if ((a == b))` draws
 // clang's -Wparentheses-equality. (No literal the generator writes holds a
 // parenthesis.)
@@ -550,15 +562,15 @@ class FuncGen {
     if (r < 45) {
       static const char* const ops[] = {" + ", " - ", " ^ ", " & ", " | ", " + "};
       auto ls = siblings(2, lvl);
-      return "(" + genInt(depth - 1, ls[0]) + ops[rng_.below(6)] + genInt(depth - 1, ls[1]) + ")";
+      return cat({"(", genInt(depth - 1, ls[0]), ops[rng_.below(6)], genInt(depth - 1, ls[1]), ")"});
     }
-    if (r < 50) return "(" + genInt(depth - 1, lvl) + " * " + std::to_string(rng_.range(2, 3)) + ")";
-    if (r < 56) return "(" + genInt(depth - 1, lvl) + " % " + std::to_string(rng_.range(3, 7)) + ")";
+    if (r < 50) return cat({"(", genInt(depth - 1, lvl), " * ", std::to_string(rng_.range(2, 3)), ")"});
+    if (r < 56) return cat({"(", genInt(depth - 1, lvl), " % ", std::to_string(rng_.range(3, 7)), ")"});
     if (r < 64 && on(k_ternary))
-      return "(" + genBool(depth - 1, lvl) + " ? " + genInt(depth - 1, lvl) + " : " + genInt(depth - 1, lvl) + ")";
+      return cat({"(", genBool(depth - 1, lvl), " ? ", genInt(depth - 1, lvl), " : ", genInt(depth - 1, lvl), ")"});
     if (r < 69 && on(k_comma) && lvl == Effect)
-      return rng_.pct(30) ? "(" + parkInt(Effect) + ", " + genInt(depth - 1, lvl) + ")"
-                          : "(fz::lg(" + quoteC(tag("c")) + "), " + genInt(depth - 1, lvl) + ")";
+      return rng_.pct(30) ? cat({"(", parkInt(Effect), ", ", genInt(depth - 1, lvl), ")"})
+                          : cat({"(fz::lg(", quoteC(tag("c")), "), ", genInt(depth - 1, lvl), ")"});
     if (r < 77 && on(k_call_args)) {
       if (rng_.pct(50)) {
         auto ls = siblings(3, lvl);
@@ -568,7 +580,7 @@ class FuncGen {
         return "fz::add3(" + a[0] + ", " + a[1] + ", " + a[2] + ")";
       }
       auto ls = siblings(2, lvl);
-      return "fz::pick(" + genInt(depth - 1, ls[0]) + ", " + genInt(depth - 1, ls[1]) + ")";
+      return cat({"fz::pick(", genInt(depth - 1, ls[0]), ", ", genInt(depth - 1, ls[1]), ")"});
     }
     if (r < 83 && on(k_iife)) {
       // The body cannot park; a logging body only where the order is fixed.
@@ -603,11 +615,11 @@ class FuncGen {
     // (and across the parks after it in that expression).
     if (r < 95 && on(k_temps) && on(k_raii) && lvl == Effect) {
       if (on(k_throwing_exprs) && rng_.pct(20))
-        return "fz::Res(" + quoteC(tag("tmp")) + ", static_cast<bool>(" + genBool(0, Pure) + ")).size()";
+        return cat({"fz::Res(", quoteC(tag("tmp")), ", static_cast<bool>(", genBool(0, Pure), ")).size()"});
       return "fz::Res(" + quoteC(tag("tmp")) + ").size()";
     }
     if (r < 96 && on(k_throwing_exprs) && lvl == Effect)  // may throw after earlier parks of the expression
-      return "fz::thr(" + genInt(depth - 1, Effect) + ", " + quoteC(tag("h")) + ")";
+      return cat({"fz::thr(", genInt(depth - 1, Effect), ", ", quoteC(tag("h")), ")"});
     if (r < 98 && on(k_subscripts) && on(k_vectors)) {
       std::vector<Var> pool;
       const Var* v = pickVar(pool, [](const Var& x) { return x.ty == Ty::Vec; });
@@ -640,7 +652,7 @@ class FuncGen {
     }
     if (depth > 0 && r < 40 && on(k_and_or)) {
       // Sequenced: each side may have effects; the right one may not run.
-      return "(" + genBool(depth - 1, lvl) + (rng_.pct(50) ? " && " : " || ") + genBool(depth - 1, lvl) + ")";
+      return cat({"(", genBool(depth - 1, lvl), rng_.pct(50) ? " && " : " || ", genBool(depth - 1, lvl), ")"});
     }
     if (depth > 0 && r < 45) return "!" + genBool(depth - 1, lvl);
     static const char* const cmp[] = {" < ", " > ", " == ", " != ", " <= ", " >= "};
@@ -674,11 +686,11 @@ class FuncGen {
     if (r < 48 && lvl == Quiet) return "braid::park(fz::QS(\"" + std::string(rng_.pct(50) ? "k" : "") + "\"))";
     if (depth > 0 && r < 62) {
       auto ls = siblings(2, lvl);
-      return "(" + genStr(depth - 1, ls[0]) + " + " + genStr(depth - 1, ls[1]) + ")";
+      return cat({"(", genStr(depth - 1, ls[0]), " + ", genStr(depth - 1, ls[1]), ")"});
     }
     if (depth > 0 && r < 72) return "std::to_string(" + genInt(depth - 1, lvl) + ")";
     if (depth > 0 && r < 78 && on(k_ternary))
-      return "(" + genBool(depth - 1, lvl) + " ? " + genStr(depth - 1, lvl) + " : " + genStr(depth - 1, lvl) + ")";
+      return cat({"(", genBool(depth - 1, lvl), " ? ", genStr(depth - 1, lvl), " : ", genStr(depth - 1, lvl), ")"});
     static const char* const lits[] = {"a", "bc", "", "de", "f"};
     return "std::string(" + quoteC(lits[rng_.below(5)]) + ")";
   }
@@ -740,7 +752,7 @@ class FuncGen {
 
   std::string throwStmt() {
     static const char* const types[] = {"std::runtime_error", "std::logic_error", "std::out_of_range"};
-    return std::string("throw ") + types[rng_.below(3)] + "(" + quoteC(tag("t")) + ");";
+    return cat({"throw ", types[rng_.below(3)], "(", quoteC(tag("t")), ");"});
   }
 
   std::string returnStmt(const Ctx& c) {
@@ -863,7 +875,7 @@ class FuncGen {
         }
         break;
       }
-      case Throw: emit(ind, "if (" + unparen(genBool(1, lvlIf(k_cond_parks))) + ") " + throwStmt()); break;
+      case Throw: emit(ind, cat({"if (", unparen(genBool(1, lvlIf(k_cond_parks))), ") ", throwStmt()})); break;
     }
   }
 
@@ -952,8 +964,8 @@ class FuncGen {
         std::string name = newName("vec");
         declaring_ = {name};
         if (rng_.pct(50)) {
-          emit(ind, "std::vector<int> " + name + "{" + std::to_string(rng_.below(5)) + ", " + std::to_string(rng_.below(5)) +
-                        ", " + std::to_string(rng_.below(5)) + "};");
+          emit(ind, cat({"std::vector<int> ", name, "{", std::to_string(rng_.below(5)), ", ", std::to_string(rng_.below(5)), ", ",
+                        std::to_string(rng_.below(5)), "};"}));
         } else {
           std::string init = genInt(1, lvl);
           emit(ind, "std::vector<int> " + name + "(" + std::to_string(rng_.range(1, 3)) + ", " + init + ");");
@@ -986,7 +998,7 @@ class FuncGen {
         } else if (form == 4) {
           emit(ind, "auto&& [" + x + ", " + y + "] = fz::Pt{" + e1 + ", " + e2 + "};");
         } else if (lvl == Effect) {  // tuple-like, from a park
-          std::string t = "braid::park(fz::LP(" + std::to_string(site()) + ", " + leafValue() + ", " + leafValue() + "))";
+          std::string t = cat({"braid::park(fz::LP(", std::to_string(site()), ", ", leafValue(), ", ", leafValue(), "))"});
           if (form == 5) {
             emit(ind, head + t + ";");
           } else {
@@ -1004,8 +1016,8 @@ class FuncGen {
         std::string name = newName(rng_.pct(50) ? "pr" : "pv");
         declaring_ = {name};
         if (name.rfind("pv", 0) == 0) {
-          emit(ind, "std::vector<std::pair<int, int>> " + name + "{{" + leafValue() + ", " + leafValue() + "}, {" +
-                        leafValue() + ", " + leafValue() + "}};");
+          emit(ind, cat({"std::vector<std::pair<int, int>> ", name, "{{", leafValue(), ", ", leafValue(), "}, {", leafValue(), ", ",
+                        leafValue(), "}};"}));
           declaring_.clear();
           declare(Var{name, Ty::PVec, false});
         } else {
@@ -1079,6 +1091,14 @@ class FuncGen {
         if (k == 15) {
           emit(ind, "const int& " + name + " = fz::Pt{" + e1 + ", " + e2 + "}." + (rng_.pct(50) ? "x" : "y") + ";");
           declare(Var{name, Ty::Int, false});
+        } else if (rng_.pct(35)) {  // an aggregate's reference member extends the Res
+          std::string h = newName("hd");
+          // The int is pure: an exception after the Res is made in an aggregate's
+          // initializer leaks the Res with g++ 12 (GCC PR 66139), so the direct
+          // build would not be a reference there.
+          emit(ind, cat({"fz::Hold ", h, "{fz::Res(", quoteC(tag("ext")), "), ", genInt(1, Pure), "};"}));
+          emit(ind, "const std::string& " + name + " = " + h + ".r.name;");
+          declare(Var{name, Ty::Str, false});
         } else {
           emit(ind, "const std::string& " + name + " = fz::Res(" + quoteC(tag("ext")) + ").name;");
           declare(Var{name, Ty::Str, false});
@@ -1122,7 +1142,7 @@ class FuncGen {
         if (r < 35 && on(k_compound_assign)) {
           emit(ind, n + " += " + parkInt(Effect) + ";");
         } else if (r < 50 && on(k_compound_assign)) {
-          emit(ind, n + (rng_.pct(50) ? " += " : " -= ") + "(" + genInt(2, Effect) + ") % 100;");
+          emit(ind, cat({n, rng_.pct(50) ? " += " : " -= ", "(", genInt(2, Effect), ") % 100;"}));
         } else if (r < 58) {
           emit(ind, "++" + n + ";");
         } else {
@@ -1157,7 +1177,7 @@ class FuncGen {
         return;
       case Ty::Pair:
         if (on(k_compound_assign) && rng_.pct(50))
-          emit(ind, n + (rng_.pct(50) ? ".first" : ".second") + " += " + parkInt(Effect) + ";");
+          emit(ind, cat({n, rng_.pct(50) ? ".first" : ".second", " += ", parkInt(Effect), ";"}));
         else
           emit(ind, n + ".second = (" + genInt(1, Effect) + ") % 1000;");
         return;
@@ -1179,7 +1199,7 @@ class FuncGen {
     if (r < 60) {
       emit(ind, parkInt(Effect) + ";");
     } else if (r < 75) {
-      emit(ind, "fz::ev(std::string(" + quoteC(tag("w")) + ") + std::to_string(" + genInt(1, Effect) + "));");
+      emit(ind, cat({"fz::ev(std::string(", quoteC(tag("w")), ") + std::to_string(", genInt(1, Effect), "));"}));
     } else if (r < 85 && on(k_globals) && usableGlobal("total") && !nameVisible("total")) {
       emit(ind, "total += " + genInt(1, Effect) + " % 10;");
     } else if (r < 92 && on(k_globals) && usableGlobal("cond") && !nameVisible("cond")) {
@@ -1215,7 +1235,7 @@ class FuncGen {
         head = "int " + name + " = " + e;
       } else {
         declare(Var{name, Ty::Int});
-        head = "int " + name + " = " + e + "; " + name + (rng_.pct(50) ? " > " : " % 2 == ") + std::to_string(rng_.below(3));
+        head = cat({"int ", name, " = ", e, "; ", name, rng_.pct(50) ? " > " : " % 2 == ", std::to_string(rng_.below(3))});
       }
     } else {
       head = unparen(genBool(2, lvlIf(k_cond_parks)));
@@ -1329,11 +1349,11 @@ class FuncGen {
       if (v && form <= 1) {
         range = v->name;
       } else if (form <= 1) {
-        range = "std::vector<int>{" + leafValue() + ", " + leafValue() + "}";
+        range = cat({"std::vector<int>{", leafValue(), ", ", leafValue(), "}"});
       } else {
         // A temporary range (kept by value), made by a park; or a member of a
         // temporary (the reference __range extends the whole object).
-        std::string made = "std::vector<int>(" + std::to_string(rng_.range(1, 3)) + ", " + genInt(1, lvlIf(k_cond_parks)) + ")";
+        std::string made = cat({"std::vector<int>(", std::to_string(rng_.range(1, 3)), ", ", genInt(1, lvlIf(k_cond_parks)), ")"});
         range = form == 2 || !on(k_member_temps) ? made : "fz::Box{" + made + "}.v";
       }
       emit(ind, std::string("for (") + (ref ? "int& " : "int ") + e + " : " + range + ") {");
@@ -1363,7 +1383,7 @@ class FuncGen {
       head = "int " + name + " = " + e + "; ";
       sel = name + " % 4";
     } else if (r < 35 && on(k_switch_sum) && on(k_cond_parks)) {
-      sel = "braid::park(fz::Q(" + std::to_string(rng_.below(3)) + ")) + braid::park(fz::Q(" + std::to_string(rng_.below(3)) + "))";
+      sel = cat({"braid::park(fz::Q(", std::to_string(rng_.below(3)), ")) + braid::park(fz::Q(", std::to_string(rng_.below(3)), "))"});
     } else if (r < 60 && on(k_cond_parks)) {
       sel = parkInt(Effect);
     } else {

@@ -52,14 +52,10 @@ class frame_args {
 
   /// A new root frame; throws what the allocation or a copy throws.
   Frame* make() const {
-    return std::apply(
-        [this](const arg_box<Args>&... a) {
-          if constexpr (WithTable)
-            return new Frame(*table_, a.get()...);
-          else
-            return new Frame(a.get()...);
-        },
-        args_);
+    if constexpr (WithTable)
+      return std::apply([this](const arg_box<Args>&... a) { return new Frame(*table_, a.get()...); }, args_);
+    else
+      return std::apply([](const arg_box<Args>&... a) { return new Frame(a.get()...); }, args_);
   }
 
  private:
