@@ -48,8 +48,8 @@ struct doubled_frame final : ap_frame<std::int64_t> {
   static const ap_table table;
 };
 const ap_partition_info doubled_frame::parts[2] = {
-    {&ap_thunk<doubled_frame, &doubled_frame::p0>, "doubled#0", "w4_stream.cpp", 1, 1, "", -1},
-    {&ap_thunk<doubled_frame, &doubled_frame::p1>, "doubled#1", "w4_stream.cpp", 2, 11, "", -1},
+    {&partition_thunk<doubled_frame, &doubled_frame::p0>, "doubled#0", "w4_stream.cpp", 1, 1, "", -1},
+    {&partition_thunk<doubled_frame, &doubled_frame::p1>, "doubled#1", "w4_stream.cpp", 2, 11, "", -1},
 };
 const ap_table doubled_frame::table = {"doubled", parts, 2, nullptr, 0, &doubled_frame::unwind};
 

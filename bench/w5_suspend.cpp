@@ -32,18 +32,23 @@ long g_frames_destroyed = 0;
 struct waiter_frame final : sp_frame<int> {
   dfv<int> d;
   counts* c;  // T& parameter: kept as a reference
-  manual<counted> guard;
+  union { counted guard; };  // a kept local with a destructor, as braidc keeps it
+  bool alive_guard = false;
   slot<int> s0;
 
   waiter_frame(dfv<int> d, std::reference_wrapper<counts> c) : sp_frame(table), d(std::move(d)), c(&c.get()) {}
   ~waiter_frame() override { ++g_frames_destroyed; }
 
   step p0() {
-    guard.construct(*c);
+    ::new (kept_storage(guard)) counted(*c);
+    alive_guard = true;
     return park(d.deref(), 1, s0);
   }
   step p1() { return finish_with(s0.take()); }
-  static void unwind(sp_core* f, std::int32_t) noexcept { static_cast<waiter_frame*>(f)->guard.destroy(); }
+  static void unwind(sp_core* f, std::int32_t) noexcept {
+    auto* self = static_cast<waiter_frame*>(f);
+    kept_destroy(self->guard, self->alive_guard);
+  }
   static const partition_info parts[2];
   static const frame_table table;
 };

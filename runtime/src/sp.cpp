@@ -85,37 +85,10 @@ void sp_core::report_second_completion() const noexcept {
 }
 
 void sp_core::resume() noexcept {
-  for (;;) {
-    step s{0};
-    std::exception_ptr e;
-    try {
-      s = table_->parts[state_].fn(this);
-    } catch (...) {
-      // Route it after the catch block has ended: the exception may reach
-      // another thread through the parent, and a caught exception's count
-      // is touched again when its handler exits.
-      e = std::current_exception();
-    }
-    if (e) {
-      const std::int32_t r = table_->parts[state_].region;
-      table_->unwind(this, r);
-      if (r < 0) {
-        finish(false, std::move(e));
-        return;
-      }
-      raised_ = std::move(e);
-      state_ = table_->regions[r].handler;
-      continue;
-    }
-    if (s.k >= 0) {
-      state_ = s.k;
-      continue;
-    }
-    if (s == suspended) return;
-    table_->unwind(this, -1);  // `return v;`: locals die after the result is made
-    finish(true, nullptr);
-    return;
-  }
+  std::exception_ptr e;
+  const step s = run_partitions(this, *table_, state_, raised_, e);
+  if (s == suspended) return;
+  finish(s != branch_failed, std::move(e));
 }
 
 void sp_core::finish(bool ok, std::exception_ptr e) noexcept {

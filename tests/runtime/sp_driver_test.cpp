@@ -107,21 +107,29 @@ struct guarded_frame final : sp_frame<int> {
   event_log* log;  // T& parameter: kept as a reference
   task<int> t;
   task<int> after;
-  manual<tracer> a, b, c;
+  // kept locals with a destructor: storage and an alive flag each, as braidc writes them
+  union { tracer a; };
+  union { tracer b; };
+  union { tracer c; };
+  bool alive_a = false, alive_b = false, alive_c = false;
   int v;
   slot<int> s0, s1;
   std::exception_ptr exc0;
 
   guarded_frame(std::reference_wrapper<event_log> log, task<int> t, task<int> after)
       : sp_frame(table), log(&log.get()), t(std::move(t)), after(std::move(after)) {}
+  ~guarded_frame() override {}
 
   step p0() {  // region -1
-    a.construct(*log, "a");
+    ::new (kept_storage(a)) tracer(*log, "a");
+    alive_a = true;
     return step{1};
   }
   step p1() {  // region 0 (the try body)
-    b.construct(*log, "b");
-    c.construct(*log, "c");
+    ::new (kept_storage(b)) tracer(*log, "b");
+    alive_b = true;
+    ::new (kept_storage(c)) tracer(*log, "c");
+    alive_c = true;
     return park(std::move(t), 2, s0);
   }
   step p2() {  // region 0
@@ -146,9 +154,9 @@ struct guarded_frame final : sp_frame<int> {
   static void unwind(sp_core* f, std::int32_t region) noexcept {
     auto* self = static_cast<guarded_frame*>(f);
     // reverse declaration order; c and b are declared inside region 0
-    self->c.destroy();
-    self->b.destroy();
-    if (region == -1) self->a.destroy();
+    kept_destroy(self->c, self->alive_c);
+    kept_destroy(self->b, self->alive_b);
+    if (region == -1) kept_destroy(self->a, self->alive_a);
   }
   static const partition_info parts[5];
   static const region_info regions[1];

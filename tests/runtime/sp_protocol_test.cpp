@@ -103,7 +103,8 @@ struct tracer {
 struct two_frame final : sp_frame<int> {
   event_log* log;
   task<int> a, b;
-  manual<tracer> local;
+  union { tracer local; };  // a kept local with a destructor
+  bool alive_local = false;
   int x = 0;
   slot<int> s1, s2;
   std::function<void()> in_p1;  // run inside partition 1, after the take
@@ -116,7 +117,8 @@ struct two_frame final : sp_frame<int> {
 
   step p0() {
     (*log)("p0");
-    local.construct(*log);
+    ::new (kept_storage(local)) tracer(*log);
+    alive_local = true;
     return park(a, 1, s1);
   }
   step p1() {
@@ -130,7 +132,9 @@ struct two_frame final : sp_frame<int> {
     (*log)("p2 y=" + std::to_string(y));
     return finish_with(x * 10 + y);
   }
-  static void unwind(sp_core* f, std::int32_t) noexcept { static_cast<two_frame*>(f)->local.destroy(); }
+  static void unwind(sp_core* f, std::int32_t) noexcept { auto* self = static_cast<two_frame*>(f);
+    kept_destroy(self->local, self->alive_local);
+  }
   static const partition_info parts[3];
   static const frame_table table;
 };

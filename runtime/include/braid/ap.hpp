@@ -55,12 +55,6 @@ inline constexpr step branch_ended{-3};
 using ap_partition_info = basic_partition_info<ap_core>;
 using ap_table = basic_frame_table<ap_core>;
 
-/// Adapts a member partition to the table's function pointer type.
-template <class Frame, step (Frame::*P)()>
-step ap_thunk(ap_core* f) {
-  return (static_cast<Frame*>(f)->*P)();
-}
-
 /// One branch of an ap process: a frame object and its place in the tree.
 /// Everything below `proc_` is touched only by the thread that drives the
 /// process (see ap_driver), except the event and output links, which the

@@ -52,12 +52,6 @@ class cp_driver;
 using cp_partition_info = basic_partition_info<cp_core>;
 using cp_table = basic_frame_table<cp_core>;
 
-/// Adapts a member partition to the table's function pointer type.
-template <class Frame, step (Frame::*P)()>
-step cp_thunk(cp_core* f) {
-  return (static_cast<Frame*>(f)->*P)();
-}
-
 /// One fork_switch reached by the current run of the body: its input, and
 /// the frame as it was there. The flags are guarded by the driver's mutex.
 struct cp_choice {

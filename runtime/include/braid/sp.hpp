@@ -26,6 +26,7 @@
 ///   and a park on a task that completes synchronously continues in the
 ///   driver's loop, never recursing.
 
+#include <braid/detail/partitions.hpp>
 #include <braid/task.hpp>
 
 #include <cstdint>
@@ -54,48 +55,16 @@ class sp_home {
   ~sp_home() = default;
 };
 
-/// What a partition returns.
-struct step {
-  std::int32_t k;
-  friend constexpr bool operator==(step, step) = default;
-};
-inline constexpr step suspended{-1};
-inline constexpr step finished{-2};
+/// An sp frame's partitions and continuation table: the shape every frame
+/// flavour shares (detail/partitions.hpp), over sp_core.
+using partition_info = basic_partition_info<sp_core>;
+using frame_table = basic_frame_table<sp_core>;
 
-struct partition_info {
-  step (*fn)(sp_core*);
-  const char* name;  // stable: "<function>#<index>"
-  const char* file;
-  std::uint32_t line;
-  std::uint32_t col;
-  const char* live;     // kept locals live at entry, comma-separated
-  std::int32_t region;  // innermost exploded try region, -1 for none
-};
-
-struct region_info {
-  std::int32_t handler;  // partition that dispatches the stored exception
-  std::int32_t parent;   // enclosing region, -1 for none
-};
-
-struct frame_table {
-  const char* function;
-  const partition_info* parts;
-  std::uint32_t nparts;
-  const region_info* regions;
-  std::uint32_t nregions;
-  /// Destroys, in reverse declaration order, the constructed kept locals
-  /// declared inside `region` (-1: all of them).
-  void (*unwind)(sp_core*, std::int32_t region) noexcept;
-};
-
-/// Adapts a member partition to the table's function pointer type.
-template <class Frame, step (Frame::*P)()>
-step partition_thunk(sp_core* f) {
-  return (static_cast<Frame*>(f)->*P)();
-}
-
-/// Storage for one value with manual lifetime: a kept local constructed at
-/// its declaration and destroyed at its scope's end (or by unwind).
+/// Storage for one value with manual lifetime: the result a frame makes
+/// before its kept locals are unwound (sp_frame, ap_frame, cp_frame, durable
+/// frames). Kept locals themselves, in generated and hand-written frames
+/// alike, are anonymous-union members with an alive flag (kept_storage,
+/// kept_destroy below), so that the source's name still names them.
 template <class T>
 class manual {
  public:

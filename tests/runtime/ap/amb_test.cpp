@@ -37,9 +37,9 @@ struct pick_frame final : ap_frame<int>, counted {
   static const ap_table table;
 };
 const ap_partition_info pick_frame::parts[3] = {
-    {&ap_thunk<pick_frame, &pick_frame::p0>, "pick#0", "pick.cpp", 2, 10, "", -1},
-    {&ap_thunk<pick_frame, &pick_frame::p1>, "pick#1", "pick.cpp", 2, 10, "a", -1},
-    {&ap_thunk<pick_frame, &pick_frame::p2>, "pick#2", "pick.cpp", 2, 14, "", -1},
+    {&partition_thunk<pick_frame, &pick_frame::p0>, "pick#0", "pick.cpp", 2, 10, "", -1},
+    {&partition_thunk<pick_frame, &pick_frame::p1>, "pick#1", "pick.cpp", 2, 10, "a", -1},
+    {&partition_thunk<pick_frame, &pick_frame::p2>, "pick#2", "pick.cpp", 2, 14, "", -1},
 };
 const ap_table pick_frame::table = {"pick", parts, 3, nullptr, 0, &pick_frame::unwind};
 
@@ -59,8 +59,8 @@ struct nothing_frame final : ap_frame<int>, counted {
   static const ap_table table;
 };
 const ap_partition_info nothing_frame::parts[2] = {
-    {&ap_thunk<nothing_frame, &nothing_frame::p0>, "nothing#0", "nothing.cpp", 1, 1, "", -1},
-    {&ap_thunk<nothing_frame, &nothing_frame::p1>, "nothing#1", "nothing.cpp", 1, 1, "", -1},
+    {&partition_thunk<nothing_frame, &nothing_frame::p0>, "nothing#0", "nothing.cpp", 1, 1, "", -1},
+    {&partition_thunk<nothing_frame, &nothing_frame::p1>, "nothing#1", "nothing.cpp", 1, 1, "", -1},
 };
 const ap_table nothing_frame::table = {"nothing", parts, 2, nullptr, 0, &nothing_frame::unwind};
 

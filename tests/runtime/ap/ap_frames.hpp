@@ -99,9 +99,9 @@ struct work_frame final : ap_frame<int>, counted {
   static const ap_table table;
 };
 inline const ap_partition_info work_frame::parts[3] = {
-    {&ap_thunk<work_frame, &work_frame::p0>, "work#0", "work.cpp", 2, 11, "", -1},
-    {&ap_thunk<work_frame, &work_frame::p1>, "work#1", "work.cpp", 2, 11, "f", -1},
-    {&ap_thunk<work_frame, &work_frame::p2>, "work#2", "work.cpp", 3, 11, "f, x", -1},
+    {&partition_thunk<work_frame, &work_frame::p0>, "work#0", "work.cpp", 2, 11, "", -1},
+    {&partition_thunk<work_frame, &work_frame::p1>, "work#1", "work.cpp", 2, 11, "f", -1},
+    {&partition_thunk<work_frame, &work_frame::p2>, "work#2", "work.cpp", 3, 11, "f, x", -1},
 };
 inline const ap_table work_frame::table = {"work", parts, 3, nullptr, 0, &work_frame::unwind};
 
@@ -134,9 +134,9 @@ struct echo_frame final : ap_frame<int>, counted {
   static const ap_table table;
 };
 inline const ap_partition_info echo_frame::parts[3] = {
-    {&ap_thunk<echo_frame, &echo_frame::p0>, "echo#0", "echo.cpp", 2, 11, "", -1},
-    {&ap_thunk<echo_frame, &echo_frame::p1>, "echo#1", "echo.cpp", 2, 11, "merge", -1},
-    {&ap_thunk<echo_frame, &echo_frame::p2>, "echo#2", "echo.cpp", 3, 10, "", -1},
+    {&partition_thunk<echo_frame, &echo_frame::p0>, "echo#0", "echo.cpp", 2, 11, "", -1},
+    {&partition_thunk<echo_frame, &echo_frame::p1>, "echo#1", "echo.cpp", 2, 11, "merge", -1},
+    {&partition_thunk<echo_frame, &echo_frame::p2>, "echo#2", "echo.cpp", 3, 10, "", -1},
 };
 inline const ap_table echo_frame::table = {"echo", parts, 3, nullptr, 0, &echo_frame::unwind};
 

@@ -28,7 +28,8 @@ std::string render(const std::vector<int>& v) {
 struct indep_frame final : ap_frame<std::string>, counted {
   flow<int> in;
   std::function<task<int>(int)> f;
-  manual<std::vector<int>> acc;  // kept local with a destructor
+  union { std::vector<int> acc; };  // kept local with a destructor
+  bool alive_acc = false;
   int count;
   int x;
   slot<int> s0, s1;
@@ -37,34 +38,42 @@ struct indep_frame final : ap_frame<std::string>, counted {
       : ap_frame(table), in(std::move(in)), f(std::move(f)) {}
   // clone: f, acc and count are live after the fork.
   indep_frame(const indep_frame& o) : ap_frame(o), counted(o), f(o.f), count(o.count) {
-    if (o.acc.alive()) acc.construct(*const_cast<indep_frame&>(o).acc);
+    if (o.alive_acc) {
+      ::new (kept_storage(acc)) std::vector<int>(o.acc);
+      alive_acc = true;
+    }
   }
+  ~indep_frame() override {}
   ap_core* clone() const override { return new indep_frame(*this); }
 
   step p0() {
-    acc.construct(std::vector<int>{0});
+    ::new (kept_storage(acc)) std::vector<int>{0};
+    alive_acc = true;
     count = 0;
     return fork(2, std::move(in), 1, s0);
   }
   step p1() {
     x = s0.take();
-    acc->push_back(x);
+    acc.push_back(x);
     ++count;
     return park(f(x), 2, s1);
   }
   step p2() {
-    acc->push_back(s1.take());
+    acc.push_back(s1.take());
     ++count;
-    return finish_with(render(*acc) + " n=" + std::to_string(count));
+    return finish_with(render(acc) + " n=" + std::to_string(count));
   }
-  static void unwind(ap_core* c, std::int32_t) noexcept { static_cast<indep_frame*>(c)->acc.destroy(); }
+  static void unwind(ap_core* c, std::int32_t) noexcept {
+    auto* self = static_cast<indep_frame*>(c);
+    kept_destroy(self->acc, self->alive_acc);
+  }
   static const ap_partition_info parts[3];
   static const ap_table table;
 };
 const ap_partition_info indep_frame::parts[3] = {
-    {&ap_thunk<indep_frame, &indep_frame::p0>, "indep#0", "indep.cpp", 2, 3, "", -1},
-    {&ap_thunk<indep_frame, &indep_frame::p1>, "indep#1", "indep.cpp", 4, 11, "f, acc, count", -1},
-    {&ap_thunk<indep_frame, &indep_frame::p2>, "indep#2", "indep.cpp", 6, 11, "acc, count", -1},
+    {&partition_thunk<indep_frame, &indep_frame::p0>, "indep#0", "indep.cpp", 2, 3, "", -1},
+    {&partition_thunk<indep_frame, &indep_frame::p1>, "indep#1", "indep.cpp", 4, 11, "f, acc, count", -1},
+    {&partition_thunk<indep_frame, &indep_frame::p2>, "indep#2", "indep.cpp", 6, 11, "acc, count", -1},
 };
 const ap_table indep_frame::table = {"indep", parts, 3, nullptr, 0, &indep_frame::unwind};
 
@@ -83,7 +92,9 @@ struct guarded_frame final : ap_frame<int>, counted {
   event_log* log;
   flow<int> in;
   std::function<task<int>(int)> f;
-  manual<tracer> outer, t;
+  union { tracer outer; };
+  union { tracer t; };
+  bool alive_outer = false, alive_t = false;
   slot<int> s0, s1;
   std::exception_ptr exc0;
 
@@ -91,18 +102,24 @@ struct guarded_frame final : ap_frame<int>, counted {
       : ap_frame(table), log(&log.get()), in(std::move(in)), f(std::move(f)) {}
   // clone: log, f and outer are live after the fork.
   guarded_frame(const guarded_frame& o) : ap_frame(o), counted(o), log(o.log), f(o.f) {
-    if (o.outer.alive()) outer.construct(*const_cast<guarded_frame&>(o).outer);
+    if (o.alive_outer) {
+      ::new (kept_storage(outer)) tracer(o.outer);
+      alive_outer = true;
+    }
   }
+  ~guarded_frame() override {}
   ap_core* clone() const override { return new guarded_frame(*this); }
 
   step p0() {  // region -1
-    outer.construct(*log, "outer");
+    ::new (kept_storage(outer)) tracer(*log, "outer");
+    alive_outer = true;
     return step{1};
   }
   step p1() { return fork_merge(std::move(in), 2, s0); }  // region 0
   step p2() {                                             // region 0
     int x = s0.take();
-    t.construct(*log, "t" + std::to_string(x));
+    ::new (kept_storage(t)) tracer(*log, "t" + std::to_string(x));
+    alive_t = true;
     return park(f(x), 3, s1);
   }
   step p3() { return finish_with(s1.take()); }  // region 0
@@ -117,19 +134,19 @@ struct guarded_frame final : ap_frame<int>, counted {
   }
   static void unwind(ap_core* c, std::int32_t region) noexcept {
     auto* self = static_cast<guarded_frame*>(c);
-    self->t.destroy();  // declared inside region 0
-    if (region == -1) self->outer.destroy();
+    kept_destroy(self->t, self->alive_t);  // declared inside region 0
+    if (region == -1) kept_destroy(self->outer, self->alive_outer);
   }
   static const ap_partition_info parts[5];
   static const region_info regions[1];
   static const ap_table table;
 };
 const ap_partition_info guarded_frame::parts[5] = {
-    {&ap_thunk<guarded_frame, &guarded_frame::p0>, "guarded#0", "guarded.cpp", 2, 3, "", -1},
-    {&ap_thunk<guarded_frame, &guarded_frame::p1>, "guarded#1", "guarded.cpp", 4, 13, "outer", 0},
-    {&ap_thunk<guarded_frame, &guarded_frame::p2>, "guarded#2", "guarded.cpp", 4, 13, "outer", 0},
-    {&ap_thunk<guarded_frame, &guarded_frame::p3>, "guarded#3", "guarded.cpp", 6, 12, "outer, t", 0},
-    {&ap_thunk<guarded_frame, &guarded_frame::p4>, "guarded#4", "guarded.cpp", 7, 5, "outer", -1},
+    {&partition_thunk<guarded_frame, &guarded_frame::p0>, "guarded#0", "guarded.cpp", 2, 3, "", -1},
+    {&partition_thunk<guarded_frame, &guarded_frame::p1>, "guarded#1", "guarded.cpp", 4, 13, "outer", 0},
+    {&partition_thunk<guarded_frame, &guarded_frame::p2>, "guarded#2", "guarded.cpp", 4, 13, "outer", 0},
+    {&partition_thunk<guarded_frame, &guarded_frame::p3>, "guarded#3", "guarded.cpp", 6, 12, "outer, t", 0},
+    {&partition_thunk<guarded_frame, &guarded_frame::p4>, "guarded#4", "guarded.cpp", 7, 5, "outer", -1},
 };
 const region_info guarded_frame::regions[1] = {{4, -1}};
 const ap_table guarded_frame::table = {"guarded", parts, 5, regions, 1, &guarded_frame::unwind};

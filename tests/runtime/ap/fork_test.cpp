@@ -31,8 +31,8 @@ struct zero_frame final : ap_frame<int>, counted {
   static const ap_table table;
 };
 const ap_partition_info zero_frame::parts[2] = {
-    {&ap_thunk<zero_frame, &zero_frame::p0>, "zero#0", "zero.cpp", 1, 1, "", -1},
-    {&ap_thunk<zero_frame, &zero_frame::p1>, "zero#1", "zero.cpp", 1, 1, "", -1}};
+    {&partition_thunk<zero_frame, &zero_frame::p0>, "zero#0", "zero.cpp", 1, 1, "", -1},
+    {&partition_thunk<zero_frame, &zero_frame::p1>, "zero#1", "zero.cpp", 1, 1, "", -1}};
 const ap_table zero_frame::table = {"zero", parts, 2, nullptr, 0, &zero_frame::unwind};
 
 bool g_fail_copies = false;
@@ -65,8 +65,8 @@ struct brittle_frame final : ap_frame<int>, counted {
   static const ap_table table;
 };
 const ap_partition_info brittle_frame::parts[2] = {
-    {&ap_thunk<brittle_frame, &brittle_frame::p0>, "brittle#0", "brittle.cpp", 3, 11, "k", -1},
-    {&ap_thunk<brittle_frame, &brittle_frame::p1>, "brittle#1", "brittle.cpp", 3, 11, "k", -1}};
+    {&partition_thunk<brittle_frame, &brittle_frame::p0>, "brittle#0", "brittle.cpp", 3, 11, "k", -1},
+    {&partition_thunk<brittle_frame, &brittle_frame::p1>, "brittle#1", "brittle.cpp", 3, 11, "k", -1}};
 const ap_table brittle_frame::table = {"brittle", parts, 2, nullptr, 0, &brittle_frame::unwind};
 
 }  // namespace

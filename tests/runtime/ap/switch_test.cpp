@@ -49,10 +49,10 @@ struct latest_frame final : ap_frame<int>, counted {
   static const ap_table table;
 };
 const ap_partition_info latest_frame::parts[4] = {
-    {&ap_thunk<latest_frame, &latest_frame::p0>, "latest#0", "latest.cpp", 2, 11, "", -1},
-    {&ap_thunk<latest_frame, &latest_frame::p1>, "latest#1", "latest.cpp", 2, 11, "f", 0},
-    {&ap_thunk<latest_frame, &latest_frame::p2>, "latest#2", "latest.cpp", 3, 16, "", 0},
-    {&ap_thunk<latest_frame, &latest_frame::p3>, "latest#3", "latest.cpp", 3, 29, "x", -1},
+    {&partition_thunk<latest_frame, &latest_frame::p0>, "latest#0", "latest.cpp", 2, 11, "", -1},
+    {&partition_thunk<latest_frame, &latest_frame::p1>, "latest#1", "latest.cpp", 2, 11, "f", 0},
+    {&partition_thunk<latest_frame, &latest_frame::p2>, "latest#2", "latest.cpp", 3, 16, "", 0},
+    {&partition_thunk<latest_frame, &latest_frame::p3>, "latest#3", "latest.cpp", 3, 29, "x", -1},
 };
 const region_info latest_frame::regions[1] = {{3, -1}};
 const ap_table latest_frame::table = {"latest", parts, 4, regions, 1, &latest_frame::unwind};
@@ -98,11 +98,11 @@ struct nested_frame final : ap_frame<int>, counted {
   static const ap_table table;
 };
 const ap_partition_info nested_frame::parts[5] = {
-    {&ap_thunk<nested_frame, &nested_frame::p0>, "nested#0", "nested.cpp", 2, 11, "", -1},
-    {&ap_thunk<nested_frame, &nested_frame::p1>, "nested#1", "nested.cpp", 3, 11, "inner, f", -1},
-    {&ap_thunk<nested_frame, &nested_frame::p2>, "nested#2", "nested.cpp", 3, 11, "f", 0},
-    {&ap_thunk<nested_frame, &nested_frame::p3>, "nested#3", "nested.cpp", 4, 16, "", 0},
-    {&ap_thunk<nested_frame, &nested_frame::p4>, "nested#4", "nested.cpp", 4, 29, "", -1},
+    {&partition_thunk<nested_frame, &nested_frame::p0>, "nested#0", "nested.cpp", 2, 11, "", -1},
+    {&partition_thunk<nested_frame, &nested_frame::p1>, "nested#1", "nested.cpp", 3, 11, "inner, f", -1},
+    {&partition_thunk<nested_frame, &nested_frame::p2>, "nested#2", "nested.cpp", 3, 11, "f", 0},
+    {&partition_thunk<nested_frame, &nested_frame::p3>, "nested#3", "nested.cpp", 4, 16, "", 0},
+    {&partition_thunk<nested_frame, &nested_frame::p4>, "nested#4", "nested.cpp", 4, 29, "", -1},
 };
 const region_info nested_frame::regions[1] = {{4, -1}};
 const ap_table nested_frame::table = {"nested", parts, 5, regions, 1, &nested_frame::unwind};

@@ -37,7 +37,8 @@ std::atomic<int> live_frames{0};
 struct sum_frame final : cp_frame<std::string> {
   flow<int> a, b;
   event_log* log;
-  manual<std::string> tag;
+  union { std::string tag; };  // a kept local with a destructor
+  bool alive_tag = false;
   int x;
   slot<int> s0, s1;
 
@@ -47,14 +48,18 @@ struct sum_frame final : cp_frame<std::string> {
   }
   // clone: b, log, tag and x may be live after a fork point.
   sum_frame(const sum_frame& o) : cp_frame(o), b(o.b), log(o.log), x(o.x) {
-    if (o.tag.alive()) tag.construct(*const_cast<sum_frame&>(o).tag);
+    if (o.alive_tag) {
+      ::new (kept_storage(tag)) std::string(o.tag);
+      alive_tag = true;
+    }
     ++live_frames;
   }
   ~sum_frame() override { --live_frames; }
   cp_core* clone() const override { return new sum_frame(*this); }
 
   step p0() {
-    tag.construct("t");
+    ::new (kept_storage(tag)) std::string("t");
+    alive_tag = true;
     return fork_switch(a, 1, s0);
   }
   step p1() {
@@ -66,16 +71,19 @@ struct sum_frame final : cp_frame<std::string> {
     int y = s1.take();
     (*log)("run b=" + std::to_string(y));
     if (y < 0) throw std::runtime_error("negative");
-    return finish_with(*tag + std::to_string(x + y));
+    return finish_with(tag + std::to_string(x + y));
   }
-  static void unwind(cp_core* f, std::int32_t) noexcept { static_cast<sum_frame*>(f)->tag.destroy(); }
+  static void unwind(cp_core* f, std::int32_t) noexcept {
+    auto* self = static_cast<sum_frame*>(f);
+    kept_destroy(self->tag, self->alive_tag);
+  }
   static const cp_partition_info parts[3];
   static const cp_table table;
 };
 const cp_partition_info sum_frame::parts[3] = {
-    {&cp_thunk<sum_frame, &sum_frame::p0>, "sum#0", "sum.cpp", 2, 3, "", -1},
-    {&cp_thunk<sum_frame, &sum_frame::p1>, "sum#1", "sum.cpp", 3, 11, "b, log, tag", -1},
-    {&cp_thunk<sum_frame, &sum_frame::p2>, "sum#2", "sum.cpp", 5, 11, "log, tag, x", -1},
+    {&partition_thunk<sum_frame, &sum_frame::p0>, "sum#0", "sum.cpp", 2, 3, "", -1},
+    {&partition_thunk<sum_frame, &sum_frame::p1>, "sum#1", "sum.cpp", 3, 11, "b, log, tag", -1},
+    {&partition_thunk<sum_frame, &sum_frame::p2>, "sum#2", "sum.cpp", 5, 11, "log, tag, x", -1},
 };
 const cp_table sum_frame::table = {"sum", parts, 3, nullptr, 0, &sum_frame::unwind};
 
@@ -94,7 +102,7 @@ struct constant_frame final : cp_frame<int> {
   static const cp_table table;
 };
 const cp_partition_info constant_frame::parts[1] = {
-    {&cp_thunk<constant_frame, &constant_frame::p0>, "constant#0", "constant.cpp", 1, 1, "", -1}};
+    {&partition_thunk<constant_frame, &constant_frame::p0>, "constant#0", "constant.cpp", 1, 1, "", -1}};
 const cp_table constant_frame::table = {"constant", parts, 1, nullptr, 0, &constant_frame::unwind};
 
 }  // namespace

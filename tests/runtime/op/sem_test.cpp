@@ -248,20 +248,24 @@ using namespace braid::detail;
 struct guarded_frame final : sp_frame<int> {
   sem s;
   task<int> work;
-  manual<permit> p;
+  union { permit p; };  // a kept local with a destructor
+  bool alive_p = false;
   slot<permit> s0;
   slot<int> s1;
 
   guarded_frame(sem s, task<int> work) : sp_frame(table), s(std::move(s)), work(std::move(work)) {}
+  ~guarded_frame() override {}
 
   step p0() { return park(s.acquire_permit(), 1, s0); }
   step p1() {
-    p.construct(s0.take());
+    ::new (kept_storage(p)) permit(s0.take());
+    alive_p = true;
     return park(std::move(work), 2, s1);
   }
   step p2() { return finish_with(s1.take()); }
   static void unwind(sp_core* f, std::int32_t region) noexcept {
-    if (region < 0) static_cast<guarded_frame*>(f)->p.destroy();  // p lives in no try region
+    auto* self = static_cast<guarded_frame*>(f);
+    if (region < 0) kept_destroy(self->p, self->alive_p);  // p lives in no try region
   }
   static const partition_info parts[3];
   static const frame_table table;
