@@ -21,32 +21,76 @@ using namespace clang;
 namespace braidc {
 
 namespace {
-bool isDependentParkCallImpl(const CallExpr *CE);
+SuspendKind dependentSuspendKind(const CallExpr *CE);
 
-/// A call resolved to braid::park(task<T>).
-bool isResolvedParkCall(const Stmt *S) {
-  const auto *CE = dyn_cast_or_null<CallExpr>(S);
-  if (!CE || isa<CXXMemberCallExpr>(CE) || CE->getNumArgs() != 1)
-    return false;
-  const FunctionDecl *F = CE->getDirectCallee();
-  if (!F || !F->getIdentifier() || F->getName() != "park")
-    return false;
-  const auto *NS = dyn_cast<NamespaceDecl>(F->getDeclContext()->getRedeclContext());
+bool inBraidNamespace(const Decl *D) {
+  const auto *NS = dyn_cast<NamespaceDecl>(D->getDeclContext()->getRedeclContext());
   return NS && NS->getIdentifier() && NS->getName() == "braid" &&
          NS->getDeclContext()->getRedeclContext()->isTranslationUnit();
 }
+
+/// The kind named \p Name called with \p Args arguments (the declarations
+/// in <braid/dsl.hpp>), None for any other.
+SuspendKind kindOf(StringRef Name, unsigned Args) {
+  if (Name == "park")
+    return Args == 1 ? SuspendKind::Park : SuspendKind::None;
+  if (Name == "fork")
+    return Args == 1 || Args == 2 ? SuspendKind::Fork : SuspendKind::None;
+  if (Name == "fork_merge")
+    return Args == 1 ? SuspendKind::ForkMerge : SuspendKind::None;
+  if (Name == "fork_switch")
+    return Args == 1 ? SuspendKind::ForkSwitch : SuspendKind::None;
+  if (Name == "amb")
+    return Args == 0 ? SuspendKind::AmbNone : SuspendKind::Amb;
+  if (Name == "amb_merge")
+    return Args == 0 ? SuspendKind::None : SuspendKind::AmbMerge;
+  return SuspendKind::None;
+}
+
+/// A call resolved to one of braid's suspension points.
+SuspendKind resolvedSuspendKind(const Stmt *S) {
+  const auto *CE = dyn_cast_or_null<CallExpr>(S);
+  if (!CE || isa<CXXMemberCallExpr>(CE) || isa<CXXOperatorCallExpr>(CE))
+    return SuspendKind::None;
+  const FunctionDecl *F = CE->getDirectCallee();
+  if (!F || !F->getIdentifier() || !inBraidNamespace(F))
+    return SuspendKind::None;
+  return kindOf(F->getName(), CE->getNumArgs());
+}
 } // namespace
 
-bool isParkCall(const Stmt *S) {
-  if (isResolvedParkCall(S))
-    return true;
+SuspendKind suspendKind(const Stmt *S) {
+  SuspendKind K = resolvedSuspendKind(S);
+  if (K != SuspendKind::None)
+    return K;
   const auto *CE = dyn_cast_or_null<CallExpr>(S);
-  return CE && isDependentParkCallImpl(CE);
+  return CE ? dependentSuspendKind(CE) : SuspendKind::None;
+}
+
+const char *suspendName(SuspendKind K) {
+  switch (K) {
+  case SuspendKind::None:
+  case SuspendKind::Park:
+    return "braid::park";
+  case SuspendKind::Fork:
+    return "braid::fork";
+  case SuspendKind::ForkMerge:
+    return "braid::fork_merge";
+  case SuspendKind::ForkSwitch:
+    return "braid::fork_switch";
+  case SuspendKind::Amb:
+  case SuspendKind::AmbNone:
+    return "braid::amb";
+  case SuspendKind::AmbMerge:
+    return "braid::amb_merge";
+  }
+  return "braid::park";
 }
 
 bool isDependentParkCall(const Stmt *S) {
   const auto *CE = dyn_cast_or_null<CallExpr>(S);
-  return CE && !isResolvedParkCall(CE) && isDependentParkCallImpl(CE);
+  return CE && resolvedSuspendKind(CE) == SuspendKind::None &&
+         dependentSuspendKind(CE) != SuspendKind::None;
 }
 
 std::string stableFunctionName(const FunctionDecl *FD) {
@@ -237,28 +281,34 @@ private:
 /// dependent task. Lowered like a resolved one in a templated BRAID_SP
 /// function (the frame is instantiated with it), and reported like one
 /// elsewhere.
-bool isDependentParkCallImpl(const CallExpr *CE) {
+SuspendKind dependentSuspendKind(const CallExpr *CE) {
   const auto *ULE = dyn_cast<UnresolvedLookupExpr>(CE->getCallee()->IgnoreImplicit());
-  if (!ULE || CE->getNumArgs() != 1 || !ULE->getName().isIdentifier() ||
-      ULE->getName().getAsString() != "park")
-    return false;
+  if (!ULE || !ULE->getName().isIdentifier())
+    return SuspendKind::None;
+  SuspendKind K = kindOf(ULE->getName().getAsString(), CE->getNumArgs());
+  if (K == SuspendKind::None)
+    return K;
   for (const NamedDecl *D : ULE->decls()) {
     const NamedDecl *U = D->getUnderlyingDecl();
     if (const auto *FTD = dyn_cast<FunctionTemplateDecl>(U))
       U = FTD->getTemplatedDecl();
-    const auto *NS = dyn_cast<NamespaceDecl>(U->getDeclContext()->getRedeclContext());
-    if (NS && NS->getIdentifier() && NS->getName() == "braid" &&
-        NS->getDeclContext()->getRedeclContext()->isTranslationUnit())
-      return true;
+    if (inBraidNamespace(U))
+      return K;
   }
-  return false;
+  return SuspendKind::None;
 }
 
-bool isSpAnnotated(const FunctionDecl *FD) {
-  for (const auto *A : FD->specific_attrs<AnnotateAttr>())
+/// The flavour an annotation names, if the function has one.
+std::optional<Flavour> annotatedFlavour(const FunctionDecl *FD) {
+  for (const auto *A : FD->specific_attrs<AnnotateAttr>()) {
     if (A->getAnnotation() == "braid.sp")
-      return true;
-  return false;
+      return Flavour::Sp;
+    if (A->getAnnotation() == "braid.ap")
+      return Flavour::Ap;
+    if (A->getAnnotation() == "braid.cp")
+      return Flavour::Cp;
+  }
+  return std::nullopt;
 }
 
 /// Walks the translation unit with a stack of the enclosing functions and
@@ -291,19 +341,46 @@ public:
   }
 
   bool VisitCallExpr(CallExpr *CE) {
-    if (!isParkCall(CE) || !SM.isInMainFile(SM.getExpansionLoc(CE->getBeginLoc())))
+    SuspendKind K = suspendKind(CE);
+    if (K == SuspendKind::None || !SM.isInMainFile(SM.getExpansionLoc(CE->getBeginLoc())))
       return true;
+    bool Park = K == SuspendKind::Park;
+    // A fork point outside a BRAID_AP or BRAID_CP body: where it is.
+    auto Misplaced = [&](unsigned Where) {
+      Diags.report(Diag::ForkOutsideAp, CE->getBeginLoc())
+          << suspendName(K) << Where << CE->getSourceRange();
+      return true;
+    };
     if (Stack.empty()) {
+      if (!Park)
+        return Misplaced(0);
       Diags.report(Diag::ParkOutsideFunction, CE->getBeginLoc()) << CE->getSourceRange();
       return true;
     }
     const Frame &F = Stack.back();
     if (F.Lambda) {
+      if (!Park)
+        return Misplaced(1);
       Diags.report(Diag::ParkInLambda, CE->getBeginLoc()) << CE->getSourceRange();
       return true;
     }
     if (F.SpIndex == RefusedSp)
       return true; // its BRAID_SP was refused already; one error is enough
+    if (F.SpIndex < 0 && !Park)
+      return Misplaced(2);
+    if (F.SpIndex >= 0) {
+      Flavour Fl = Functions[F.SpIndex].Kind;
+      if (!Park && Fl == Flavour::Sp)
+        return Misplaced(3);
+      if (Park && Fl == Flavour::Cp) {
+        Diags.report(Diag::ParkInCp, CE->getBeginLoc()) << CE->getSourceRange();
+        return true;
+      }
+      if (Fl == Flavour::Cp && K != SuspendKind::ForkSwitch) {
+        Diags.report(Diag::ForkInCp, CE->getBeginLoc()) << suspendName(K) << CE->getSourceRange();
+        return true;
+      }
+    }
     if (F.SpIndex < 0) {
       DiagnosticBuilder DB = Diags.report(Diag::ParkOutsideSp, CE->getBeginLoc());
       DB << CE->getSourceRange();
@@ -362,7 +439,8 @@ private:
 
   void enterFunction(FunctionDecl *FD) {
     int Index = -1;
-    if (isSpAnnotated(FD) && SM.isInMainFile(SM.getExpansionLoc(FD->getLocation()))) {
+    std::optional<Flavour> Fl = annotatedFlavour(FD);
+    if (Fl && SM.isInMainFile(SM.getExpansionLoc(FD->getLocation()))) {
       const ParmVarDecl *Pack = nullptr;
       for (const ParmVarDecl *P : FD->parameters())
         if (!Pack && P->isParameterPack())
@@ -381,7 +459,7 @@ private:
           Diags.report(Diag::SpNoBody, FD->getLocation()) << FD;
       } else {
         Index = static_cast<int>(Functions.size());
-        Functions.push_back(SpFunction{FD, stableFunctionName(FD), {}, {}});
+        Functions.push_back(SpFunction{FD, stableFunctionName(FD), *Fl, {}, {}});
       }
     }
     Stack.push_back({FD, nullptr, Index});

@@ -29,9 +29,33 @@
 
 namespace braidc {
 
-/// True when \p S calls braid::park: a resolved call, or in a template the
-/// unresolved call whose lookup found braid::park (a dependent task).
-bool isParkCall(const clang::Stmt *S);
+/// The suspension points of an annotated body: a park (BRAID_SP, BRAID_AP),
+/// the fork points of BRAID_AP (and fork_switch in BRAID_CP), and `amb()`,
+/// which ends an ap branch without a value.
+enum class SuspendKind {
+  None,
+  Park,       ///< braid::park(t)
+  Fork,       ///< braid::fork(f), braid::fork(n, f)
+  ForkMerge,  ///< braid::fork_merge(f)
+  ForkSwitch, ///< braid::fork_switch(f)
+  Amb,        ///< braid::amb(a, b, ...): one branch per argument, each evaluated in its branch
+  AmbMerge,   ///< braid::amb_merge(a, b, ...)
+  AmbNone,    ///< braid::amb(): the branch ends without a value
+};
+
+/// The kind of suspension point \p S is: a resolved call of one of braid's
+/// functions, or in a template the unresolved call whose lookup found it.
+SuspendKind suspendKind(const clang::Stmt *S);
+
+/// The source spelling of a kind ("braid::fork_switch"), for diagnostics.
+const char *suspendName(SuspendKind K);
+
+/// True when \p S is a suspension point of any kind (the lowering treats
+/// them alike where only "does it suspend here" matters).
+inline bool isParkCall(const clang::Stmt *S) { return suspendKind(S) != SuspendKind::None; }
+
+/// The flavour of an annotated function: BRAID_SP, BRAID_AP or BRAID_CP.
+enum class Flavour { Sp, Ap, Cp };
 
 /// True when \p S is a park whose callee is still unresolved (a template's
 /// pattern: the task's type is dependent).
@@ -49,6 +73,7 @@ struct SpFunction {
   /// The function's name in the frame table and dumps: qualified, with its
   /// parameter types (docs/compiler.md, "Partitions and the table").
   std::string StableName;
+  Flavour Kind = Flavour::Sp;
   /// The parks of its body, in source order.
   std::vector<const clang::CallExpr *> Parks;
   /// Statements and expressions that contain a park (lambda bodies excluded).

@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "Emit/FrameEmitter.h"
 
+#include <set>
+
 namespace braidc {
 
 namespace {
@@ -30,6 +32,18 @@ std::string commaJoined(const std::vector<std::string> &V) {
 
 } // namespace
 
+const char *FrameEmitter::core() const {
+  switch (Flavour) {
+  case FrameFlavour::Sp:
+    return "sp";
+  case FrameFlavour::Ap:
+    return "ap";
+  case FrameFlavour::Cp:
+    return "cp";
+  }
+  return "sp";
+}
+
 std::string FrameEmitter::generatedLine() const {
   if (!LineDirectives)
     return "";
@@ -51,7 +65,9 @@ std::string FrameEmitter::sourceLine(unsigned Line) const {
 }
 
 std::string FrameEmitter::emit() const {
-  std::string Base = "::braid::detail::sp_frame<" + M.ResultType + ">";
+  const std::string C = core();
+  std::string Base = "::braid::detail::" + C + "_frame<" + M.ResultType + ">";
+  std::string Table = Flavour == FrameFlavour::Sp ? "frame_table" : C + "_table";
   std::string O = "{\n" + generatedLine();
   if (M.IsMethod)
     O += "  using __braid_self_t = decltype(this);\n";
@@ -64,23 +80,74 @@ std::string FrameEmitter::emit() const {
     O += generatedLine();
   O += "  struct " + std::string(FrameName) + " final : " + Base + " {\n";
   O += "    using __braid_step = ::braid::detail::step;\n";
-  std::string CtorParams = "const ::braid::detail::frame_table& __braid_table";
+  std::string CtorParams = "const ::braid::detail::" + Table + "& __braid_table";
   std::string CtorInit = Base + "(__braid_table)";
   std::string Args = "__braid_table";
   O += members(CtorParams, CtorInit, Args);
   O += "    " + std::string(FrameName) + "(" + CtorParams + ")\n        : " + CtorInit + " {}\n";
+  O += clone();
   O += "    ~" + std::string(FrameName) + "() override {}\n";
   O += partitions();
   O += generatedLine();
   for (size_t I = 0; I < M.Partitions.size(); ++I)
-    O += "    static __braid_step __braid_thunk_" + std::to_string(I) +
-         "(::braid::detail::sp_core* f) { return static_cast<" + FrameName + "*>(f)->__braid_part_" +
-         std::to_string(I) + "(); }\n";
+    O += "    static __braid_step __braid_thunk_" + std::to_string(I) + "(::braid::detail::" + C +
+         "_core* f) { return static_cast<" + FrameName + "*>(f)->__braid_part_" + std::to_string(I) +
+         "(); }\n";
   O += unwind();
   O += "  };\n";
   O += table();
-  O += "  return ::braid::detail::make_sp_with_table<" + std::string(FrameName) + ", " +
+  O += "  return ::braid::detail::make_" + C + "_with_table<" + std::string(FrameName) + ", " +
        M.ResultType + ">(" + Args + ");\n}";
+  return O;
+}
+
+// docs/ap.md "The clone function": a new frame of the same type holding
+// copies of the parameters and kept entries live after the fork point the
+// template stopped at (__braid_fork says which); the slot, held exceptions
+// and dead locals are left as a new frame has them. A kept reference that
+// points into the template points into the clone (kept_rebase).
+std::string FrameEmitter::clone() const {
+  if (Flavour == FrameFlavour::Sp)
+    return "";
+  const std::string C = core();
+  std::string O = "    " + std::string(FrameName) + "(const " + FrameName + "& o)\n        : ::braid::detail::" +
+                  C + "_frame<" + M.ResultType + ">(o)";
+  if (M.IsMethod)
+    O += ", __braid_self(o.__braid_self)";
+  // Every parameter member is initialized: a copy where some fork point
+  // needs it (the lowering reported those that cannot be copied), a
+  // default-constructed one otherwise (a reference is always bound again).
+  std::set<std::string> LiveParams;
+  for (const ForkClone &F : M.Forks)
+    LiveParams.insert(F.Params.begin(), F.Params.end());
+  for (const FrameParam &P : M.Params)
+    if (LiveParams.count(P.Name) || P.How == FrameParam::Passing::Ref ||
+        P.How == FrameParam::Passing::Forwarding || P.Const)
+      O += ", " + P.Name + "(o." + P.Name + ")";
+  O += " {\n      this->__braid_fork = o.__braid_fork;\n      switch (o.__braid_fork) {\n";
+  for (const ForkClone &F : M.Forks) {
+    O += "      case " + std::to_string(F.Id) + ":\n";
+    for (int K : F.Kept) {
+      const KeptVar &V = M.Kept[K];
+      if (V.Dropped)
+        continue;
+      if (V.Pointer) {
+        O += "        this->" + V.Member + " = ::braid::detail::kept_rebase(o." + V.Member + ", o, *this);\n";
+        continue;
+      }
+      std::string Make = "::new (::braid::detail::kept_storage(this->" + V.Member + ")) " + V.Type +
+                         "(o." + V.Member + ");";
+      if (V.NeedsDestroy)
+        O += "        if (o.__braid_alive_" + V.Member + ") { " + Make + " this->__braid_alive_" + V.Member +
+             " = true; }\n";
+      else
+        O += "        " + Make + "\n";
+    }
+    O += "        break;\n";
+  }
+  O += "      }\n    }\n";
+  O += "    ::braid::detail::" + C + "_core* clone() const override { return new " + FrameName +
+       "(*this); }\n";
   return O;
 }
 
@@ -123,6 +190,10 @@ std::string FrameEmitter::members(std::string &CtorParams, std::string &CtorInit
       break;
     }
   }
+  // Which fork point the template stopped at (its clone copies what is
+  // live there).
+  if (Flavour != FrameFlavour::Sp)
+    O += "    int __braid_fork = -1;\n";
   // Kept locals live in anonymous unions (constructed and destroyed by the
   // partitions), with an alive flag when they have a destructor to run.
   for (const FrameMember &Mem : M.Members) {
@@ -169,8 +240,8 @@ std::string FrameEmitter::partitions() const {
 // when r is one of the regions around its declaration (r < 0: the whole
 // frame).
 std::string FrameEmitter::unwind() const {
-  std::string O =
-      "    static void __braid_unwind(::braid::detail::sp_core* f, ::std::int32_t r) noexcept {\n";
+  std::string O = "    static void __braid_unwind(::braid::detail::" + std::string(core()) +
+                  "_core* f, ::std::int32_t r) noexcept {\n";
   O += "      auto* self = static_cast<" + std::string(FrameName) + "*>(f);\n      (void)self;\n      (void)r;\n";
   for (size_t I = M.Kept.size(); I-- > 0;) {
     const KeptVar &V = M.Kept[I];
@@ -186,7 +257,10 @@ std::string FrameEmitter::unwind() const {
 }
 
 std::string FrameEmitter::table() const {
-  std::string O = "  static const ::braid::detail::partition_info __braid_parts[] = {\n";
+  const std::string C = core();
+  std::string Info = Flavour == FrameFlavour::Sp ? "partition_info" : C + "_partition_info";
+  std::string Table = Flavour == FrameFlavour::Sp ? "frame_table" : C + "_table";
+  std::string O = "  static const ::braid::detail::" + Info + " __braid_parts[] = {\n";
   for (size_t I = 0; I < M.Partitions.size(); ++I) {
     const Partition &P = M.Partitions[I];
     O += "      {&" + std::string(FrameName) + "::__braid_thunk_" + std::to_string(I) + ", " +
@@ -203,7 +277,7 @@ std::string FrameEmitter::table() const {
     O += "  };\n";
     RegionsRef = "__braid_regions";
   }
-  O += "  static const ::braid::detail::frame_table __braid_table = {" + cppQuote(M.FunctionName) +
+  O += "  static const ::braid::detail::" + Table + " __braid_table = {" + cppQuote(M.FunctionName) +
        ", __braid_parts, " + std::to_string(M.Partitions.size()) + ", " + RegionsRef + ", " +
        std::to_string(M.Regions.size()) + ", &" + FrameName + "::__braid_unwind};\n";
   return O;

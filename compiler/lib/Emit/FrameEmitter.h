@@ -36,8 +36,6 @@ namespace braidc {
 /// Which driver runs the frame. Only Sp is generated today; the others
 /// share the model and add their steps, a clone (ap, cp) or an encoding
 /// (durable) of the kept-local table.
-enum class FrameFlavour { Sp };
-
 class FrameEmitter {
 public:
   FrameEmitter(const FrameModel &M, FrameFlavour Flavour, bool LineDirectives)
@@ -50,6 +48,9 @@ private:
   std::string members(std::string &CtorParams, std::string &CtorInit, std::string &Args) const;
   std::string partitions() const;
   std::string unwind() const;
+  std::string clone() const;
+  /// "sp", "ap" or "cp": the prefix of the base, core, table and recipe names.
+  const char *core() const;
   std::string table() const;
   std::string generatedLine() const;
   std::string sourceLine(unsigned Line) const;

@@ -67,7 +67,22 @@ struct FrameMember {
   int Index = -1; ///< into Kept or Slots
 };
 
+/// What the clone made at one fork point copies from its template
+/// (docs/ap.md "The clone function"): the kept-table entries and the
+/// parameters live after the fork.
+struct ForkClone {
+  int Id = -1;              ///< the value of __braid_fork the fork point sets
+  std::vector<int> Kept;    ///< indexes into FrameModel::Kept, declaration order
+  std::vector<std::string> Params; ///< names of the live parameters
+};
+
+/// The frame flavours (docs/ap.md): the base class, the table type and the
+/// recipe differ; ap and cp frames have a clone.
+enum class FrameFlavour { Sp, Ap, Cp };
+
 struct FrameModel {
+  /// One per fork point (ap, cp); empty for sp.
+  std::vector<ForkClone> Forks;
   std::string FunctionName; ///< the stable name (partition names are FunctionName#k)
   std::string FileName;
   std::string ResultType;   ///< the T of task<T>, spelled

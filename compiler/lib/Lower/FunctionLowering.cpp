@@ -143,7 +143,12 @@ std::optional<LoweredFunction> FunctionLowering::run() {
       if (!Kept[K].SourceName.empty())
         P.Live.push_back(Kept[K].SourceName);
   LoweredFunction LF;
-  LF.Body = FrameEmitter(frameModel(), FrameFlavour::Sp, LineDirectives).emit();
+  FrameModel Model = frameModel();
+  Model.Forks = forkClones();
+  if (Diags.hadErrors())
+    return std::nullopt;
+  FrameFlavour Fl = Kind == Flavour::Sp ? FrameFlavour::Sp : Kind == Flavour::Ap ? FrameFlavour::Ap : FrameFlavour::Cp;
+  LF.Body = FrameEmitter(Model, Fl, LineDirectives).emit();
   LF.Name = FunctionName;
   LF.Partitions = E->partitions();
   LF.Regions = E->regions();
@@ -196,9 +201,17 @@ FrameModel FunctionLowering::frameModel() {
 bool FunctionLowering::prepare() {
   const FunctionDecl *FD = F.FD;
   FunctionName = F.StableName;
-  std::optional<QualType> VT = taskValueType(FD->getReturnType());
+  Kind = F.Kind;
+  const char *C = Kind == Flavour::Sp ? "sp" : Kind == Flavour::Ap ? "ap" : "cp";
+  CoreName = std::string("::braid::detail::") + C + "_core";
+  std::optional<QualType> VT = Kind == Flavour::Sp ? taskValueType(FD->getReturnType())
+                                                   : flowValueType(FD->getReturnType());
   if (!VT) {
-    Diags.report(Diag::SpNotTask, FD->getLocation()) << FD << FD->getReturnType();
+    if (Kind == Flavour::Sp)
+      Diags.report(Diag::SpNotTask, FD->getLocation()) << FD << FD->getReturnType();
+    else
+      Diags.report(Diag::ApNotFlow, FD->getLocation())
+          << FD << FD->getReturnType() << unsigned(Kind == Flavour::Cp);
     for (const auto *A : FD->specific_attrs<AnnotateAttr>())
       Diags.report(Diag::NoteAnnotation, A->getLocation());
     return false;
@@ -206,6 +219,7 @@ bool FunctionLowering::prepare() {
   VoidResult = (*VT)->isVoidType();
   DependentResult = (*VT)->isDependentType();
   ResultType = spell(*VT);
+  FrameBase = std::string("::braid::detail::") + C + "_frame<" + ResultType + ">";
   if (const auto *MD = dyn_cast<CXXMethodDecl>(FD))
     IsMethod = MD->isInstance();
   // The invented template parameter of an `auto` parameter, named from the
@@ -263,8 +277,10 @@ bool FunctionLowering::prepare() {
 void FunctionLowering::collectBaseNames() {
   if (!BaseNames.empty())
     return;
-  // braid::detail::{sp_frame, sp_core} and their bases, from the AST (the
-  // namespaces are reopened many times: look at every block).
+  // braid::detail::{sp_frame, sp_core} (ap_, cp_) and their bases, from the
+  // AST (the namespaces are reopened many times: look at every block).
+  const std::string Core = Kind == Flavour::Sp ? "sp_core" : Kind == Flavour::Ap ? "ap_core" : "cp_core";
+  const std::string Frame = Core.substr(0, 2) + "_frame";
   std::vector<const CXXRecordDecl *> Work;
   auto Named = [](const Decl *D, StringRef Name) {
     const auto *ND = dyn_cast<NamedDecl>(D);
@@ -277,9 +293,9 @@ void FunctionLowering::collectBaseNames() {
       if (!isa<NamespaceDecl>(D) || !Named(D, "detail"))
         continue;
       for (const Decl *C : cast<NamespaceDecl>(D)->decls()) {
-        if (const auto *RD = dyn_cast<CXXRecordDecl>(C); RD && Named(RD, "sp_core"))
+        if (const auto *RD = dyn_cast<CXXRecordDecl>(C); RD && Named(RD, Core))
           Work.push_back(RD->getDefinition());
-        if (const auto *TD = dyn_cast<ClassTemplateDecl>(C); TD && Named(TD, "sp_frame"))
+        if (const auto *TD = dyn_cast<ClassTemplateDecl>(C); TD && Named(TD, Frame))
           Work.push_back(TD->getTemplatedDecl()->getDefinition());
       }
     }
@@ -305,6 +321,7 @@ void FunctionLowering::reset() {
   MemberNames.clear();
   MemberOrder.clear();
   Slots.clear();
+  Forks.clear();
   Stack.clear();
   Copying.reset();
   CopySerial = 0;
@@ -343,7 +360,15 @@ void FunctionLowering::lowerBody() {
     // has no value is braid's defined failure instead of C++'s UB.
     std::string Throw = "throw ::std::logic_error(\"braid: BRAID_SP function '" + FunctionName +
                         "' ended without returning a value\");";
-    if (VoidResult)
+    if (Kind != Flavour::Sp)
+      // A branch has no value to emit: C++ would have none either (UB).
+      E->terminate("throw ::std::logic_error(\"braid: " +
+                       std::string(Kind == Flavour::Ap ? "BRAID_AP" : "BRAID_CP") + " function '" +
+                       FunctionName +
+                       "' ended without returning a value; end a branch without a value with "
+                       "'return braid::amb();'\");",
+                   false);
+    else if (VoidResult)
       E->terminate("return this->::braid::detail::sp_frame<void>::finish_with();", false);
     else if (DependentResult)
       // In a template, whether the value type is void is known per
@@ -456,11 +481,13 @@ std::optional<std::string> FunctionLowering::parkValue(const Expr *Park) {
 }
 
 RewriteContext::ReturnEdit FunctionLowering::returnEdit(const ReturnStmt *R) {
-  std::string Finish = "this->::braid::detail::sp_frame<" + ResultType + ">::finish_with(";
+  std::string Finish = "this->" + FrameBase + "::finish_with(";
   const Expr *V = R->getRetValue();
   if (!V)
     return {"return " + Finish, ")", false};
   const Expr *W = written(V);
+  if (suspendKind(W) == SuspendKind::AmbNone)
+    return {"return " + coreCall("amb") + ")", "", true};
   // `return {};` ends a task<void> (the source converts {} to the task).
   bool EmptyBraces = false;
   if (const auto *IL = dyn_cast<InitListExpr>(W))

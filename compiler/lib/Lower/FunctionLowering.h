@@ -189,6 +189,16 @@ private:
   void lowerSteps(const std::vector<const clang::Expr *> &Steps, FullExpr &FE);
   void lowerShortCircuit(const clang::BinaryOperator *BO, FullExpr &FE);
   void lowerConditional(const clang::ConditionalOperator *CO, FullExpr &FE);
+  /// `amb(a, b, ...)`: a fork over the argument index, then each argument
+  /// evaluated (parks and forks included) in its own branch (LowerFork.cpp).
+  void lowerAmb(const clang::CallExpr *P, FullExpr &FE);
+  /// `braid::amb();` or `return braid::amb();`: the branch ends.
+  bool lowerAmbNone(const clang::Stmt *S);
+  /// The clone of each fork point, from the liveness at its resume
+  /// partition (after finalize); reports what cannot be copied.
+  std::vector<ForkClone> forkClones();
+  /// `<core>::<method>(`: how a partition calls into its frame's base.
+  std::string coreCall(const char *Method) const;
   void lowerSpill(const clang::Expr *A, FullExpr &FE);
   bool isSpillable(const clang::Expr *E) const;
   bool orderUnspecified(const clang::Stmt *Parent, const clang::Stmt *Operand) const;
@@ -264,6 +274,10 @@ private:
   bool VoidResult = false;
   bool DependentResult = false; ///< the T of task<T> depends on a template parameter
   bool IsMethod = false;
+  /// sp, ap or cp: the frame's base, and which suspension points it has.
+  Flavour Kind = Flavour::Sp;
+  /// `::braid::detail::sp_core` (ap_core, cp_core) and `sp_frame<T>`.
+  std::string CoreName, FrameBase;
   std::string FunctionName;
   /// The invented template parameter of each `auto` parameter: its alias
   /// name and definition (from decltype of the parameter).
@@ -298,6 +312,12 @@ private:
   bool PartValueOwnsItself = false;
   /// Temporaries extended by a reference bound to one of their members.
   llvm::DenseSet<const clang::Expr *> ExtendedTemps;
+  /// The fork points, in source order: the label each resumes at.
+  struct ForkPoint {
+    int Label;
+    clang::SourceLocation Loc;
+  };
+  std::vector<ForkPoint> Forks;
   std::unique_ptr<Emitter> E;
   std::vector<KeptVar> Kept;
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;

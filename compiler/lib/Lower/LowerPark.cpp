@@ -32,10 +32,11 @@ namespace braidc {
 // shows none in the pattern, so it is diagnosed rather than letting its
 // temporaries die at the suspension.
 void FunctionLowering::checkDependentOperand(const CallExpr *P) {
-  const Expr *U = unresolvedCall(P->getArg(0));
-  if (!U)
-    return;
-  Diags.report(Diag::DependentCallInParkOperand, U->getBeginLoc());
+  for (const Expr *A : P->arguments())
+    if (const Expr *U = unresolvedCall(A)) {
+      Diags.report(Diag::DependentCallInParkOperand, U->getBeginLoc());
+      return;
+    }
 }
 
 // Each park: `return park(operand, Lk, slot_k);` then, at Lk, its value:
@@ -76,10 +77,30 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
       continue;
     }
     const auto *P = cast<CallExpr>(Steps[I]);
+    const SuspendKind SK = suspendKind(P);
+    if (SK == SuspendKind::AmbNone) {
+      Diags.report(Diag::AmbNoneInExpression, P->getBeginLoc()) << P->getSourceRange();
+      continue;
+    }
+    if (SK == SuspendKind::Amb || SK == SuspendKind::AmbMerge) {
+      lowerAmb(P, FE);
+      continue;
+    }
     QualType VT = P->getType().getNonReferenceType().getUnqualifiedType();
     StmtLoc = P->getBeginLoc();
     std::string U;
-    if (isDependentParkCall(P)) {
+    if (SK != SuspendKind::Park && isDependentParkCall(P)) {
+      // A fork on a flow whose type is dependent: its value type is the T
+      // of flow<T> as written.
+      QualType AT = P->getArg(P->getNumArgs() - 1)->getType();
+      if (std::optional<QualType> FV = flowValueType(AT.getNonReferenceType())) {
+        VT = FV->getUnqualifiedType();
+        U = spell(VT);
+      } else {
+        U = "typename " + spellKept(AT, Diag::DependentParkOperand, StmtLoc, "") + "::value_type";
+      }
+      checkDependentOperand(P);
+    } else if (isDependentParkCall(P)) {
       // In a template's pattern the call is unresolved (its type is
       // dependent): the value type is the T of the operand's task<T>,
       // spelled as written, or named through the operand's type.
@@ -100,12 +121,24 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
     MemberOrder.push_back({true, static_cast<int>(Slots.size()) - 1});
     // The operand initializes park's by-value task parameter; temporaries
     // inside it live to the end of the full-expression, past the park.
-    std::string Operand = partText(P->getArg(0), FE, /*SkipTop=*/true);
+    // (A fork's flow likewise; fork(n, f) evaluates n and f as a call does.)
+    std::string Operand;
+    for (unsigned A = 0; A < P->getNumArgs(); ++A)
+      Operand += partText(P->getArg(A), FE, /*SkipTop=*/true) + ", ";
     int L = E->newLabel();
-    user(P->getBeginLoc(), "return " + std::string(ParkCall) + Operand + ", " + E->labelRef(L) +
+    const char *Method = SK == SuspendKind::Park        ? "park"
+                         : SK == SuspendKind::Fork      ? "fork"
+                         : SK == SuspendKind::ForkMerge ? "fork_merge"
+                                                        : "fork_switch";
+    std::string Mark;
+    if (SK != SuspendKind::Park) {
+      Mark = "this->__braid_fork = " + std::to_string(Forks.size()) + "; ";
+      Forks.push_back({L, P->getBeginLoc()});
+    }
+    user(P->getBeginLoc(), Mark + "return " + coreCall(Method) + Operand + E->labelRef(L) +
                                ", this->" + Slot + ");");
     E->terminate("", true);
-    markHere(L, P->getBeginLoc(), "resume");
+    markHere(L, P->getBeginLoc(), SK == SuspendKind::Park ? "resume" : "fork");
     std::string Take = "this->" + Slot + ".take()";
     if (I + 1 == Steps.size()) {
       ParkValues[P] = Take;

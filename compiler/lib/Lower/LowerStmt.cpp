@@ -39,6 +39,8 @@ void FunctionLowering::lowerStmt(const Stmt *S) {
   }
   if (!exploded(S))
     return lowerVerbatim(S);
+  if (lowerAmbNone(S))
+    return;
   if (const auto *CS = dyn_cast<CompoundStmt>(S))
     return lowerCompound(CS);
   if (const auto *R = dyn_cast<ReturnStmt>(S))

@@ -31,21 +31,28 @@ std::string trim(std::string S) {
 }
 
 /// The T of braid::task<T>, when \p RT is one.
-std::optional<QualType> taskValueType(QualType RT) {
+namespace {
+/// The T of \p RT when it is `<Template><T>` (braid::task, braid::flow).
+std::optional<QualType> argumentOf(QualType RT, const char *Template) {
   // The sugared type first, so the T is spelled as the user wrote it.
   if (const auto *TST = RT->getAs<TemplateSpecializationType>()) {
     TemplateName TN = TST->getTemplateName();
     if (const TemplateDecl *TD = TN.getAsTemplateDecl())
-      if (TD->getQualifiedNameAsString() == "braid::task" && TST->template_arguments().size() == 1)
+      if (TD->getQualifiedNameAsString() == Template && TST->template_arguments().size() == 1)
         return TST->template_arguments()[0].getAsType();
   }
   RT = RT.getCanonicalType().getUnqualifiedType();
   if (const auto *CTS = dyn_cast_or_null<ClassTemplateSpecializationDecl>(RT->getAsCXXRecordDecl()))
-    if (CTS->getSpecializedTemplate()->getQualifiedNameAsString() == "braid::task" &&
+    if (CTS->getSpecializedTemplate()->getQualifiedNameAsString() == Template &&
         CTS->getTemplateArgs().size() == 1)
       return CTS->getTemplateArgs()[0].getAsType();
   return std::nullopt;
 }
+} // namespace
+
+std::optional<QualType> taskValueType(QualType RT) { return argumentOf(RT, "braid::task"); }
+
+std::optional<QualType> flowValueType(QualType RT) { return argumentOf(RT, "braid::flow"); }
 
 /// The case or default label \p S is, under its attributes
 /// (`[[likely]] case 1:`): they are hints, left out where the label becomes a

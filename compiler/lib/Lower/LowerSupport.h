@@ -22,8 +22,6 @@
 
 namespace braidc {
 
-/// The call every park becomes: `return <ParkCall>operand, k, slot);`.
-inline constexpr const char *ParkCall = "this->::braid::detail::sp_core::park(";
 
 /// \p S without leading and trailing white space.
 std::string trim(std::string S);
@@ -31,6 +29,8 @@ std::string trim(std::string S);
 /// The T of braid::task<T>, when \p RT is one (spelled as the user wrote it).
 std::optional<clang::QualType> taskValueType(clang::QualType RT);
 inline bool isTaskType(clang::QualType T) { return taskValueType(T).has_value(); }
+/// The T of braid::flow<T> (BRAID_AP, BRAID_CP results).
+std::optional<clang::QualType> flowValueType(clang::QualType RT);
 
 /// The case or default label \p S is, under its attributes (`[[likely]]
 /// case 1:`): they are hints, left out where the label becomes a partition.

@@ -61,7 +61,7 @@ void FunctionLowering::lowerTry(const CXXTryStmt *S) {
   std::string Exc = "__braid_exc_" + std::to_string(R);
   E->openRun();
   E->tool("::std::exception_ptr " + Exc +
-              " = ::std::move(this->::braid::detail::sp_core::raised_);",
+              " = ::std::move(this->" + CoreName + "::raised_);",
           true);
   E->tool("try { ::std::rethrow_exception(" + Exc + "); }", true);
   // Jumps out of the copied handlers leave the whole try statement first:

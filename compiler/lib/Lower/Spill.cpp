@@ -74,8 +74,12 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
       return;
     }
   }
-  if (isParkCall(S)) {
-    collectParks(cast<CallExpr>(S)->getArg(0), Out);
+  if (SuspendKind K = suspendKind(S); K != SuspendKind::None) {
+    // amb's arguments are evaluated after it, each in its own branch
+    // (lowerAmb); the operands of park and the forks before it.
+    if (K != SuspendKind::Amb && K != SuspendKind::AmbMerge)
+      for (const Expr *A : cast<CallExpr>(S)->arguments())
+        collectParks(A, Out);
     Out.push_back(cast<CallExpr>(S));
     return;
   }

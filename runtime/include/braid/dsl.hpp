@@ -12,13 +12,26 @@
 
 #include <braid/task.hpp>
 
+#include <cstddef>
+#include <type_traits>
+
 #if defined(__clang__)
 #define BRAID_SP [[clang::annotate("braid.sp")]]
+/// An ambiguous process: `BRAID_AP braid::flow<T> f(args)`, whose body
+/// forks (braid::fork, fork_merge, fork_switch, amb, amb_merge), parks, and
+/// emits each branch's `return v;` (Missionary's `ap`; docs/compiler.md).
+#define BRAID_AP [[clang::annotate("braid.ap")]]
+/// A continuous process: `BRAID_CP braid::flow<T> f(args)`, whose body
+/// chooses with braid::fork_switch over continuous flows and is rerun from
+/// the choice that changed (Missionary's `cp`).
+#define BRAID_CP [[clang::annotate("braid.cp")]]
 /// A durable function: `BRAID_DURABLE braid::run<T> f(args)`, whose frames
 /// are stored at each braid::listen (<braid/durable.hpp>, docs/durable.md).
 #define BRAID_DURABLE [[clang::annotate("braid.durable")]]
 #else
 #define BRAID_SP
+#define BRAID_AP
+#define BRAID_CP
 #define BRAID_DURABLE
 #endif
 
@@ -42,6 +55,85 @@ T park(task<T>) {
 /// its value or throws its failure there (Missionary's `m/?` in `sp`).
 template <class T>
 T park(task<T> t);
+#endif
+
+template <class T>
+class flow;
+
+/// What `braid::amb()` is: no value. `return braid::amb();` converts it to
+/// the function's flow type, so that an annotated source type-checks.
+struct amb_nothing {
+  template <class T>
+  operator flow<T>() const;
+};
+
+namespace detail {
+template <class... A>
+using amb_value_t = std::common_type_t<std::decay_t<A>...>;
+}  // namespace detail
+
+// Fork points (Missionary's ?> ?< ?= and amb), for BRAID_AP functions
+// (fork_switch also in BRAID_CP): each is the value of one branch. braidc
+// rewrites them; declared here so that annotated sources type-check.
+#if defined(BRAID_GENERATED)
+#define BRAID_DETAIL_FORK_OUTSIDE                                                         \
+  static_assert(detail::park_outside_sp<T>,                                             \
+                "a braid fork point (fork, fork_merge, fork_switch, amb, amb_merge) is " \
+                "used outside a BRAID_AP or BRAID_CP function; mark the enclosing "       \
+                "function BRAID_AP (it must return braid::flow<T>)")
+template <class T>
+T fork(flow<T>) {
+  BRAID_DETAIL_FORK_OUTSIDE;
+}
+template <class T>
+T fork(std::size_t, flow<T>) {
+  BRAID_DETAIL_FORK_OUTSIDE;
+}
+template <class T>
+T fork_merge(flow<T>) {
+  BRAID_DETAIL_FORK_OUTSIDE;
+}
+template <class T>
+T fork_switch(flow<T>) {
+  BRAID_DETAIL_FORK_OUTSIDE;
+}
+template <class A, class... B, class T = detail::amb_value_t<A, B...>>
+T amb(A&&, B&&...) {
+  BRAID_DETAIL_FORK_OUTSIDE;
+}
+template <class A, class... B, class T = detail::amb_value_t<A, B...>>
+T amb_merge(A&&, B&&...) {
+  BRAID_DETAIL_FORK_OUTSIDE;
+}
+template <class T = void>
+amb_nothing amb() {
+  BRAID_DETAIL_FORK_OUTSIDE;
+}
+#undef BRAID_DETAIL_FORK_OUTSIDE
+#else
+/// `?>`: one branch per value of `f`, one branch at a time; the value of
+/// the branch's fork point.
+template <class T>
+T fork(flow<T> f);
+/// `(?> n f)`: at most `n` branches at once.
+template <class T>
+T fork(std::size_t n, flow<T> f);
+/// `?=`: every value's branch at once.
+template <class T>
+T fork_merge(flow<T> f);
+/// `?<`: a new value cancels the running branch (its parks throw
+/// braid::cancelled) and runs after it has ended.
+template <class T>
+T fork_switch(flow<T> f);
+/// `amb`: one branch per argument, one at a time, each argument evaluated
+/// in its own branch (lazily, and it may park or fork).
+template <class A, class... B>
+detail::amb_value_t<A, B...> amb(A&& a, B&&... b);
+/// `amb=`: one branch per argument, all at once.
+template <class A, class... B>
+detail::amb_value_t<A, B...> amb_merge(A&& a, B&&... b);
+/// `(amb)`: the branch ends without a value.
+amb_nothing amb();
 #endif
 
 }  // namespace braid

@@ -500,6 +500,19 @@ void kept_destroy(T& v, bool& alive) noexcept {
   }
 }
 
+/// A kept reference copied into the clone of a frame at a fork point
+/// (BRAID_AP, BRAID_CP): one that points into the template frame `from`
+/// (a reference to one of its kept locals) points to the same place in the
+/// clone `to`; any other is copied as is.
+template <class T, class Frame>
+T* kept_rebase(T* p, const Frame& from, Frame& to) noexcept {
+  const auto b = reinterpret_cast<std::uintptr_t>(std::addressof(from));
+  const auto q = reinterpret_cast<std::uintptr_t>(p);
+  if (q >= b && q < b + sizeof(Frame))
+    return reinterpret_cast<T*>(reinterpret_cast<char*>(std::addressof(to)) + (q - b));
+  return p;
+}
+
 /// The address a kept reference stores (binds like a reference would).
 template <class T>
 std::remove_reference_t<T>* kept_address(T&& v) noexcept {
