@@ -69,4 +69,14 @@ braid::run<long> product(long a, long b);
 /// Sets and clears index "scratch", sets index "me" to its run id, returns it.
 braid::run<std::int64_t> whoami();
 
+/// The registry tests' run (registry_flows.cpp): listens on "in:<name>"
+/// for commands until "end", then returns its log. Commands:
+///   "sub T" / "unsub T" / "unsub-all"   subscribe topic T as context "in:<name>", unsubscribe
+///   "after MS PAYLOAD [ID]"             a timer delivering PAYLOAD on "in:<name>" MS ms from now
+///   "at MS PAYLOAD [ID]"                the same at MS ms since the epoch
+///   "cancel ID"                         cancels the timers of event id ID
+///   "wait X"                            listens once for context X, logs "X=<value>"
+///   anything else                       logged and output as is
+braid::run<std::vector<std::string>> inbox(std::string name);
+
 }  // namespace flows

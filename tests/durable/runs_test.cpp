@@ -80,6 +80,20 @@ class failing_store final : public store {
   std::vector<run_id> find(const run_query& q) override { return s_.find(q); }
   std::vector<run_id> runnable() override { return s_.runnable(); }
   std::string describe() const override { return s_.describe(); }
+  std::optional<std::int64_t> next_timer_due() override { return s_.next_timer_due(); }
+  std::vector<stored_timer> due_timers(std::int64_t now, std::size_t n) override { return s_.due_timers(now, n); }
+  std::vector<stored_timer> timers(run_id id) override { return s_.timers(id); }
+  bool remove_timer(std::int64_t t) override { return s_.remove_timer(t); }
+  void delay_timer(std::int64_t t, std::int64_t due) override { s_.delay_timer(t, due); }
+  std::vector<stored_subscription> subscribers(std::string_view t) override { return s_.subscribers(t); }
+  std::vector<stored_subscription> subscriptions(run_id id) override { return s_.subscriptions(id); }
+  publish_record publish(std::string_view t, std::string_view p) override { return s_.publish(t, p); }
+  std::vector<stored_message> deliverable_messages(std::size_t n) override { return s_.deliverable_messages(n); }
+  std::vector<stored_message> queued_messages(run_id id) override { return s_.queued_messages(id); }
+  bool remove_message(std::int64_t m) override { return s_.remove_message(m); }
+  void put_pending(const stored_pending& p) override { s_.put_pending(p); }
+  std::optional<stored_pending> pending(std::string_view id) override { return s_.pending(id); }
+  bool remove_pending(std::string_view id) override { return s_.remove_pending(id); }
 
  private:
   store& s_;
@@ -581,10 +595,10 @@ TEST_SUITE("durable bad input") {
 
     const auto newer = fresh_path("newer.db");
     { sqlite_store s(newer); }
-    sql(newer, "UPDATE braid_meta SET value = '2' WHERE key = 'schema'");
+    sql(newer, "UPDATE braid_meta SET value = '3' WHERE key = 'schema'");
     CHECK(error_of(error_kind::store, [&] { sqlite_store s(newer); }) ==
           "braid: the run store '" + newer +
-              "' has braid schema version '2', and this program knows version 1 (a newer braid made it?); nothing was "
+              "' has braid schema version '3', and this program knows version 2 (a newer braid made it?); nothing was "
               "written to it");
   }
 
@@ -592,6 +606,6 @@ TEST_SUITE("durable bad input") {
     const auto path = fresh_path("pragmas.db");
     sqlite_store s(path);
     CHECK(sql(path, "PRAGMA journal_mode") == strings{"wal"});
-    CHECK(sql(path, "SELECT value FROM braid_meta") == strings{"1"});
+    CHECK(sql(path, "SELECT value FROM braid_meta") == strings{"2"});
   }
 }

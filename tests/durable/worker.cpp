@@ -11,6 +11,12 @@
 //   worker cancel STORE ID [kill]                    prints "cancelled STATUS"
 //   worker resume STORE                              prints "resumed N"
 //   worker plan STORE LEDGER FIRST COUNT             the crash harness's workload (see plan())
+//   worker start STORE inbox NAME                    (the registry tests' flow)
+//   worker publish STORE TOPIC VALUE                 prints "published N" (no delivery)
+//   worker deliver STORE                             deliver_messages with continue_dispatch; prints the counts
+//   worker fire STORE NOW_MS                         fire_timers at NOW_MS with continue_dispatch; prints the counts
+//   worker put STORE PENDING_ID NAME                 put_pending of inbox(NAME); prints "put"
+//   worker pop STORE PENDING_ID                      pop_pending; prints "popped ID" or "nothing"
 //
 // A durable error prints "error KIND: MESSAGE" and exits 2.
 //
@@ -215,6 +221,8 @@ int run(int argc, char** argv) {
       id = start_run(s, flows::tally(std::stoi(a[1]), std::stoi(a[2])), o);
     else if (a[0] == "order")
       id = start_run(s, flows::order(std::vector<std::string>(a.begin() + 1, a.end())), o);
+    else if (a[0] == "inbox" && a.size() == 2)
+      id = start_run(s, flows::inbox(a[1]), o);
     else if (a[0] == "guarded" && a.size() == 3)
       id = start_run(s, flows::guarded(a[1], a[2] == "1"), o);
     else
@@ -239,6 +247,35 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (cmd == "plan" && argc == 6) return plan(s, argv[3], std::atoi(argv[4]), std::atoi(argv[5]));
+  // The registries (tests/durable/registries_test.cpp).
+  const auto counts = [](const char* what, const delivery_counts& c) {
+    std::cout << what << " delivered=" << c.delivered << " duplicate=" << c.duplicate << " dropped=" << c.dropped
+              << " kept=" << c.kept << "\n";
+  };
+  if (cmd == "publish" && argc == 5) {
+    std::cout << "published " << publish_encoded(s, argv[3], from_diagnostic(argv[4])) << "\n";
+    return 0;
+  }
+  if (cmd == "deliver" && argc == 3) {
+    install_dispatch(continue_dispatch);
+    counts("delivered", deliver_messages(s));
+    return 0;
+  }
+  if (cmd == "fire" && argc == 4) {
+    install_dispatch(continue_dispatch);
+    counts("fired", fire_timers(s, time_point(std::chrono::milliseconds(std::stoll(argv[3])))));
+    return 0;
+  }
+  if (cmd == "put" && argc == 5) {
+    put_pending(s, argv[3], flows::inbox(argv[4]));
+    std::cout << "put\n";
+    return 0;
+  }
+  if (cmd == "pop" && argc == 4) {
+    const auto id = pop_pending(s, argv[3]);
+    std::cout << (id ? "popped " + to_string(*id) : std::string("nothing")) << "\n";
+    return 0;
+  }
   return usage();
 }
 

@@ -8,6 +8,7 @@
 #include <braid/durable/dsl.hpp>
 #include <braid/durable/error.hpp>
 #include <braid/durable/frame.hpp>
+#include <braid/durable/registries.hpp>
 #include <braid/durable/run.hpp>
 #include <braid/durable/runs.hpp>
 #include <braid/durable/store.hpp>

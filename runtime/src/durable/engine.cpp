@@ -319,6 +319,9 @@ step_record engine::record() {
   r.outputs = outputs_;
   r.index = index_;
   r.children = children_;
+  r.timers = timers_;
+  r.timer_cancels = timer_cancels_;
+  r.subscriptions = subscriptions_;
   return r;
 }
 

@@ -84,6 +84,9 @@ class engine {
   std::vector<std::string> outputs_;
   std::vector<std::pair<std::string, std::optional<std::string>>> index_;
   std::vector<new_run> children_;
+  std::vector<timer_request> timers_;
+  std::vector<std::string> timer_cancels_;
+  std::vector<subscription_change> subscriptions_;
   std::exception_ptr abort_;
 
  private:

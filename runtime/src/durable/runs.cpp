@@ -5,6 +5,7 @@
 // docs/durable.md "Steps" and "Exactly once".
 #include "engine.hpp"
 
+#include <braid/durable/registries.hpp>
 #include <braid/durable/runs.hpp>
 
 #include <deque>
@@ -36,6 +37,12 @@ namespace {
 using detail::engine;
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+/// After a commit: a registry worker of this process may have to wake
+/// (an earlier timer, a queued message the run now listens for).
+void wake_if_needed(store& st, const commit_result& cr) {
+  if (cr.timers_added || cr.deliverable) detail::wake_workers(st);
+}
 
 /// The status get_run reports.
 run_status reported(const stored_run& r) { return r.blocked.empty() ? r.status : run_status::blocked_by_version; }
@@ -142,6 +149,7 @@ std::optional<std::vector<run_id>> step_due(store& st, run_id id) {
   commit_result cr = st.commit(rec);
   if (cr.status != commit_status::committed) return std::nullopt;
   detail::call_step_hook(step_point::after_commit, id);
+  wake_if_needed(st, cr);
   return std::move(cr.runnable);
 }
 
@@ -211,6 +219,7 @@ run_id start(store& st, const durable_table& t, const std::string& args, const s
   commit_result cr = st.commit(rec);
   if (cr.status == commit_status::duplicate_key) return cr.existing;
   call_step_hook(step_point::after_commit, id);
+  wake_if_needed(st, cr);
   run_due(st, std::move(cr.runnable));
   return id;
 }
@@ -268,6 +277,7 @@ continue_result continue_run(store& st, run_id id, const event& ev) {
                     "event to the run as it is now");
   }
   detail::call_step_hook(step_point::after_commit, id);
+  wake_if_needed(st, cr);
   run_due(st, std::move(cr.runnable));
   return {false, reported(load_or_throw(st, id))};
 }
@@ -335,6 +345,7 @@ run_status cancel_run(store& st, run_id id, cancel_mode m) {
       commit_result cr = st.commit(rec);
       if (cr.status == commit_status::committed) {
         detail::call_step_hook(step_point::after_commit, rid);
+        wake_if_needed(st, cr);
         woken.insert(woken.end(), cr.runnable.begin(), cr.runnable.end());
         break;
       }

@@ -19,7 +19,7 @@ namespace braid::durable {
 
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 
 // Every table is braid_-prefixed. A database that has tables but not
 // braid_meta is refused (see open_store), so braid never writes into a
@@ -73,6 +73,48 @@ CREATE TABLE braid_index (
 CREATE INDEX braid_index_kv ON braid_index(key, value);
 INSERT INTO braid_meta VALUES ('schema', '1');
 INSERT INTO braid_counter VALUES ('run', 0);
+)sql";
+
+// Schema 2 (issue 14): the registries. Applied on top of schema 1, to a
+// new store and to a schema-1 store when it is opened (in one
+// transaction). Timer ids are AUTOINCREMENT: "timer-<id>" names a timer's
+// event, so an id must never come back after its timer was deleted.
+constexpr const char* schema_2_sql = R"sql(
+CREATE TABLE braid_timers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run INTEGER NOT NULL REFERENCES braid_runs(id),
+  due_ms INTEGER NOT NULL,
+  event_id TEXT,
+  context TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  step INTEGER NOT NULL
+);
+CREATE INDEX braid_timers_due ON braid_timers(due_ms, id);
+CREATE INDEX braid_timers_run ON braid_timers(run);
+CREATE TABLE braid_subscriptions (
+  run INTEGER NOT NULL REFERENCES braid_runs(id),
+  topic TEXT NOT NULL,
+  context TEXT NOT NULL,
+  PRIMARY KEY (run, topic)
+) WITHOUT ROWID;
+CREATE INDEX braid_subscriptions_topic ON braid_subscriptions(topic, run);
+CREATE TABLE braid_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message INTEGER NOT NULL,
+  run INTEGER NOT NULL REFERENCES braid_runs(id),
+  topic TEXT NOT NULL,
+  context TEXT NOT NULL,
+  payload BLOB NOT NULL
+);
+CREATE INDEX braid_outbox_run ON braid_outbox(run, context);
+CREATE TABLE braid_pending (
+  id TEXT PRIMARY KEY,
+  function TEXT NOT NULL,
+  call BLOB NOT NULL,
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO braid_counter VALUES ('message', 0);
+UPDATE braid_meta SET value = '2' WHERE key = 'schema';
 )sql";
 
 std::int64_t now_ms() {
@@ -266,10 +308,12 @@ sqlite_store::sqlite_store(const std::string& path, sqlite_options options) : im
   }
   if (fresh && !options.create)
     throw error(error_kind::store, "braid: " + s.where() + " is an empty database, not a braid run store");
+  bool upgrade = false;
   if (ours) {
     query q(s, "SELECT value FROM braid_meta WHERE key = 'schema'", "reading the schema version");
     const std::string v = q.step() ? q.text(0) : std::string();
-    if (v != std::to_string(schema_version))
+    upgrade = v == "1";
+    if (!upgrade && v != std::to_string(schema_version))
       throw error(error_kind::store, "braid: " + s.where() + " has braid schema version '" + v +
                                          "', and this program knows version " + std::to_string(schema_version) +
                                          " (a newer braid made it?); nothing was written to it");
@@ -292,7 +336,19 @@ sqlite_store::sqlite_store(const std::string& path, sqlite_options options) : im
     // Another process may have created the schema meanwhile.
     query q(s, "SELECT count(*) FROM sqlite_master WHERE name = 'braid_meta'", "checking the schema");
     const bool made = q.step() && q.integer(0) > 0;
-    if (!made) s.exec(schema_sql, "creating braid's tables");
+    if (!made) {
+      s.exec(schema_sql, "creating braid's tables");
+      s.exec(schema_2_sql, "creating braid's registry tables");
+    }
+    t.commit();
+  } else if (upgrade) {
+    // A schema-1 store (before the registries): add their tables, unless
+    // another process just did.
+    transaction t(s, true);
+    query q(s, "SELECT value FROM braid_meta WHERE key = 'schema'", "reading the schema version");
+    const bool still = q.step() && q.text(0) == "1";
+    q.run();
+    if (still) s.exec(schema_2_sql, "upgrading the store to schema 2 (adding the registry tables)");
     t.commit();
   }
 }
@@ -520,6 +576,62 @@ commit_result sqlite_store::commit(const step_record& r) {
       out.runnable.push_back(r.id);
     }
   }
+  if (has_ended(r.status)) {
+    // The run is over: its timers are cancelled, its subscriptions and
+    // the messages queued for it go (docs/durable.md "Timers", "Topics").
+    for (const char* sql : {"DELETE FROM braid_timers WHERE run = ?1", "DELETE FROM braid_subscriptions WHERE run = ?1",
+                            "DELETE FROM braid_outbox WHERE run = ?1"}) {
+      query q(s, sql, "removing the registries of an ended run");
+      q.bind(1, r.id);
+      q.run();
+    }
+  } else {
+    for (const auto& id : r.timer_cancels) {
+      query q(s,
+              "DELETE FROM braid_timers WHERE run = ?1 AND (event_id = ?2 OR (event_id IS NULL AND "
+              "'timer-' || id = ?2))",
+              "cancelling a timer");
+      q.bind(1, r.id).bind_text(2, id);
+      q.run();
+    }
+    for (const auto& tr : r.timers) {
+      query q(s,
+              "INSERT INTO braid_timers (run, due_ms, event_id, context, payload, step) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+              "storing a timer");
+      q.bind(1, r.id).bind(2, tr.due_ms).bind_text_or_null(3, tr.ev.id, tr.ev.id.empty()).bind_text(4, tr.ev.context);
+      q.bind_blob(5, tr.ev.payload).bind(6, static_cast<std::int64_t>(version));
+      q.run();
+      out.timers_added = true;
+    }
+    for (const auto& c : r.subscriptions) {
+      if (c.context) {
+        query q(s,
+                "INSERT INTO braid_subscriptions (run, topic, context) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (run, topic) DO UPDATE SET context = excluded.context",
+                "subscribing");
+        q.bind(1, r.id).bind_text(2, c.topic).bind_text(3, *c.context);
+        q.run();
+      } else if (!c.topic.empty()) {
+        query q(s, "DELETE FROM braid_subscriptions WHERE run = ?1 AND topic = ?2", "unsubscribing");
+        q.bind(1, r.id).bind_text(2, c.topic);
+        q.run();
+      } else {
+        query q(s, "DELETE FROM braid_subscriptions WHERE run = ?1", "unsubscribing from every topic");
+        q.bind(1, r.id);
+        q.run();
+      }
+    }
+    if (at_listen) {
+      // Not the message this very step consumed (its row goes after the
+      // commit, when the deliverer learns the outcome).
+      query q(s,
+              "SELECT 1 FROM braid_outbox WHERE run = ?1 AND context = ?2 AND "
+              "('topic:' || topic || '#' || message) IS NOT ?3 LIMIT 1",
+              "looking for queued messages");
+      q.bind(1, r.id).bind_text(2, r.waiting_for).bind_text_or_null(3, r.delivered ? r.delivered->id : "", !r.delivered);
+      out.deliverable = q.step();
+    }
+  }
   detail::call_step_hook(step_point::in_transaction, r.id);
   t.commit();
   return out;
@@ -618,6 +730,183 @@ std::vector<run_id> sqlite_store::runnable() {
   std::vector<run_id> out;
   while (q.step()) out.push_back(run_id(q.integer(0)));
   return out;
+}
+
+// ---- registries ------------------------------------------------------------
+
+namespace {
+constexpr const char* timer_columns = "id, run, due_ms, COALESCE(event_id, 'timer-' || id), context, payload, step";
+
+stored_timer read_timer(query& q) {
+  stored_timer t;
+  t.id = q.integer(0);
+  t.run = run_id(q.integer(1));
+  t.due_ms = q.integer(2);
+  t.ev.id = q.text(3);
+  t.ev.context = q.text(4);
+  t.ev.payload = q.blob(5);
+  t.step = static_cast<std::uint64_t>(q.integer(6));
+  return t;
+}
+
+constexpr const char* message_columns = "o.id, o.message, o.run, o.topic, o.context, o.payload";
+
+stored_message read_message(query& q) {
+  stored_message m;
+  m.id = q.integer(0);
+  m.message = q.integer(1);
+  m.run = run_id(q.integer(2));
+  m.topic = q.text(3);
+  m.ev.id = "topic:" + m.topic + "#" + std::to_string(m.message);
+  m.ev.context = q.text(4);
+  m.ev.payload = q.blob(5);
+  return m;
+}
+}  // namespace
+
+std::optional<std::int64_t> sqlite_store::next_timer_due() {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, "SELECT MIN(due_ms) FROM braid_timers", "finding the next timer");
+  if (!q.step() || q.is_null(0)) return std::nullopt;
+  return q.integer(0);
+}
+
+std::vector<stored_timer> sqlite_store::due_timers(std::int64_t now, std::size_t limit) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, std::string("SELECT ") + timer_columns +
+                      " FROM braid_timers WHERE due_ms <= ?1 ORDER BY due_ms, id LIMIT ?2",
+          "finding due timers");
+  q.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<stored_timer> out;
+  while (q.step()) out.push_back(read_timer(q));
+  return out;
+}
+
+std::vector<stored_timer> sqlite_store::timers(run_id id) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, std::string("SELECT ") + timer_columns + " FROM braid_timers WHERE run = ?1 ORDER BY due_ms, id",
+          "listing a run's timers");
+  q.bind(1, id);
+  std::vector<stored_timer> out;
+  while (q.step()) out.push_back(read_timer(q));
+  return out;
+}
+
+bool sqlite_store::remove_timer(std::int64_t timer) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, "DELETE FROM braid_timers WHERE id = ?1", "removing a timer");
+  q.bind(1, timer);
+  q.run();
+  return sqlite3_changes(impl_->db) > 0;
+}
+
+void sqlite_store::delay_timer(std::int64_t timer, std::int64_t due) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, "UPDATE braid_timers SET due_ms = ?2 WHERE id = ?1", "delaying a timer");
+  q.bind(1, timer).bind(2, due);
+  q.run();
+}
+
+std::vector<stored_subscription> sqlite_store::subscribers(std::string_view topic) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, "SELECT run, topic, context FROM braid_subscriptions WHERE topic = ?1 ORDER BY run",
+          "listing a topic's subscribers");
+  q.bind_text(1, topic);
+  std::vector<stored_subscription> out;
+  while (q.step()) out.push_back({run_id(q.integer(0)), q.text(1), q.text(2)});
+  return out;
+}
+
+std::vector<stored_subscription> sqlite_store::subscriptions(run_id id) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, "SELECT run, topic, context FROM braid_subscriptions WHERE run = ?1 ORDER BY topic",
+          "listing a run's subscriptions");
+  q.bind(1, id);
+  std::vector<stored_subscription> out;
+  while (q.step()) out.push_back({run_id(q.integer(0)), q.text(1), q.text(2)});
+  return out;
+}
+
+publish_record sqlite_store::publish(std::string_view topic, std::string_view payload) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  impl& s = *impl_;
+  transaction t(s, true);
+  publish_record out;
+  {
+    query q(s, "UPDATE braid_counter SET value = value + 1 WHERE name = 'message' RETURNING value",
+            "numbering a message");
+    if (!q.step()) throw error(error_kind::store, "braid: " + s.where() + " has no message counter (a damaged store)");
+    out.message = q.integer(0);
+    q.run();
+  }
+  {
+    query q(s,
+            "INSERT INTO braid_outbox (message, run, topic, context, payload) "
+            "SELECT ?1, run, topic, context, ?3 FROM braid_subscriptions WHERE topic = ?2 ORDER BY run",
+            "queueing a message for its subscribers");
+    q.bind(1, out.message).bind_text(2, topic).bind_blob(3, payload);
+    q.run();
+    out.targeted = static_cast<std::size_t>(sqlite3_changes(s.db));
+  }
+  t.commit();
+  return out;
+}
+
+std::vector<stored_message> sqlite_store::deliverable_messages(std::size_t limit) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, std::string("SELECT ") + message_columns +
+                      " FROM braid_outbox o JOIN braid_runs r ON r.id = o.run WHERE r.status = 'waiting' AND "
+                      "r.waiting_child IS NULL AND r.waiting_for = o.context ORDER BY o.id LIMIT ?1",
+          "finding deliverable messages");
+  q.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<stored_message> out;
+  while (q.step()) out.push_back(read_message(q));
+  return out;
+}
+
+std::vector<stored_message> sqlite_store::queued_messages(run_id id) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, std::string("SELECT ") + message_columns + " FROM braid_outbox o WHERE o.run = ?1 ORDER BY o.id",
+          "listing a run's queued messages");
+  q.bind(1, id);
+  std::vector<stored_message> out;
+  while (q.step()) out.push_back(read_message(q));
+  return out;
+}
+
+bool sqlite_store::remove_message(std::int64_t row) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, "DELETE FROM braid_outbox WHERE id = ?1", "removing a delivered message");
+  q.bind(1, row);
+  q.run();
+  return sqlite3_changes(impl_->db) > 0;
+}
+
+void sqlite_store::put_pending(const stored_pending& p) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_,
+          "INSERT INTO braid_pending (id, function, call, created_ms) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT (id) DO UPDATE SET function = excluded.function, call = excluded.call, "
+          "created_ms = excluded.created_ms",
+          "storing a pending flow");
+  q.bind_text(1, p.id).bind_text(2, p.function).bind_blob(3, p.call).bind(4, p.created_ms ? p.created_ms : now_ms());
+  q.run();
+}
+
+std::optional<stored_pending> sqlite_store::pending(std::string_view id) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, "SELECT id, function, call, created_ms FROM braid_pending WHERE id = ?1", "reading a pending flow");
+  q.bind_text(1, id);
+  if (!q.step()) return std::nullopt;
+  return stored_pending{q.text(0), q.text(1), q.blob(2), q.integer(3)};
+}
+
+bool sqlite_store::remove_pending(std::string_view id) {
+  std::lock_guard<std::mutex> g(impl_->m);
+  query q(*impl_, "DELETE FROM braid_pending WHERE id = ?1", "removing a pending flow");
+  q.bind_text(1, id);
+  q.run();
+  return sqlite3_changes(impl_->db) > 0;
 }
 
 }  // namespace braid::durable

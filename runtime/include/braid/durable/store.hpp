@@ -51,6 +51,64 @@ struct stored_run {
   std::int64_t updated_ms = 0;
 };
 
+/// A durable timer a step scheduled (braid::durable::after / at): at
+/// `due_ms` (milliseconds since the epoch of the durable clock) `ev` is
+/// delivered to the run. An empty ev.id is named "timer-<timer id>".
+struct timer_request {
+  std::int64_t due_ms = 0;
+  event ev;
+};
+
+/// A stored timer (braid_timers).
+struct stored_timer {
+  std::int64_t id = 0;      ///< the store's timer id (1, 2, ... per store)
+  run_id run{};
+  std::int64_t due_ms = 0;
+  event ev;                 ///< ev.id: the given one, or "timer-<id>"
+  std::uint64_t step = 0;   ///< the step that scheduled it
+};
+
+/// A subscription change a step made, applied in order: subscribe (context
+/// set), unsubscribe one topic (context nullopt), or every topic of the run
+/// (topic empty, context nullopt).
+struct subscription_change {
+  std::string topic;
+  std::optional<std::string> context;
+};
+
+/// A stored subscription (braid_subscriptions): messages published to
+/// `topic` reach `run` as events of `context`.
+struct stored_subscription {
+  run_id run{};
+  std::string topic;
+  std::string context;
+};
+
+/// A published message waiting in the outbox (braid_outbox) for one
+/// subscriber: delivered as `ev` (id "topic:<topic>#<message id>").
+struct stored_message {
+  std::int64_t id = 0;       ///< the outbox row
+  std::int64_t message = 0;  ///< the message (one per publish)
+  run_id run{};
+  std::string topic;
+  event ev;
+};
+
+/// What publish stored.
+struct publish_record {
+  std::int64_t message = 0;
+  std::size_t targeted = 0;  ///< outbox rows: one per subscription of the topic
+};
+
+/// A pending-flow baton (braid_pending): the run to start when `id` is
+/// first connected to.
+struct stored_pending {
+  std::string id;
+  std::string function;
+  std::string call;  ///< encoded, as braid_runs.call
+  std::int64_t created_ms = 0;
+};
+
 /// A child run a step started: inserted as `running` with no stack.
 struct new_run {
   run_id id{};
@@ -83,6 +141,12 @@ struct step_record {
   std::vector<std::string> outputs;  ///< encoded values, in order
   std::vector<std::pair<std::string, std::optional<std::string>>> index;  ///< set (or, nullopt, clear) in order
   std::vector<new_run> children;
+  /// Timers this step scheduled, and the event ids of this run's timers it
+  /// cancelled (applied first). A step that ends the run deletes all of
+  /// its timers, subscriptions and queued messages instead.
+  std::vector<timer_request> timers;
+  std::vector<std::string> timer_cancels;
+  std::vector<subscription_change> subscriptions;
 };
 
 enum class commit_status {
@@ -100,6 +164,11 @@ struct commit_result {
   /// parent woken because this run ended, this run if the child it now
   /// waits for had already ended.
   std::vector<run_id> runnable;
+  /// This step added a timer (a timer worker may need to wake earlier).
+  bool timers_added = false;
+  /// The run now listens for a context some queued message of it has (a
+  /// registry worker should deliver it).
+  bool deliverable = false;
 };
 
 /// A step about to be written, inside its transaction, just written:
@@ -142,6 +211,36 @@ class store {
   virtual std::vector<run_id> runnable() = 0;
   /// For messages: "the store 'runs.db'".
   virtual std::string describe() const = 0;
+
+  // ---- registries (docs/durable.md "Timers", "Topics", "The pending-flow baton")
+  /// The earliest due time of any timer, or nullopt.
+  virtual std::optional<std::int64_t> next_timer_due() = 0;
+  /// Timers due at `now_ms` (due_ms <= now_ms), by (due_ms, id), at most `limit`.
+  virtual std::vector<stored_timer> due_timers(std::int64_t now_ms, std::size_t limit) = 0;
+  /// The run's timers, by (due_ms, id).
+  virtual std::vector<stored_timer> timers(run_id id) = 0;
+  /// Deletes a timer; false when it was not there (fired or cancelled).
+  virtual bool remove_timer(std::int64_t timer) = 0;
+  /// Moves a timer's due time (a delivery to retry later).
+  virtual void delay_timer(std::int64_t timer, std::int64_t due_ms) = 0;
+  /// Subscriptions of a topic (by run), or of a run (by topic).
+  virtual std::vector<stored_subscription> subscribers(std::string_view topic) = 0;
+  virtual std::vector<stored_subscription> subscriptions(run_id id) = 0;
+  /// Stores a message and one outbox row per subscription of `topic`, in
+  /// one transaction.
+  virtual publish_record publish(std::string_view topic, std::string_view payload) = 0;
+  /// Outbox rows whose run is waiting at a listen for their context, by id,
+  /// at most `limit`.
+  virtual std::vector<stored_message> deliverable_messages(std::size_t limit) = 0;
+  /// Every outbox row of a run, by id.
+  virtual std::vector<stored_message> queued_messages(run_id id) = 0;
+  /// Deletes an outbox row; false when it was not there.
+  virtual bool remove_message(std::int64_t row) = 0;
+  /// Stores a baton (replacing one with the same id).
+  virtual void put_pending(const stored_pending& p) = 0;
+  virtual std::optional<stored_pending> pending(std::string_view id) = 0;
+  /// Deletes a baton; false when it was not there.
+  virtual bool remove_pending(std::string_view id) = 0;
 };
 
 struct sqlite_options {
@@ -185,6 +284,20 @@ class sqlite_store final : public store {
   std::vector<run_id> find(const run_query& q) override;
   std::vector<run_id> runnable() override;
   std::string describe() const override;
+  std::optional<std::int64_t> next_timer_due() override;
+  std::vector<stored_timer> due_timers(std::int64_t now_ms, std::size_t limit) override;
+  std::vector<stored_timer> timers(run_id id) override;
+  bool remove_timer(std::int64_t timer) override;
+  void delay_timer(std::int64_t timer, std::int64_t due_ms) override;
+  std::vector<stored_subscription> subscribers(std::string_view topic) override;
+  std::vector<stored_subscription> subscriptions(run_id id) override;
+  publish_record publish(std::string_view topic, std::string_view payload) override;
+  std::vector<stored_message> deliverable_messages(std::size_t limit) override;
+  std::vector<stored_message> queued_messages(run_id id) override;
+  bool remove_message(std::int64_t row) override;
+  void put_pending(const stored_pending& p) override;
+  std::optional<stored_pending> pending(std::string_view id) override;
+  bool remove_pending(std::string_view id) override;
 
   struct impl;  // internal (sqlite_store.cpp)
 
