@@ -55,8 +55,7 @@ const Expr *strippedConversions(const Expr *E) {
 /// or scalar always, a class unless its copy constructor is deleted or
 /// cannot be defaulted (dependent types are left to the instantiation).
 bool copyable(QualType T) {
-  T = T.getNonReferenceType();
-  if (T->isDependentType() || T->isScalarType())
+  if (T->isReferenceType() || T->isDependentType() || T->isScalarType())
     return true;
   if (const auto *AT = dyn_cast_or_null<ConstantArrayType>(T->getAsArrayTypeUnsafe()))
     return copyable(AT->getElementType());
@@ -160,6 +159,14 @@ void FunctionLowering::lowerAmb(const CallExpr *P, FullExpr &FE) {
     if (Next >= 0)
       user(A->getBeginLoc(), "if (" + Index + " == " + std::to_string(I) + "u) {} else { " +
                                  E->jumpText(Next) + " }");
+    if (suspendKind(strippedConversions(A)) == SuspendKind::AmbNone) {
+      // `amb(x, amb(), y)`: this branch ends without a value.
+      user(A->getBeginLoc(), "return " + coreCall("amb") + ");");
+      E->terminate("", true);
+      if (Next >= 0)
+        markHere(Next, P->getArg(I + 1)->getBeginLoc(), "label");
+      continue;
+    }
     std::vector<const Expr *> Steps;
     collectParks(A, Steps);
     lowerSteps(Steps, FE);

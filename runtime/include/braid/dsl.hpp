@@ -68,9 +68,27 @@ struct amb_nothing {
 };
 
 namespace detail {
+/// The value of amb(a, b, ...): the common type of the arguments, an
+/// argument `amb()` (a branch with no value) left out.
 template <class... A>
 using amb_value_t = std::common_type_t<std::decay_t<A>...>;
 }  // namespace detail
+}  // namespace braid
+
+template <class T>
+struct std::common_type<T, braid::amb_nothing> {
+  using type = T;
+};
+template <class T>
+struct std::common_type<braid::amb_nothing, T> {
+  using type = T;
+};
+template <>
+struct std::common_type<braid::amb_nothing, braid::amb_nothing> {
+  using type = braid::amb_nothing;
+};
+
+namespace braid {
 
 // Fork points (Missionary's ?> ?< ?= and amb), for BRAID_AP functions
 // (fork_switch also in BRAID_CP): each is the value of one branch. braidc
