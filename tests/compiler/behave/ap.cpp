@@ -190,6 +190,24 @@ BRAID_AP flow<std::string> items(int first) {
   }
 }
 
+// Templates and member functions, as for BRAID_SP (a flow of dependent
+// type is forked from a local of type braid::flow<T>).
+template <class T>
+BRAID_AP flow<T> twice(std::vector<T> xs) {
+  flow<T> in = braid::seed(xs);
+  T x = braid::fork(in);
+  if (braid::fork(braid::seed(std::vector<int>{0, 1})) == 1) return x + x;
+  return x;
+}
+
+struct scaler {
+  int k;
+  BRAID_AP flow<int> scale(std::vector<int> xs) const {
+    int x = braid::fork_merge(braid::seed(xs));
+    return x * k;
+  }
+};
+
 // ---- cp ----------------------------------------------------------------------
 
 BRAID_CP flow<std::string> sum(flow<int> a, flow<int> b, event_log& log) {
@@ -366,6 +384,13 @@ TEST_SUITE("braidc ap") {
     CHECK(transfer_shown(it) == "input failed: broken");
     in.terminate();
     CHECK(log.take().back() == "out terminate");
+  }
+
+  TEST_CASE("a function template and a member function") {
+    CHECK(braid::run_blocking(all(twice<int>({1, 2}))) == std::vector<int>{1, 2, 2, 4});
+    CHECK(braid::run_blocking(all(twice<std::string>({"a"}))) == std::vector<std::string>{"a", "aa"});
+    scaler s{10};
+    CHECK(braid::run_blocking(all(s.scale({1, 2}))) == std::vector<int>{10, 20});
   }
 
   TEST_CASE("pagination: a page's items, then the next page's, in order") {

@@ -111,6 +111,15 @@ inline int cancel_at = 0;    // 0: no cancellation; else the K of "the K-th leaf
 inline bool cancel_reached = false;
 /// The object behind the `int&` parameter of a top-level call.
 inline int ref_cell = 0;
+/// A new int for each call that passes an `int&` to a generated function:
+/// a variable of the caller would be read and written by the callee in one
+/// full-expression in an unspecified order (`r != park(g(r))`), and no
+/// other code ever refers to this one. References stay valid (a deque).
+inline int& fresh_cell() {
+  static std::deque<int> cells;
+  cells.push_back(0);
+  return cells.back();
+}
 
 inline void ev(const std::string& e) {
   if (!events.empty()) events += ' ';

@@ -512,10 +512,9 @@ class FuncGen {
       if (p.defaulted && rng_.pct(50)) break;
       std::string a;
       if (p.ref) {
-        std::vector<Var> pool;
-        const Var* v = pickVar(pool, [](const Var& x) { return x.ty == Ty::Int && x.mut; });
-        if (!v) return "";
-        a = v->name;
+        // Not a variable of the caller: the callee writes it while the rest
+        // of the full-expression may read it, in an unspecified order.
+        a = "fz::fresh_cell()";
       } else if (p.ty == Ty::Str) {
         a = genStr(0, Pure);
       } else {
@@ -1092,7 +1091,7 @@ class FuncGen {
           emit(ind, "const int& " + name + " = fz::Pt{" + e1 + ", " + e2 + "}." + (rng_.pct(50) ? "x" : "y") + ";");
           declare(Var{name, Ty::Int, false});
         } else if (rng_.pct(35)) {  // an aggregate's reference member extends the Res
-          std::string h = newName("hd");
+          std::string h = fresh("hd");  // never a shadowing name: the next line declares another
           // The int is pure: an exception after the Res is made in an aggregate's
           // initializer leaks the Res with g++ 12 (GCC PR 66139), so the direct
           // build would not be a reference there.
