@@ -11,9 +11,12 @@
 #include <manual_flow.hpp>
 
 #include <braid/op/reduce.hpp>
+#include <braid/op/yield.hpp>
+#include <braid/sim.hpp>
 #include <braid/op/seed.hpp>
 #include <braid/op/watch.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -208,6 +211,37 @@ struct scaler {
   }
 };
 
+// ---- under braid::sim: every interleaving of the branches ------------------
+
+int running = 0;  // branches between their fork point and their value
+
+// Each branch yields to the scheduler before its value: the explorer
+// chooses which branch goes on.
+BRAID_AP flow<int> concurrent(std::size_t n, std::vector<int> xs) {
+  int x = n == 0 ? braid::fork_merge(braid::seed(xs)) : braid::fork(n, braid::seed(xs));
+  ++running;
+  int seen = running;
+  park(braid::yield("branch"));
+  --running;
+  return x * 10 + seen;
+}
+
+BRAID_AP flow<int> yielding_source() {
+  int x = braid::fork(braid::seed(std::vector<int>{1, 2, 3}));
+  park(braid::yield("source"));
+  return x;
+}
+
+BRAID_AP flow<int> switched() {
+  int x = braid::fork_switch(yielding_source());
+  try {
+    park(braid::yield("work"));
+    return x;
+  } catch (const braid::cancelled&) {
+    return braid::amb();
+  }
+}
+
 // ---- cp ----------------------------------------------------------------------
 
 BRAID_CP flow<std::string> sum(flow<int> a, flow<int> b, event_log& log) {
@@ -395,6 +429,71 @@ TEST_SUITE("braidc ap") {
 
   TEST_CASE("pagination: a page's items, then the next page's, in order") {
     CHECK(braid::run_blocking(all(items(0))) == std::vector<std::string>{"a", "b", "c", "d", "e"});
+  }
+}
+
+TEST_SUITE("braidc ap under braid::sim") {
+  namespace sim = braid::sim;
+
+  // The values of one run, with the concurrency each branch saw removed.
+  std::vector<int> values(const std::vector<int>& got) {
+    std::vector<int> v;
+    for (int g : got) v.push_back(g / 10);
+    return v;
+  }
+
+  TEST_CASE("fork(n): every interleaving runs at most n branches at once and loses no value") {
+    for (std::size_t n : {std::size_t{1}, std::size_t{2}}) {
+      CAPTURE(n);
+      auto r = sim::explore_interleavings(
+          [n] {
+            running = 0;
+            return sim::collect(concurrent(n, {1, 2, 3}));
+          },
+          {.num_samples = 500, .strategy = sim::strategy::exhaustive(2)});
+      CHECK(r.complete);
+      for (const auto& o : r.outcomes) {
+        REQUIRE(o.value);
+        std::vector<int> v = values(*o.value);
+        std::sort(v.begin(), v.end());
+        CHECK(v == std::vector<int>{1, 2, 3});
+        for (int g : *o.value) CHECK(g % 10 <= static_cast<int>(n));
+        if (n == 1) CHECK(values(*o.value) == std::vector<int>{1, 2, 3});  // one at a time: in order
+      }
+    }
+  }
+
+  TEST_CASE("fork_merge: every interleaving loses no value, and some run all three branches at once") {
+    auto r = sim::explore_interleavings(
+        [] {
+          running = 0;
+          return sim::collect(concurrent(0, {1, 2, 3}));
+        },
+        {.num_samples = 500, .strategy = sim::strategy::exhaustive(2)});
+    CHECK(r.complete);
+    bool three = false;
+    for (const auto& o : r.outcomes) {
+      REQUIRE(o.value);
+      std::vector<int> v = values(*o.value);
+      std::sort(v.begin(), v.end());
+      CHECK(v == std::vector<int>{1, 2, 3});
+      for (int g : *o.value) three = three || g % 10 == 3;
+    }
+    CHECK(three);
+    CHECK(r.outcomes.size() > 1);
+  }
+
+  TEST_CASE("fork_switch: in every interleaving the last value survives, earlier ones only in order") {
+    auto r = sim::explore_interleavings([] { return sim::collect(switched()); },
+                                        {.num_samples = 500, .strategy = sim::strategy::exhaustive(2)});
+    CHECK(r.complete);
+    for (const auto& o : r.outcomes) {
+      REQUIRE(o.value);
+      const std::vector<int>& v = *o.value;
+      REQUIRE(!v.empty());
+      CHECK(v.back() == 3);
+      CHECK(std::is_sorted(v.begin(), v.end()));
+    }
   }
 }
 
