@@ -5,9 +5,9 @@
 // the eduction stage costs. seed copies its range into a vector when the
 // flow is built; that is done once per n, outside the timed runs (the
 // generator and callback baselines produce values on demand).
-// The ap variant forks one branch per value (Missionary's ?>) on a
-// hand-written frame in the shape braidc will emit (docs/ap.md); braidc does
-// not compile BRAID_AP yet.
+// The ap variant forks one branch per value (Missionary's ?>): on a
+// hand-written frame (docs/ap.md) and, in a build with braidc, on the frame
+// braidc generates from bench/braidc/w4_stream.cpp.
 #include "baselines/w4_stream.hpp"
 
 #include <braid/ap.hpp>
@@ -76,6 +76,13 @@ std::int64_t ap_fork(long n) { return run_blocking(reduce(std::plus<>{}, std::in
 
 }  // namespace
 
+#if defined(BENCH_HAVE_BRAIDC)
+// bench/braidc/w4_stream.cpp, compiled by braidc.
+namespace bench_braidc {
+braid::flow<std::int64_t> doubled(braid::flow<int> in);
+}  // namespace bench_braidc
+#endif
+
 int main(int argc, char** argv) {
   bench::options o = bench::parse(argc, argv, 10'000'000);
   bench::suite s("W4", "stream: flow of 0..n-1, mapped x*2 and summed with backpressure", o);
@@ -84,6 +91,11 @@ int main(int argc, char** argv) {
   s.add("braid seed+eduction(map)+reduce", bench::side::braid, &eduction_map);
   s.add("braid seed+reduce (map in f)", bench::side::braid, &fused);
   s.add("braid ap fork (hand frame)+reduce", bench::side::braid, &ap_fork);
+#if defined(BENCH_HAVE_BRAIDC)
+  s.add("braid ap fork (braidc)+reduce", bench::side::braid, [](long n) {
+    return run_blocking(reduce(std::plus<>{}, std::int64_t{0}, bench_braidc::doubled(source(n))));
+  });
+#endif
   s.add("callbacks", bench::side::baseline, &baselines::w4::callbacks);
   s.add("coroutine async_generator", bench::side::baseline, &baselines::w4::coroutine);
   return s.finish();
