@@ -79,7 +79,7 @@ std::optional<int> parseCommandLine(int Argc, const char *const *Argv, DriverOpt
              "  -Werror, -Wno-error      make every warning an error, or not\n"
              "  -Werror=<name>, -Wno-error=<name>  the same for one warning\n"
              "  names: braid-lock-across-park, braid-sp-without-park,\n"
-             "         braid-current-exception-in-parking-handler\n"
+             "         braid-current-exception-in-parking-handler, braid-fork-shared-reference\n"
              "Exit codes: 0 success, 1 errors in the input (diagnostics printed), 2 usage "
              "error, 3 internal error");
   App.set_version_flag("--version", versionString(), "Print braidc's version and exit");

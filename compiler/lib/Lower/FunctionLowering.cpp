@@ -322,6 +322,7 @@ void FunctionLowering::reset() {
   MemberOrder.clear();
   Slots.clear();
   Forks.clear();
+  TempTypes.clear();
   Stack.clear();
   Copying.reset();
   CopySerial = 0;

@@ -318,6 +318,9 @@ private:
     clang::SourceLocation Loc;
   };
   std::vector<ForkPoint> Forks;
+  /// The type of each kept entry braidc made for a temporary or a park's
+  /// value (the clone at a fork point must be able to copy it).
+  std::map<int, clang::QualType> TempTypes;
   std::unique_ptr<Emitter> E;
   std::vector<KeptVar> Kept;
   llvm::DenseMap<const clang::VarDecl *, int> KeptIndex;

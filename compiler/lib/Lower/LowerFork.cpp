@@ -75,6 +75,26 @@ bool copyable(QualType T) {
   return !RD->needsImplicitCopyConstructor() || !RD->defaultedCopyConstructorIsDeleted();
 }
 
+/// What a copy of a value of type \p T still shares with the original: 0 a
+/// pointer, 1 a closure with a by-reference capture, 2 a std::function
+/// (which may hold one); -1 nothing braidc can see.
+int sharedReference(QualType T) {
+  if (T->isPointerType())
+    return 0;
+  const CXXRecordDecl *RD = T->getAsCXXRecordDecl();
+  if (!RD)
+    return -1;
+  if (RD->isLambda()) {
+    for (const LambdaCapture &C : RD->captures())
+      if (C.getCaptureKind() == LCK_ByRef)
+        return 1;
+    return -1;
+  }
+  if (RD->getIdentifier() && RD->getName() == "function" && RD->isInStdNamespace())
+    return 2;
+  return -1;
+}
+
 /// Whether \p Code names \p Name as an identifier (not as part of one, not
 /// after `.` or `->`): an over-approximation of "uses the parameter".
 bool namesIdentifier(const std::string &Code, const std::string &Name) {
@@ -226,6 +246,17 @@ std::vector<ForkClone> FunctionLowering::forkClones() {
             << V.SourceName << S->second->getType() << Line << 0u;
         Diags.report(Diag::NoteForkHere, Forks[Id].Loc);
       }
+      if (auto TT = TempTypes.find(K); !V.Pointer && TT != TempTypes.end() && !copyable(TT->second) &&
+                                       Reported.insert({V.Member, Line}).second) {
+        Diags.report(Diag::ForkTemporaryNotCopyable, Forks[Id].Loc) << TT->second << Line;
+      }
+      if (!V.Pointer && S != SourceOf.end())
+        if (int Kind = sharedReference(S->second->getType().getNonReferenceType()); Kind >= 0)
+          if (Reported.insert({V.Member + "#shared", Line}).second) {
+            Diags.report(Diag::ForkSharedReference, S->second->getLocation())
+                << V.SourceName << Line << unsigned(Kind);
+            Diags.report(Diag::NoteForkHere, Forks[Id].Loc);
+          }
     }
     // The partitions reachable from the resume partition (jumps, resumes
     // and the handlers of their try regions).

@@ -154,6 +154,7 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
     T.Type = U;
     T.NeedsDestroy = destroys(VT);
     int K = addKept(T);
+    TempTypes[K] = VT;
     Stack.Scopes.back().Vars.push_back(K);
     FE.Temps.push_back(K);
     E->tool(constructText(K, Take, VarDecl::CInit, true));

@@ -44,6 +44,7 @@ int FunctionLowering::addTemp(QualType T, bool Pointer, FullExpr &FE) {
   V.Type = spell(Pointer ? T : T.getUnqualifiedType());
   V.NeedsDestroy = !Pointer && destroys(T);
   int K = addKept(std::move(V));
+  TempTypes[K] = T;
   Stack.Scopes.back().Vars.push_back(K);
   FE.Temps.push_back(K);
   return K;
@@ -203,6 +204,7 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
                         : cast<CXXBindTemporaryExpr>(M)->getSubExpr();
   std::string Init = initFrom(Sub, V.Type);
   int K = addKept(V);
+  TempTypes[K] = T;
   Stack.Scopes.back().Vars.push_back(K);
   // A temporary a reference extends lives as long as the reference: it
   // stays in the scope, not with the full-expression.

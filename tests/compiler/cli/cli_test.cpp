@@ -462,8 +462,8 @@ TEST_SUITE("braidc cli") {
     run_result r = braidc({"-Wall", "x.cpp"}, dir);
     CHECK(r.code == 2);
     CHECK(r.err.find("braidc: error: -Wall: unknown warning 'all'; braidc's warnings are: "
-                     "braid-current-exception-in-parking-handler braid-lock-across-park "
-                     "braid-sp-without-park (the compiler's -W flags go after '--')") !=
+                     "braid-current-exception-in-parking-handler braid-fork-shared-reference "
+                     "braid-lock-across-park braid-sp-without-park (the compiler's -W flags go after '--')") !=
           std::string::npos);
   }
 

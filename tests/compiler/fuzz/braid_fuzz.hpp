@@ -90,12 +90,82 @@ T park(task<T> t) {
   return std::move(t).get();
 }
 
+// BRAID_AP, directly: a body is run once per branch, from the start; each
+// fork point takes the value its branch is for (fz::explorer picks the
+// branches in Missionary's order for fork(f) and amb: depth first), and the
+// body's `return v;` is that branch's value (`return amb();`: none).
+#define BRAID_AP
+
+struct amb_nothing {};
+
+/// A flow is its list of values (the direct build forks over them), or the
+/// outcome of one branch (a BRAID_AP function's `return v;`).
+template <class T>
+class flow {
+ public:
+  using value_type = T;
+  flow(std::vector<T> vs) : values(std::move(vs)) {}
+  flow(amb_nothing) {}
+  template <class U>
+    requires(std::is_convertible_v<U &&, T> && !std::is_same_v<std::remove_cvref_t<U>, flow> &&
+             !std::is_same_v<std::remove_cvref_t<U>, std::vector<T>>)
+  flow(U&& v) : values{T(std::forward<U>(v))} {}
+  std::vector<T> values;
+};
+
+inline amb_nothing amb() { return {}; }
+
+}  // namespace braid
+
+namespace fz {
+/// The branches of one BRAID_AP run: the index taken at each fork point
+/// reached, and how many there were.
+struct explorer {
+  std::vector<std::size_t> path, widths;
+  std::size_t depth = 0;
+  std::size_t choose(std::size_t width) {
+    std::size_t d = depth++;
+    if (d == path.size()) {
+      path.push_back(0);
+      widths.push_back(width);
+    }
+    return path[d];
+  }
+  /// The next branch, depth first; false after the last.
+  bool next() {
+    path.resize(depth);
+    widths.resize(depth);
+    while (!path.empty() && path.back() + 1 >= widths.back()) {
+      path.pop_back();
+      widths.pop_back();
+    }
+    if (path.empty()) return false;
+    ++path.back();
+    depth = 0;
+    return true;
+  }
+};
+inline explorer* branches = nullptr;
+}  // namespace fz
+
+namespace braid {
+template <class T>
+T fork(flow<T> f) {
+  return f.values.at(fz::branches->choose(f.values.size()));
+}
+template <class A, class... B>
+std::common_type_t<A, B...> amb(A a, B... b) {
+  std::common_type_t<A, B...> all[] = {a, b...};
+  return all[fz::branches->choose(1 + sizeof...(B))];
+}
 }  // namespace braid
 
 #else
 
 // ---- transformed build: the real runtime ---------------------------------
+#include <braid/ap.hpp>
 #include <braid/braid.hpp>
+#include <braid/op/seed.hpp>
 
 #endif
 
@@ -357,6 +427,68 @@ std::string run_once(Make& make) {
   }
   return outcome;
 #endif
+}
+
+/// A flow of the values `vs` (fork points fork over it).
+inline braid::flow<int> vals(std::vector<int> vs) {
+#if defined(BRAID_FUZZ_DIRECT)
+  return braid::flow<int>(std::move(vs));
+#else
+  return braid::seed(std::move(vs));
+#endif
+}
+
+/// One run of a BRAID_AP function: its values in order and how it ended
+/// (the values of branches after a failing one are not compared: the
+/// failure's transfer discards them). Logs and RAII counts are not printed:
+/// the direct build runs the code before a fork point once per branch,
+/// braid once (then copies the frame); both must end with every Res
+/// destroyed.
+template <class Make>
+void run_ap(const char* name, void (*reset_globals)(), Make make) {
+  reset(0);
+  reset_globals();
+  std::string got, outcome = "end";
+#if defined(BRAID_FUZZ_DIRECT)
+  explorer e;
+  branches = &e;
+  do {
+    try {
+      braid::flow<int> r = make();
+      for (int v : r.values) got += " " + show(v);
+    } catch (...) {
+      outcome = describe(std::current_exception());
+      break;
+    }
+  } while (e.next());
+  branches = nullptr;
+#else
+  bool notified = false, terminated = false, failed = false;
+  braid::flow_iterator<int> it = make().spawn([&] { notified = true; }, [&] { terminated = true; });
+  while (!terminated) {
+    if (notified) {
+      notified = false;
+      try {
+        int v = it.transfer();
+        if (!failed) got += " " + show(v);
+      } catch (...) {
+        if (!failed) outcome = describe(std::current_exception());
+        failed = true;
+      }
+    } else if (!queue.empty()) {
+      auto f = std::move(queue.front());
+      queue.pop_front();
+      f();
+    } else {
+      outcome += " stuck (no completion pending)";
+      break;
+    }
+  }
+  queue.clear();
+#endif
+  std::printf("%s ap: [%s ] %s | res %s\n", name, got.c_str(), outcome.c_str(),
+              constructed == destroyed ? "balanced" : "unbalanced");
+  std::fflush(stdout);
 }
 
 /// One line per run: the normal run, then, when `cancels` > 0, runs

@@ -113,7 +113,8 @@ struct Rng {
   X(member_temps, "references and range-for bound to a member of a temporary (extends it all)") \
   X(captures, "lambdas with explicit captures ([a, &b]) and [=]")                              \
   X(throwing_exprs, "calls that throw inside an expression, fz::Res constructors that throw")   \
-  X(multi_decl, "declarations of several variables (int x = e1, y = e2; two fz::Res)")
+  X(multi_decl, "declarations of several variables (int x = e1, y = e2; two fz::Res)")           \
+  X(ap, "BRAID_AP functions: fork over fz::vals and amb outside loops, return braid::amb()")
 
 enum Feature {
 #define FUZZ_ENUM(name, help) k_##name,
@@ -200,6 +201,7 @@ struct Func {
   std::vector<Param> params;
   std::vector<std::string> lines;
   std::set<int> callees;  // direct
+  bool ap = false;        // a BRAID_AP function (flow<int>), run by fz::run_ap
   int weight = 1;         // runs of its body per call, callees included
 };
 
@@ -299,12 +301,21 @@ class FuncGen {
       }
     }
     left_ = opt_.stmts;
-    std::string sig = "BRAID_SP braid::task<" + retType() + "> " + f_.name + "(";
+    std::string sig = f_.ap ? "BRAID_AP braid::flow<int> " + f_.name + "("
+                            : "BRAID_SP braid::task<" + retType() + "> " + f_.name + "(";
     for (std::size_t i = 0; i < f_.params.size(); ++i) sig += (i ? ", " : "") + f_.params[i].decl;
     emit(0, sig + ") {");
     Ctx c;
     c.depth = 0;
     pushScope(true);
+    if (f_.ap) {  // a first fork point, so that every BRAID_AP body branches
+      std::string name = fresh("fk");
+      std::string vs = cat({leafValue(), ", ", leafValue()});
+      if (rng_.pct(50)) vs += ", " + leafValue();
+      emit(1, "int " + name + " = braid::fork(fz::vals({" + vs + "}));");
+      declare(Var{name, Ty::Int});
+      forks_ = 1;
+    }
     list(c, 1, opt_.stmts);
     observeScope(1);
     emit(1, finalReturn());
@@ -321,7 +332,31 @@ class FuncGen {
     CtxScope(FuncGen* gen, const Ctx& c) : g(gen), saved(gen->ctx_) { g->ctx_ = &c; }
     ~CtxScope() { g->ctx_ = saved; }
   };
-  bool on(Feature x) const { return opt_.on[x]; }
+  // A BRAID_AP body is run once per branch from its start by the direct
+  // build, and once (then cloned) by braid: it may not write what outlives a
+  // branch (globals, int& parameters, other functions' effects), nor keep
+  // what a clone cannot copy (fz::Res, unique_ptr) or shares by reference
+  // (std::function capturing by reference); and no backward goto (a fork
+  // point in a loop multiplies the branches).
+  bool on(Feature x) const {
+    if (f_.ap && (x == k_raii || x == k_temps || x == k_unique_ptr || x == k_lambda_ref || x == k_sp_calls ||
+                  x == k_ref_params || x == k_globals || x == k_hidden_names || x == k_cancel ||
+                  x == k_goto_back || x == k_void_fns))
+      return false;
+    return opt_.on[x];
+  }
+  /// A fork point for a BRAID_AP body at an Effect-level leaf (sequenced:
+  /// two fork points whose order is unspecified would branch in another
+  /// order), outside loops, at most three per function; "" otherwise.
+  std::string forkPoint() {
+    if (!f_.ap || !ctx_ || ctx_->mult != 1 || ctx_->inLoop || forks_ >= 3 || !rng_.pct(30)) return "";
+    ++forks_;
+    if (rng_.pct(35)) return cat({"braid::amb(", genInt(0, Pure), ", ", genInt(0, Pure), ")"});
+    std::string vs = leafValue();
+    int n = rng_.range(1, 3);
+    for (int i = 1; i < n; ++i) vs += ", " + leafValue();
+    return "braid::fork(fz::vals({" + vs + "}))";
+  }
   void emit(int ind, const std::string& s) { f_.lines.push_back(std::string(static_cast<std::size_t>(ind) * 2, ' ') + s); }
   int site() { return ++site_; }
   std::string tag(const char* kind) { return f_.name + "." + kind + std::to_string(site()); }
@@ -338,6 +373,11 @@ class FuncGen {
 
   void signature() {
     f_.ret = Ret::Int;
+    f_.ap = on(k_ap) && rng_.pct(15);
+    if (f_.ap) {
+      f_.params.push_back(Param{"int a", "a", Ty::Int});
+      return;
+    }
     int r = rng_.below(100);
     if (on(k_strings) && r < 15) f_.ret = Ret::Str;
     else if (on(k_void_fns) && r >= 85) f_.ret = Ret::Void;
@@ -475,6 +515,8 @@ class FuncGen {
 
   // A park with an int value.
   std::string parkInt(Lvl lvl, bool allowFail = true) {
+    if (lvl == Effect)
+      if (std::string f = forkPoint(); !f.empty()) return f;
     if (lvl == Quiet) {
       if (on(k_immediate) && rng_.pct(25)) return "braid::park(fz::I(" + leafValue() + "))";
       return "braid::park(fz::Q(" + leafValue() + "))";
@@ -503,7 +545,7 @@ class FuncGen {
     if (!ctx_ || ctx_->mult > 9) return "";
     std::vector<int> cands;
     for (const Func& g : prior_)
-      if (g.ret == want && f_.weight + g.weight * ctx_->mult <= 40) cands.push_back(g.index);
+      if (g.ret == want && !g.ap && f_.weight + g.weight * ctx_->mult <= 40) cands.push_back(g.index);
     if (cands.empty()) return "";
     const Func& g = prior_[static_cast<std::size_t>(cands[static_cast<std::size_t>(rng_.below(static_cast<int>(cands.size())))])];
     std::string args;
@@ -756,6 +798,7 @@ class FuncGen {
 
   std::string returnStmt(const Ctx& c) {
     Lvl lvl = lvlIf(k_return_parks);
+    if (f_.ap && rng_.pct(20)) return "return braid::amb();";
     switch (f_.ret) {
       case Ret::Int: return "return " + genInt(rng_.below(3), lvl) + ";";
       case Ret::Str: return "return " + genStr(rng_.below(3), lvl) + ";";
@@ -1532,6 +1575,7 @@ class FuncGen {
   std::set<std::string> declaring_;  // names whose initializer is being written
   int left_ = 0;
   int names_ = 0;
+  int forks_ = 0;  // fork points written in a BRAID_AP body
   const Ctx* ctx_ = nullptr;
 };
 
@@ -1693,6 +1737,11 @@ int main(int argc, char** argv) {
       if (p.defaulted && arg.pct(50)) break;
       std::string a = p.ref ? "fz::ref_cell" : p.ty == Ty::Str ? "std::string(\"hi\")" : std::to_string(arg.below(6));
       args += (i ? ", " : "") + a;
+    }
+    if (f.ap) {
+      std::printf("  fz::run_ap(\"%s\", reset_globals, [] { return %s(%s); });\n", f.name.c_str(), f.name.c_str(),
+                  args.c_str());
+      continue;
     }
     int cancels = opt.on[k_cancel] ? opt.cancels : 0;
     std::printf("  fz::run_top(\"%s\", %d, reset_globals, [] { return %s(%s); });\n", f.name.c_str(), cancels,
