@@ -143,6 +143,29 @@ BRAID_AP flow<std::string> copies(event_log& log, std::vector<int> xs) {
   return after;
 }
 
+// transform-cases 31: a container and a counter live at the fork; each
+// branch changes its own copies and never sees another's changes.
+BRAID_AP flow<std::string> independent(std::vector<int> xs) {
+  std::vector<int> seen{0};
+  int count = 0;
+  int x = braid::fork(braid::seed(xs));
+  seen.push_back(x);
+  count += x;
+  return std::to_string(seen.size()) + ":" + std::to_string(count);
+}
+
+// transform-cases 33: a local whose scope ended before the fork, and one
+// moved from, are not copied as live objects.
+BRAID_AP flow<std::string> ended_before(event_log& log, std::vector<int> xs) {
+  {
+    noisy gone(log, "gone");
+  }
+  std::string moved = "m";
+  std::string took = std::move(moved);
+  int x = braid::fork(braid::seed(xs));
+  return took + std::to_string(x) + moved;
+}
+
 // A reference to a kept local refers to the branch's own copy.
 BRAID_AP flow<int> rebased(std::vector<int> xs) {
   int total = 100;
@@ -397,6 +420,16 @@ TEST_SUITE("braidc ap") {
     for (int i = 0; i < 3; ++i) want.insert(want.end(), branch.begin(), branch.end());
     want.push_back("~raii");  // the template's own, when the input has ended
     CHECK(log.take() == want);
+  }
+
+  TEST_CASE("each branch changes its own copies of the live locals (transform-cases 31)") {
+    CHECK(braid::run_blocking(all(independent({1, 2, 3}))) == std::vector<std::string>{"2:1", "2:2", "2:3"});
+  }
+
+  TEST_CASE("a local destroyed or moved from before the fork is not copied alive (transform-cases 33)") {
+    event_log log;
+    CHECK(braid::run_blocking(all(ended_before(log, {1, 2}))) == std::vector<std::string>{"m1", "m2"});
+    CHECK(log.take() == events{"+gone", "~gone"});
   }
 
   TEST_CASE("a kept reference refers to the branch's own copy of its local") {
