@@ -20,6 +20,8 @@
 //   input and no parked task left, so no event can name it afterwards.
 #include <braid/ap.hpp>
 
+#include <mutex>
+
 namespace braid::detail {
 
 void ap_core::check_cancelled() const {
@@ -81,7 +83,7 @@ void ap_driver::enqueue_locked(ap_core* n, std::uint8_t ev) noexcept {
 
 void ap_driver::post(ap_core* n, std::uint8_t ev) noexcept {
   {
-    std::lock_guard<std::mutex> g(m_);
+    std::lock_guard<spin_lock> g(m_);
     enqueue_locked(n, ev);
     if (draining_) return;  // the drainer picks it up on its next turn
     draining_ = true;
@@ -91,7 +93,7 @@ void ap_driver::post(ap_core* n, std::uint8_t ev) noexcept {
 
 void ap_driver::cancel() noexcept {
   {
-    std::lock_guard<std::mutex> g(m_);
+    std::lock_guard<spin_lock> g(m_);
     if (terminated_ || cancel_seen_) return;
     cancel_seen_ = true;
     kill_pending_ = true;
@@ -102,7 +104,7 @@ void ap_driver::cancel() noexcept {
 }
 
 ap_core* ap_driver::take_head() noexcept {
-  std::lock_guard<std::mutex> g(m_);
+  std::lock_guard<spin_lock> g(m_);
   ap_core* n = out_head_;
   if (!n || !notified_) return nullptr;
   out_head_ = n->next_out_;
@@ -115,7 +117,7 @@ ap_core* ap_driver::take_head() noexcept {
 void ap_driver::transferred(ap_core* n) noexcept {
   bool notify = false, own = false;
   {
-    std::lock_guard<std::mutex> g(m_);
+    std::lock_guard<spin_lock> g(m_);
     enqueue_locked(n, ev_taken);
     if (out_head_ && !notified_) notify = notified_ = true;
     if (!draining_) own = draining_ = true;
@@ -129,7 +131,7 @@ void ap_driver::transferred(ap_core* n) noexcept {
 void ap_driver::failed(ap_core* n) noexcept {
   bool own = false;
   {
-    std::lock_guard<std::mutex> g(m_);
+    std::lock_guard<spin_lock> g(m_);
     failed_ = true;
     notified_ = false;
     enqueue_locked(n, ev_taken);
@@ -154,7 +156,7 @@ void ap_driver::drain() noexcept {
     std::uint8_t ev = 0;
     bool kill = false, terminate = false;
     {
-      std::lock_guard<std::mutex> g(m_);
+      std::lock_guard<spin_lock> g(m_);
       if (kill_pending_) {
         kill_pending_ = false;
         kill = true;
@@ -289,7 +291,7 @@ void ap_driver::emit(ap_core* n) noexcept {
   n->kind_ = ap_core::kind_emitted;
   bool drop = false, notify = false;
   {
-    std::lock_guard<std::mutex> g(m_);
+    std::lock_guard<spin_lock> g(m_);
     if (failed_) {
       drop = true;  // [spec.flow.ap] values produced after an error are discarded
     } else {

@@ -22,7 +22,7 @@
 /// Threading: one branch runs at a time, on whichever thread drives the
 /// process (the spawner, a completing child, the consumer's transfer or
 /// cancel). Completions and notifications from other threads are handed
-/// over through a small mutex-guarded event list, never by recursion: a
+/// over through a small event list under a spin lock (detail/spin_lock.hpp), never by recursion: a
 /// synchronous completion is queued and picked up by the running drain loop,
 /// so a million synchronous values run in constant stack.
 
@@ -36,7 +36,7 @@
 #include <exception>
 #include <limits>
 #include <memory>
-#include <mutex>
+#include <braid/detail/spin_lock.hpp>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
@@ -295,7 +295,7 @@ class ap_driver {
 
   // Guarded by m_: the hand-off between threads. Never held while running a
   // partition or calling a notifier, terminator, task or flow.
-  std::mutex m_;
+  spin_lock m_;
   ap_core* ev_head_ = nullptr;
   ap_core* ev_tail_ = nullptr;
   ap_core* out_head_ = nullptr;
