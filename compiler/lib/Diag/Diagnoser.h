@@ -67,6 +67,7 @@ public:
   /// True once any braidc error (a warning made an error included) was
   /// reported.
   bool hadErrors() const { return Errors > 0; }
+  unsigned errorCount() const { return Errors; }
 
   /// The names of braidc's warnings, sorted (`braid-lock-across-park`...).
   static std::vector<std::string> warningNames();

@@ -122,6 +122,10 @@ FunctionLowering::FunctionLowering(ASTContext &Ctx, Diagnoser &Diags, const SpFu
 //===----------------------------------------------------------------------===//
 
 std::optional<LoweredFunction> FunctionLowering::run() {
+  // This function's errors: an earlier function's must not stop the checks
+  // made after the lowering (the clones at fork points) from reporting.
+  const unsigned ErrorsBefore = Diags.errorCount();
+  auto Failed = [&] { return Diags.errorCount() > ErrorsBefore; };
   if (!prepare())
     return std::nullopt;
   collectOuterNames();
@@ -132,7 +136,7 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   reset();
   lowerBody();
   decideCandidates();
-  if (Diags.hadErrors())
+  if (Failed())
     return std::nullopt;
   E->verify(FunctionName);
   E->finalize();
@@ -145,7 +149,7 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   LoweredFunction LF;
   FrameModel Model = frameModel();
   Model.Forks = forkClones();
-  if (Diags.hadErrors())
+  if (Failed())
     return std::nullopt;
   FrameFlavour Fl = Kind == Flavour::Sp ? FrameFlavour::Sp : Kind == Flavour::Ap ? FrameFlavour::Ap : FrameFlavour::Cp;
   LF.Body = FrameEmitter(Model, Fl, LineDirectives).emit();

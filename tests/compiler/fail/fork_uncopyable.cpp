@@ -10,3 +10,8 @@ BRAID_AP braid::flow<int> f(braid::flow<int> in) {
   int x = braid::fork(in);  // expected-note@+0:11 {{fork point here}}
   return x + *p;
 }
+
+BRAID_AP braid::flow<int> g(std::unique_ptr<int> q, braid::flow<int> in) {  // expected-error@+0:50 {{parameter 'q' of type 'std::unique_ptr<int>' is live after the fork point at line 15, and each branch gets its own copy, but it cannot be copied}}
+  int x = braid::fork(in);  // expected-note@+0:11 {{fork point here}}
+  return x + *q;
+}
