@@ -45,6 +45,10 @@ struct Partition {
   int Region = -1;
   /// The names of the user's kept locals live at the entry (LiveIn's).
   std::vector<std::string> Live;
+  /// At a fork point's partition (kind "fork"): what the clone of the frame
+  /// copies there, parameters and kept locals (braidc's own entries by
+  /// their member names).
+  std::vector<std::string> Clone;
   /// Entries of the lowering's kept-local table in scope at the entry, in
   /// the order they were made; those live there (Analysis/Liveness.h); and
   /// those the partition's code uses.

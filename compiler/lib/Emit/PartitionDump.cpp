@@ -48,7 +48,10 @@ std::string renderPartitions(const std::vector<DumpedFunction> &Fns, DumpFormat 
            << P.Col << "  region " << P.Region << "  live [" << joined(P.Live) << "]  next [";
         for (size_t J = 0; J < P.Next.size(); ++J)
           OS << (J ? ", " : "") << P.Next[J];
-        OS << "]\n";
+        OS << "]";
+        if (P.Kind == "fork")
+          OS << "  clone [" << joined(P.Clone) << "]";
+        OS << "\n";
       }
       for (size_t R = 0; R < F.Regions.size(); ++R)
         OS << "  region " << R << "  handler " << F.Name << "#" << F.Regions[R].Handler
@@ -66,15 +69,22 @@ std::string renderPartitions(const std::vector<DumpedFunction> &Fns, DumpFormat 
           Live.push_back(L);
         for (int N : P.Next)
           Next.push_back(N);
-        Parts.push_back(llvm::json::Object{{"index", static_cast<int64_t>(I)},
-                                           {"name", F.Name + "#" + std::to_string(I)},
-                                           {"kind", P.Kind},
-                                           {"file", File},
-                                           {"line", P.Line},
-                                           {"column", P.Col},
-                                           {"region", P.Region},
-                                           {"live", std::move(Live)},
-                                           {"next", std::move(Next)}});
+        llvm::json::Object O{{"index", static_cast<int64_t>(I)},
+                             {"name", F.Name + "#" + std::to_string(I)},
+                             {"kind", P.Kind},
+                             {"file", File},
+                             {"line", P.Line},
+                             {"column", P.Col},
+                             {"region", P.Region},
+                             {"live", std::move(Live)},
+                             {"next", std::move(Next)}};
+        if (P.Kind == "fork") {
+          llvm::json::Array Clone;
+          for (const std::string &C : P.Clone)
+            Clone.push_back(C);
+          O["clone"] = std::move(Clone);
+        }
+        Parts.push_back(std::move(O));
       }
       llvm::json::Array Regions;
       for (const Region &R : F.Regions)

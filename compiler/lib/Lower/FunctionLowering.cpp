@@ -151,6 +151,15 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   Model.Forks = forkClones();
   if (Failed())
     return std::nullopt;
+  for (const ForkClone &C : Model.Forks)
+    for (Partition &P : E->partitions())
+      if (P.Label == Forks[C.Id].Label) {
+        P.Clone = C.Params;
+        for (int K : C.Kept)
+          if (!Kept[K].Dropped)
+            P.Clone.push_back(Kept[K].SourceName.empty() ? Kept[K].Member : Kept[K].SourceName);
+        Model.Partitions = E->partitions();
+      }
   FrameFlavour Fl = Kind == Flavour::Sp ? FrameFlavour::Sp : Kind == Flavour::Ap ? FrameFlavour::Ap : FrameFlavour::Cp;
   LF.Body = FrameEmitter(Model, Fl, LineDirectives).emit();
   LF.Name = FunctionName;
