@@ -60,8 +60,6 @@ flow_listener ap_core::input_listener() noexcept {
 
 void ap_core::child_done() noexcept { proc_->post(this, ap_driver::ev_park); }
 
-ap_driver::~ap_driver() = default;
-
 void ap_driver::start(ap_core* root) noexcept {
   root->proc_ = this;
   root_ = root;

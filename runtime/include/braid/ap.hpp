@@ -258,7 +258,7 @@ class ap_driver {
   ap_driver(flow_listener out, process* owner) noexcept : out_(out), owner_(owner) {}
   ap_driver(const ap_driver&) = delete;
   ap_driver& operator=(const ap_driver&) = delete;
-  ~ap_driver();
+  ~ap_driver() = default;
 
   /// Runs the root branch, then whatever it made ready (inside spawn).
   void start(ap_core* root) noexcept;
