@@ -558,7 +558,11 @@ class FuncGen {
         // of the full-expression may read it, in an unspecified order.
         a = "fz::fresh_cell()";
       } else if (p.ty == Ty::Str) {
-        a = genStr(0, Pure);
+        // A `const std::string&` parameter is copied into braid's frame (by
+        // design: the task may run after the caller's objects died) and is a
+        // reference in C++: bound to a variable the callee writes (the
+        // global `label`) the two differ. A temporary copy is the same in both.
+        a = p.cref ? "std::string(" + genStr(0, Pure) + ")" : genStr(0, Pure);
       } else {
         a = genInt(rng_.below(2), Pure);
       }
