@@ -210,6 +210,10 @@ int FunctionLowering::hoistTemporary(const Expr *M, FullExpr &FE, bool AsStateme
   // stays in the scope, not with the full-expression.
   if (!ExtendedTemps.count(M))
     FE.Temps.push_back(K);
+  else
+    // Reached through the reference (a pointer member) only: live wherever
+    // it is in scope, so that a fork's clone copies it with the pointer.
+    Kept[K].Escapes = true;
   std::string Construct = constructText(K, Init, VarDecl::CInit, true);
   std::string Mem = "this->" + Kept[K].Member;
   std::string Value =

@@ -166,6 +166,19 @@ BRAID_AP flow<std::string> ended_before(event_log& log, std::vector<int> xs) {
   return took + std::to_string(x) + moved;
 }
 
+// A reference to a member of a temporary extends the temporary: the clone
+// at a later fork copies the temporary with the reference (found by the
+// campaign: the branch read a temporary that was never copied).
+struct pt {
+  int x, y;
+};
+BRAID_AP flow<int> extended_across_fork(std::vector<int> xs) {
+  int a = braid::fork(braid::seed(xs));
+  const int& m = pt{a, a * 10}.y;
+  int b = braid::fork(braid::seed(std::vector<int>{1, 2}));
+  return m + b;
+}
+
 // A reference to a kept local refers to the branch's own copy.
 BRAID_AP flow<int> rebased(std::vector<int> xs) {
   int total = 100;
@@ -430,6 +443,10 @@ TEST_SUITE("braidc ap") {
     event_log log;
     CHECK(braid::run_blocking(all(ended_before(log, {1, 2}))) == std::vector<std::string>{"m1", "m2"});
     CHECK(log.take() == events{"+gone", "~gone"});
+  }
+
+  TEST_CASE("a temporary extended by a reference is copied with it at a later fork") {
+    CHECK(braid::run_blocking(all(extended_across_fork({1, 2}))) == std::vector<int>{11, 12, 21, 22});
   }
 
   TEST_CASE("a kept reference refers to the branch's own copy of its local") {
