@@ -114,7 +114,9 @@ std::vector<std::string> Diagnoser::warningNames() {
   for (const DiagText &T : DiagTable)
     if (T.Name)
       Names.push_back(T.Name);
+  // One name may cover several diagnostics (braid-fork-shared-reference).
   std::sort(Names.begin(), Names.end());
+  Names.erase(std::unique(Names.begin(), Names.end()), Names.end());
   return Names;
 }
 

@@ -234,11 +234,17 @@ std::vector<ForkClone> FunctionLowering::forkClones() {
     unsigned Line = SM.getExpansionLineNumber(Forks[Id].Loc);
     std::vector<int> Live = Parts[P].LiveIn;
     std::sort(Live.begin(), Live.end());
+    bool InRangeFor = false;
     for (int K : Live) {
       const KeptVar &V = Kept[K];
       if (V.Dropped)
         continue;
       C.Kept.push_back(K);
+      // A range-for's iterators (braidc's own entries) live at the fork.
+      if (!InRangeFor && V.SourceName.empty() && V.Member.rfind("__braid_begin_", 0) == 0) {
+        InRangeFor = true;
+        Diags.report(Diag::ForkInRangeFor, Forks[Id].Loc);
+      }
       auto S = SourceOf.find(K);
       if (!V.Pointer && S != SourceOf.end() && !copyable(S->second->getType()) &&
           Reported.insert({V.Member, Line}).second) {
