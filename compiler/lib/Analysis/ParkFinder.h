@@ -18,6 +18,7 @@
 #ifndef BRAIDC_ANALYSIS_PARKFINDER_H
 #define BRAIDC_ANALYSIS_PARKFINDER_H
 
+#include "Analysis/Flavour.h"
 #include "Diag/Diagnoser.h"
 
 #include "clang/AST/ASTContext.h"
@@ -54,8 +55,6 @@ const char *suspendName(SuspendKind K);
 /// them alike where only "does it suspend here" matters).
 inline bool isParkCall(const clang::Stmt *S) { return suspendKind(S) != SuspendKind::None; }
 
-/// The flavour of an annotated function: BRAID_SP, BRAID_AP or BRAID_CP.
-enum class Flavour { Sp, Ap, Cp };
 
 /// True when \p S is a park whose callee is still unresolved (a template's
 /// pattern: the task's type is dependent).

@@ -32,16 +32,11 @@ std::string commaJoined(const std::vector<std::string> &V) {
 
 } // namespace
 
-const char *FrameEmitter::core() const {
-  switch (Flavour) {
-  case FrameFlavour::Sp:
-    return "sp";
-  case FrameFlavour::Ap:
-    return "ap";
-  case FrameFlavour::Cp:
-    return "cp";
-  }
-  return "sp";
+const char *FrameEmitter::core() const { return flavourPrefix(Kind); }
+
+// sp's are frame_table and partition_info (the names older frames use).
+std::string FrameEmitter::tableType() const {
+  return Kind == Flavour::Sp ? "frame_table" : std::string(core()) + "_table";
 }
 
 std::string FrameEmitter::generatedLine() const {
@@ -67,7 +62,7 @@ std::string FrameEmitter::sourceLine(unsigned Line) const {
 std::string FrameEmitter::emit() const {
   const std::string C = core();
   std::string Base = "::braid::detail::" + C + "_frame<" + M.ResultType + ">";
-  std::string Table = Flavour == FrameFlavour::Sp ? "frame_table" : C + "_table";
+  std::string Table = tableType();
   std::string O = "{\n" + generatedLine();
   if (M.IsMethod)
     O += "  using __braid_self_t = decltype(this);\n";
@@ -107,7 +102,7 @@ std::string FrameEmitter::emit() const {
 // and dead locals are left as a new frame has them. A kept reference that
 // points into the template points into the clone (kept_rebase).
 std::string FrameEmitter::clone() const {
-  if (Flavour == FrameFlavour::Sp)
+  if (Kind == Flavour::Sp)
     return "";
   const std::string C = core();
   std::string O = "    " + std::string(FrameName) + "(const " + FrameName + "& o)\n        : ::braid::detail::" +
@@ -192,7 +187,7 @@ std::string FrameEmitter::members(std::string &CtorParams, std::string &CtorInit
   }
   // Which fork point the template stopped at (its clone copies what is
   // live there).
-  if (Flavour != FrameFlavour::Sp)
+  if (Kind != Flavour::Sp)
     O += "    int __braid_fork = -1;\n";
   // Kept locals live in anonymous unions (constructed and destroyed by the
   // partitions), with an alive flag when they have a destructor to run.
@@ -258,8 +253,8 @@ std::string FrameEmitter::unwind() const {
 
 std::string FrameEmitter::table() const {
   const std::string C = core();
-  std::string Info = Flavour == FrameFlavour::Sp ? "partition_info" : C + "_partition_info";
-  std::string Table = Flavour == FrameFlavour::Sp ? "frame_table" : C + "_table";
+  std::string Info = Kind == Flavour::Sp ? "partition_info" : C + "_partition_info";
+  std::string Table = tableType();
   std::string O = "  static const ::braid::detail::" + Info + " __braid_parts[] = {\n";
   for (size_t I = 0; I < M.Partitions.size(); ++I) {
     const Partition &P = M.Partitions[I];

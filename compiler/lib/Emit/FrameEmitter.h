@@ -38,8 +38,8 @@ namespace braidc {
 /// (durable) of the kept-local table.
 class FrameEmitter {
 public:
-  FrameEmitter(const FrameModel &M, FrameFlavour Flavour, bool LineDirectives)
-      : M(M), Flavour(Flavour), LineDirectives(LineDirectives) {}
+  FrameEmitter(const FrameModel &M, Flavour Kind, bool LineDirectives)
+      : M(M), Kind(Kind), LineDirectives(LineDirectives) {}
 
   /// The function's new body, braces included.
   std::string emit() const;
@@ -51,12 +51,14 @@ private:
   std::string clone() const;
   /// "sp", "ap" or "cp": the prefix of the base, core, table and recipe names.
   const char *core() const;
+  /// The continuation table's type: frame_table (sp), ap_table, cp_table.
+  std::string tableType() const;
   std::string table() const;
   std::string generatedLine() const;
   std::string sourceLine(unsigned Line) const;
 
   const FrameModel &M;
-  FrameFlavour Flavour;
+  Flavour Kind;
   bool LineDirectives;
 };
 

@@ -13,6 +13,7 @@
 #ifndef BRAIDC_EMIT_FRAMEMODEL_H
 #define BRAIDC_EMIT_FRAMEMODEL_H
 
+#include "Analysis/Flavour.h"
 #include "Emit/Emitter.h"
 
 #include <string>
@@ -75,10 +76,6 @@ struct ForkClone {
   std::vector<int> Kept;    ///< indexes into FrameModel::Kept, declaration order
   std::vector<std::string> Params; ///< names of the live parameters
 };
-
-/// The frame flavours (docs/ap.md): the base class, the table type and the
-/// recipe differ; ap and cp frames have a clone.
-enum class FrameFlavour { Sp, Ap, Cp };
 
 struct FrameModel {
   /// One per fork point (ap, cp); empty for sp.

@@ -160,8 +160,7 @@ std::optional<LoweredFunction> FunctionLowering::run() {
             P.Clone.push_back(Kept[K].SourceName.empty() ? Kept[K].Member : Kept[K].SourceName);
         Model.Partitions = E->partitions();
       }
-  FrameFlavour Fl = Kind == Flavour::Sp ? FrameFlavour::Sp : Kind == Flavour::Ap ? FrameFlavour::Ap : FrameFlavour::Cp;
-  LF.Body = FrameEmitter(Model, Fl, LineDirectives).emit();
+  LF.Body = FrameEmitter(Model, Kind, LineDirectives).emit();
   LF.Name = FunctionName;
   LF.Partitions = E->partitions();
   LF.Regions = E->regions();
@@ -215,7 +214,7 @@ bool FunctionLowering::prepare() {
   const FunctionDecl *FD = F.FD;
   FunctionName = F.StableName;
   Kind = F.Kind;
-  const char *C = Kind == Flavour::Sp ? "sp" : Kind == Flavour::Ap ? "ap" : "cp";
+  const char *C = flavourPrefix(Kind);
   CoreName = std::string("::braid::detail::") + C + "_core";
   std::optional<QualType> VT = Kind == Flavour::Sp ? taskValueType(FD->getReturnType())
                                                    : flowValueType(FD->getReturnType());
@@ -292,8 +291,8 @@ void FunctionLowering::collectBaseNames() {
     return;
   // braid::detail::{sp_frame, sp_core} (ap_, cp_) and their bases, from the
   // AST (the namespaces are reopened many times: look at every block).
-  const std::string Core = Kind == Flavour::Sp ? "sp_core" : Kind == Flavour::Ap ? "ap_core" : "cp_core";
-  const std::string Frame = Core.substr(0, 2) + "_frame";
+  const std::string Core = std::string(flavourPrefix(Kind)) + "_core";
+  const std::string Frame = std::string(flavourPrefix(Kind)) + "_frame";
   std::vector<const CXXRecordDecl *> Work;
   auto Named = [](const Decl *D, StringRef Name) {
     const auto *ND = dyn_cast<NamedDecl>(D);
