@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -223,5 +224,24 @@ canceller run_logged(const braid::task<T>& t, event_log& log, std::string prefix
       },
       [&log, prefix](std::exception_ptr e) { log(prefix + "err " + message(e)); });
 }
+
+/// One manual task per value x, named "w<x>", made on first use: the
+/// `std::function<task<int>(int)>` an ap or sp body under test parks on.
+class task_bank {
+ public:
+  explicit task_bank(event_log& log) : log_(&log) {}
+  std::function<braid::task<int>(int)> fn() {
+    return [this](int x) -> braid::task<int> {
+      auto& t = tasks_[x];
+      if (!t) t = std::make_unique<manual_task<int>>(*log_, "w" + std::to_string(x));
+      return t->get();
+    };
+  }
+  manual_task<int>& operator[](int x) { return *tasks_.at(x); }
+
+ private:
+  event_log* log_;
+  std::map<int, std::unique_ptr<manual_task<int>>> tasks_;
+};
 
 }  // namespace braid::testing

@@ -34,23 +34,7 @@ using braid::testing::transfer_shown;
 
 namespace {
 
-/// One manual task per value x, named "w<x>", made on first use.
-class bank {
- public:
-  explicit bank(event_log& log) : log_(&log) {}
-  std::function<task<int>(int)> fn() {
-    return [this](int x) -> task<int> {
-      auto& t = tasks_[x];
-      if (!t) t = std::make_unique<manual_task<int>>(*log_, "w" + std::to_string(x));
-      return t->get();
-    };
-  }
-  manual_task<int>& operator[](int x) { return *tasks_.at(x); }
-
- private:
-  event_log* log_;
-  std::map<int, std::unique_ptr<manual_task<int>>> tasks_;
-};
+using bank = braid::testing::task_bank;
 
 /// A RAII local that says when it is copied (one copy per branch).
 struct noisy {

@@ -40,23 +40,7 @@ inline task<int> sync_value(int v) {
   return make_task<int>([v](auto ok, auto) { ok(v); });
 }
 
-/// One manual task per value x, named "w<x>", made on first use.
-class bank {
- public:
-  explicit bank(event_log& log) : log_(&log) {}
-  std::function<task<int>(int)> fn() {
-    return [this](int x) -> task<int> {
-      auto& t = tasks_[x];
-      if (!t) t = std::make_unique<manual_task<int>>(*log_, "w" + std::to_string(x));
-      return t->get();
-    };
-  }
-  manual_task<int>& operator[](int x) { return *tasks_.at(x); }
-
- private:
-  event_log* log_;
-  std::map<int, std::unique_ptr<manual_task<int>>> tasks_;
-};
+using bank = braid::testing::task_bank;
 
 /// How work_frame forks: fork(in), fork(n, in), fork_merge(in), fork_switch(in).
 enum class how { one, par2, par3, merge, swtch };
