@@ -15,6 +15,8 @@
 #include "clang/Lex/Lexer.h"
 
 #include <set>
+#include <string_view>
+#include <utility>
 
 using namespace clang;
 
@@ -27,6 +29,22 @@ bool inBraidNamespace(const Decl *D) {
   const auto *NS = dyn_cast<NamespaceDecl>(D->getDeclContext()->getRedeclContext());
   return NS && NS->getIdentifier() && NS->getName() == "braid" &&
          NS->getDeclContext()->getRedeclContext()->isTranslationUnit();
+}
+
+/// braid::durable (where wait_for is).
+bool inBraidDurableNamespace(const Decl *D) {
+  const auto *NS = dyn_cast<NamespaceDecl>(D->getDeclContext()->getRedeclContext());
+  return NS && NS->getIdentifier() && NS->getName() == "durable" && inBraidNamespace(NS);
+}
+
+/// The kind a declaration named \p Name in braid (or braid::durable) is.
+SuspendKind kindOf(StringRef Name, unsigned Args);
+SuspendKind kindOfDecl(const Decl *D, StringRef Name, unsigned Args) {
+  if (inBraidNamespace(D))
+    return kindOf(Name, Args);
+  if (inBraidDurableNamespace(D) && Name == "wait_for" && Args == 1)
+    return SuspendKind::WaitFor;
+  return SuspendKind::None;
 }
 
 /// The kind named \p Name called with \p Args arguments (the declarations
@@ -44,6 +62,8 @@ SuspendKind kindOf(StringRef Name, unsigned Args) {
     return Args == 0 ? SuspendKind::AmbNone : SuspendKind::Amb;
   if (Name == "amb_merge")
     return Args == 0 ? SuspendKind::None : SuspendKind::AmbMerge;
+  if (Name == "listen")
+    return Args == 1 ? SuspendKind::Listen : SuspendKind::None;
   return SuspendKind::None;
 }
 
@@ -53,9 +73,9 @@ SuspendKind resolvedSuspendKind(const Stmt *S) {
   if (!CE || isa<CXXMemberCallExpr>(CE) || isa<CXXOperatorCallExpr>(CE))
     return SuspendKind::None;
   const FunctionDecl *F = CE->getDirectCallee();
-  if (!F || !F->getIdentifier() || !inBraidNamespace(F))
+  if (!F || !F->getIdentifier())
     return SuspendKind::None;
-  return kindOf(F->getName(), CE->getNumArgs());
+  return kindOfDecl(F, F->getName(), CE->getNumArgs());
 }
 } // namespace
 
@@ -83,6 +103,10 @@ const char *suspendName(SuspendKind K) {
     return "braid::amb";
   case SuspendKind::AmbMerge:
     return "braid::amb_merge";
+  case SuspendKind::Listen:
+    return "braid::listen";
+  case SuspendKind::WaitFor:
+    return "braid::durable::wait_for";
   }
   return "braid::park";
 }
@@ -122,7 +146,14 @@ std::string stableFunctionName(const FunctionDecl *FD) {
   if (FPT) {
     bool First = true;
     for (QualType T : FPT->getParamTypes()) {
-      Name += (First ? "" : ", ") + (T->isDependentType() ? T : T.getCanonicalType()).getAsString(PP);
+      std::string S = (T->isDependentType() ? T : T.getCanonicalType()).getAsString(PP);
+      // The canonical std::string is std::basic_string<char>: spelled as
+      // everyone writes it (the names are shown by braid-runs and dumps).
+      for (const auto &[Long, Short] : {std::pair<std::string_view, std::string_view>{"std::basic_string<char>", "std::string"},
+                                        {"std::basic_string_view<char>", "std::string_view"}})
+        for (size_t At = S.find(Long); At != std::string::npos; At = S.find(Long, At + Short.size()))
+          S.replace(At, Long.size(), Short);
+      Name += (First ? "" : ", ") + S;
       First = false;
     }
     if (FPT->isVariadic())
@@ -144,10 +175,10 @@ std::string stableFunctionName(const FunctionDecl *FD) {
 
 namespace {
 
-/// True when \p T is braid::task<...> (also as written in a template).
-bool isBraidTaskType(QualType T) {
-  auto IsTask = [](const NamedDecl *D) {
-    if (!D || !D->getIdentifier() || D->getName() != "task")
+/// True when \p T is braid::<Name><...> (also as written in a template).
+bool isBraidTemplateType(QualType T, StringRef Name) {
+  auto IsTask = [Name](const NamedDecl *D) {
+    if (!D || !D->getIdentifier() || D->getName() != Name)
       return false;
     const auto *NS = dyn_cast<NamespaceDecl>(D->getDeclContext()->getRedeclContext());
     return NS && NS->getIdentifier() && NS->getName() == "braid" &&
@@ -161,6 +192,8 @@ bool isBraidTaskType(QualType T) {
     return IsTask(CTS->getSpecializedTemplate());
   return false;
 }
+
+bool isBraidTaskType(QualType T) { return isBraidTemplateType(T, "task"); }
 
 /// The std lock a local of type \p T is: 2 for one that always holds its
 /// mutexes while alive (lock_guard, a scoped_lock of at least one mutex), 1
@@ -285,14 +318,12 @@ SuspendKind dependentSuspendKind(const CallExpr *CE) {
   const auto *ULE = dyn_cast<UnresolvedLookupExpr>(CE->getCallee()->IgnoreImplicit());
   if (!ULE || !ULE->getName().isIdentifier())
     return SuspendKind::None;
-  SuspendKind K = kindOf(ULE->getName().getAsString(), CE->getNumArgs());
-  if (K == SuspendKind::None)
-    return K;
+  const std::string Name = ULE->getName().getAsString();
   for (const NamedDecl *D : ULE->decls()) {
     const NamedDecl *U = D->getUnderlyingDecl();
     if (const auto *FTD = dyn_cast<FunctionTemplateDecl>(U))
       U = FTD->getTemplatedDecl();
-    if (inBraidNamespace(U))
+    if (SuspendKind K = kindOfDecl(U, Name, CE->getNumArgs()); K != SuspendKind::None)
       return K;
   }
   return SuspendKind::None;
@@ -307,6 +338,8 @@ std::optional<Flavour> annotatedFlavour(const FunctionDecl *FD) {
       return Flavour::Ap;
     if (A->getAnnotation() == "braid.cp")
       return Flavour::Cp;
+    if (A->getAnnotation() == "braid.durable")
+      return Flavour::Durable;
   }
   return std::nullopt;
 }
@@ -344,11 +377,20 @@ public:
     SuspendKind K = suspendKind(CE);
     if (K == SuspendKind::None || !SM.isInMainFile(SM.getExpansionLoc(CE->getBeginLoc())))
       return true;
-    bool Park = K == SuspendKind::Park;
+    // A park on a braid::run<T> is a durable call: a durable point.
+    bool DurablePoint = K == SuspendKind::Listen || K == SuspendKind::WaitFor ||
+                        (K == SuspendKind::Park && CE->getNumArgs() == 1 &&
+                         isBraidRunType(CE->getArg(0)->getType().getNonReferenceType()));
+    bool Park = K == SuspendKind::Park && !DurablePoint;
     // A fork point outside a BRAID_AP or BRAID_CP body: where it is.
     auto Misplaced = [&](unsigned Where) {
-      Diags.report(Diag::ForkOutsideAp, CE->getBeginLoc())
-          << suspendName(K) << Where << CE->getSourceRange();
+      if (DurablePoint)
+        Diags.report(Diag::DurablePointOutside, CE->getBeginLoc())
+            << (K == SuspendKind::Park ? "braid::park on a braid::run<T>" : suspendName(K)) << Where
+            << CE->getSourceRange();
+      else
+        Diags.report(Diag::ForkOutsideAp, CE->getBeginLoc())
+            << suspendName(K) << Where << CE->getSourceRange();
       return true;
     };
     if (Stack.empty()) {
@@ -370,7 +412,14 @@ public:
       return Misplaced(2);
     if (F.SpIndex >= 0) {
       Flavour Fl = Functions[F.SpIndex].Kind;
-      if (!Park && Fl == Flavour::Sp)
+      if (DurablePoint && Fl != Flavour::Durable)
+        return Misplaced(Fl == Flavour::Sp ? 3 : Fl == Flavour::Ap ? 4 : 5);
+      if (Fl == Flavour::Durable && isForkKind(K)) {
+        Diags.report(Diag::ForkOutsideAp, CE->getBeginLoc())
+            << suspendName(K) << 4u << CE->getSourceRange();
+        return true;
+      }
+      if (!Park && !DurablePoint && Fl == Flavour::Sp)
         return Misplaced(3);
       if (Park && Fl == Flavour::Cp) {
         Diags.report(Diag::ParkInCp, CE->getBeginLoc()) << CE->getSourceRange();
@@ -487,6 +536,8 @@ bool markStmt(const Stmt *S, llvm::DenseSet<const Stmt *> &Marked) {
 }
 
 } // namespace
+
+bool isBraidRunType(QualType T) { return isBraidTemplateType(T, "run"); }
 
 std::vector<SpFunction> ParkFinder::run() {
   ParkVisitor V(Ctx, Diags);

@@ -42,7 +42,18 @@ enum class SuspendKind {
   Amb,        ///< braid::amb(a, b, ...): one branch per argument, each evaluated in its branch
   AmbMerge,   ///< braid::amb_merge(a, b, ...)
   AmbNone,    ///< braid::amb(): the branch ends without a value
+  Listen,     ///< braid::listen<E>(context): BRAID_DURABLE only, the run is stored
+  WaitFor,    ///< braid::durable::wait_for(child): BRAID_DURABLE only
 };
+
+/// True for the fork points of BRAID_AP (and BRAID_CP).
+inline bool isForkKind(SuspendKind K) {
+  return K == SuspendKind::Fork || K == SuspendKind::ForkMerge || K == SuspendKind::ForkSwitch ||
+         K == SuspendKind::Amb || K == SuspendKind::AmbMerge || K == SuspendKind::AmbNone;
+}
+
+/// True when \p T is braid::run<...> (a call of a BRAID_DURABLE function).
+bool isBraidRunType(clang::QualType T);
 
 /// The kind of suspension point \p S is: a resolved call of one of braid's
 /// functions, or in a template the unresolved call whose lookup found it.

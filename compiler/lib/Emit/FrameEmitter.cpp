@@ -5,34 +5,17 @@
 //===----------------------------------------------------------------------===//
 #include "Emit/FrameEmitter.h"
 
+#include "Emit/Text.h"
+
 #include <set>
 
 namespace braidc {
 
-namespace {
-
-const char *const FrameName = "__braid_frame";
-
-std::string cppQuote(const std::string &S) {
-  std::string Q = "\"";
-  for (char C : S) {
-    if (C == '\\' || C == '"')
-      Q += '\\';
-    Q += C;
-  }
-  return Q + "\"";
-}
-
-std::string commaJoined(const std::vector<std::string> &V) {
-  std::string Out;
-  for (const std::string &S : V)
-    Out += (Out.empty() ? "" : ", ") + S;
-  return Out;
-}
-
-} // namespace
-
 const char *FrameEmitter::core() const { return flavourPrefix(Kind); }
+
+std::string FrameEmitter::coreType() const {
+  return std::string(flavourNamespace(Kind)) + "::" + core() + "_core";
+}
 
 // sp's are frame_table and partition_info (the names older frames use).
 std::string FrameEmitter::tableType() const {
@@ -60,6 +43,8 @@ std::string FrameEmitter::sourceLine(unsigned Line) const {
 }
 
 std::string FrameEmitter::emit() const {
+  if (Kind == Flavour::Durable)
+    return emitDurable();
   const std::string C = core();
   std::string Base = "::braid::detail::" + C + "_frame<" + M.ResultType + ">";
   std::string Table = tableType();
@@ -85,9 +70,7 @@ std::string FrameEmitter::emit() const {
   O += partitions();
   O += generatedLine();
   for (size_t I = 0; I < M.Partitions.size(); ++I)
-    O += "    static __braid_step __braid_thunk_" + std::to_string(I) + "(::braid::detail::" + C +
-         "_core* f) { return static_cast<" + FrameName + "*>(f)->__braid_part_" + std::to_string(I) +
-         "(); }\n";
+    O += thunk(I);
   O += unwind();
   O += "  };\n";
   O += table();
@@ -187,7 +170,7 @@ std::string FrameEmitter::members(std::string &CtorParams, std::string &CtorInit
   }
   // Which fork point the template stopped at (its clone copies what is
   // live there).
-  if (Kind != Flavour::Sp)
+  if (Kind == Flavour::Ap || Kind == Flavour::Cp)
     O += "    int __braid_fork = -1;\n";
   // Kept locals live in anonymous unions (constructed and destroyed by the
   // partitions), with an alive flag when they have a destructor to run.
@@ -207,11 +190,16 @@ std::string FrameEmitter::members(std::string &CtorParams, std::string &CtorInit
     else if (V.Pointer)
       O += "    " + V.Type + "* " + V.Member + " = nullptr;\n";
     else
-      O += "    union { " + V.Type + " " + V.Member + "; };\n";
+      O += "    union { " + V.Type + " " + V.Member + (V.ValueInit ? "{}" : "") + "; };\n";
     if (V.NeedsDestroy)
       O += "    bool __braid_alive_" + V.Member + " = false;\n";
   }
   return O;
+}
+
+std::string FrameEmitter::thunk(size_t I) const {
+  return "    static __braid_step __braid_thunk_" + std::to_string(I) + "(" + coreType() +
+         "* f) { return static_cast<" + FrameName + "*>(f)->__braid_part_" + std::to_string(I) + "(); }\n";
 }
 
 // One member function per partition, each after a comment saying what it
@@ -235,8 +223,7 @@ std::string FrameEmitter::partitions() const {
 // when r is one of the regions around its declaration (r < 0: the whole
 // frame).
 std::string FrameEmitter::unwind() const {
-  std::string O = "    static void __braid_unwind(::braid::detail::" + std::string(core()) +
-                  "_core* f, ::std::int32_t r) noexcept {\n";
+  std::string O = "    static void __braid_unwind(" + coreType() + "* f, ::std::int32_t r) noexcept {\n";
   O += "      auto* self = static_cast<" + std::string(FrameName) + "*>(f);\n      (void)self;\n      (void)r;\n";
   for (size_t I = M.Kept.size(); I-- > 0;) {
     const KeptVar &V = M.Kept[I];

@@ -29,13 +29,17 @@
 
 #include "Emit/FrameModel.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace braidc {
 
-/// Which driver runs the frame. Only Sp is generated today; the others
-/// share the model and add their steps, a clone (ap, cp) or an encoding
-/// (durable) of the kept-local table.
+/// The generated frame class's name.
+inline constexpr const char *FrameName = "__braid_frame";
+
+/// Which driver runs the frame: the flavours share the model; ap and cp
+/// add a clone, durable an encoding of the kept-local table.
 class FrameEmitter {
 public:
   FrameEmitter(const FrameModel &M, Flavour Kind, bool LineDirectives)
@@ -51,11 +55,25 @@ private:
   std::string clone() const;
   /// "sp", "ap" or "cp": the prefix of the base, core, table and recipe names.
   const char *core() const;
+  /// `::braid::detail::sp_core` (the partitions' base, with its namespace).
+  std::string coreType() const;
+  /// The static thunk of partition \p I (the table's function pointer).
+  std::string thunk(size_t I) const;
   /// The continuation table's type: frame_table (sp), ap_table, cp_table.
   std::string tableType() const;
   std::string table() const;
   std::string generatedLine() const;
   std::string sourceLine(unsigned Line) const;
+  // BRAID_DURABLE (DurableFrame.cpp): the table lives in the frame (a static
+  // member function), with encode, decode and the hashes.
+  std::string emitDurable() const;
+  std::string durableEncode() const;
+  std::string durableDecode() const;
+  std::string durableTable() const;
+  /// The name each kept entry stored at resume \p D is encoded under.
+  std::vector<std::string> storedNames(const DurableResume &D) const;
+  std::uint64_t partitionHash(size_t I) const;
+  std::uint64_t signatureHash() const;
 
   const FrameModel &M;
   Flavour Kind;

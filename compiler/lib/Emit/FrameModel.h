@@ -40,6 +40,9 @@ struct KeptVar {
   /// Used in a lambda, or through a pointer or reference that may outlive
   /// the statement: live wherever it is in scope.
   bool Escapes = false;
+  /// BRAID_DURABLE: a scalar stored with the run, value-initialized in the
+  /// frame (`union { int x{}; };`) so that it never encodes garbage.
+  bool ValueInit = false;
 };
 
 /// The slot where a suspension point's outcome arrives.
@@ -77,7 +80,19 @@ struct ForkClone {
   std::vector<std::string> Params; ///< names of the live parameters
 };
 
+/// A partition where a durable run is stored (docs/durable.md "The frame
+/// contract"): its resume site and the kept entries encode writes there.
+struct DurableResume {
+  int Partition = -1;
+  std::string Site;      ///< listen_site, wait_site or call_site
+  std::string Slot;
+  std::string ValueType; ///< spelled
+  std::vector<int> Kept; ///< indexes into FrameModel::Kept, declaration order
+};
+
 struct FrameModel {
+  /// BRAID_DURABLE: one per stored partition, in partition order.
+  std::vector<DurableResume> Durable;
   /// One per fork point (ap, cp); empty for sp.
   std::vector<ForkClone> Forks;
   std::string FunctionName; ///< the stable name (partition names are FunctionName#k)

@@ -147,7 +147,10 @@ std::optional<LoweredFunction> FunctionLowering::run() {
       if (!Kept[K].SourceName.empty())
         P.Live.push_back(Kept[K].SourceName);
   LoweredFunction LF;
+  // Before the model: the check marks the scalars it value-initializes.
+  std::vector<DurableResume> Durable = durableResumes();
   FrameModel Model = frameModel();
+  Model.Durable = std::move(Durable);
   Model.Forks = forkClones();
   if (Failed())
     return std::nullopt;
@@ -162,6 +165,7 @@ std::optional<LoweredFunction> FunctionLowering::run() {
       }
   LF.Body = FrameEmitter(Model, Kind, LineDirectives).emit();
   LF.Name = FunctionName;
+  LF.Aggregates = Aggregates;
   LF.Partitions = E->partitions();
   LF.Regions = E->regions();
   return LF;
@@ -215,25 +219,31 @@ bool FunctionLowering::prepare() {
   FunctionName = F.StableName;
   Kind = F.Kind;
   const char *C = flavourPrefix(Kind);
-  CoreName = std::string("::braid::detail::") + C + "_core";
-  std::optional<QualType> VT = Kind == Flavour::Sp ? taskValueType(FD->getReturnType())
-                                                   : flowValueType(FD->getReturnType());
+  const std::string NS = flavourNamespace(Kind);
+  CoreName = NS + "::" + C + "_core";
+  std::optional<QualType> VT = Kind == Flavour::Sp        ? taskValueType(FD->getReturnType())
+                               : Kind == Flavour::Durable ? runValueType(FD->getReturnType())
+                                                          : flowValueType(FD->getReturnType());
   if (!VT) {
     if (Kind == Flavour::Sp)
       Diags.report(Diag::SpNotTask, FD->getLocation()) << FD << FD->getReturnType();
+    else if (Kind == Flavour::Durable)
+      Diags.report(Diag::DurableNotRun, FD->getLocation()) << FD << FD->getReturnType();
     else
       Diags.report(Diag::ApNotFlow, FD->getLocation())
           << FD << FD->getReturnType() << unsigned(Kind == Flavour::Cp);
     for (const auto *A : FD->specific_attrs<AnnotateAttr>())
-      Diags.report(Diag::NoteAnnotation, A->getLocation());
+      Diags.report(Diag::NoteAnnotation, A->getLocation()) << flavourMacro(Kind);
     return false;
   }
   VoidResult = (*VT)->isVoidType();
   DependentResult = (*VT)->isDependentType();
   ResultType = spell(*VT);
-  FrameBase = std::string("::braid::detail::") + C + "_frame<" + ResultType + ">";
+  FrameBase = NS + "::" + C + "_frame<" + ResultType + ">";
   if (const auto *MD = dyn_cast<CXXMethodDecl>(FD))
     IsMethod = MD->isInstance();
+  if (Kind == Flavour::Durable && !prepareDurable(*VT))
+    return false;
   // The invented template parameter of an `auto` parameter, named from the
   // parameter (at the function's scope, before the frame: inside it the
   // member of the same name would be found).
@@ -289,27 +299,41 @@ bool FunctionLowering::prepare() {
 void FunctionLowering::collectBaseNames() {
   if (!BaseNames.empty())
     return;
-  // braid::detail::{sp_frame, sp_core} (ap_, cp_) and their bases, from the
-  // AST (the namespaces are reopened many times: look at every block).
+  // braid::detail::{sp_frame, sp_core} (ap_, cp_; durable_ in
+  // braid::durable::detail) and their bases, from the AST (the namespaces
+  // are reopened many times: look at every block).
   const std::string Core = std::string(flavourPrefix(Kind)) + "_core";
   const std::string Frame = std::string(flavourPrefix(Kind)) + "_frame";
+  const bool Durable = Kind == Flavour::Durable;
   std::vector<const CXXRecordDecl *> Work;
   auto Named = [](const Decl *D, StringRef Name) {
     const auto *ND = dyn_cast<NamedDecl>(D);
     return ND && ND->getIdentifier() && ND->getName() == Name;
   };
-  for (const Decl *B : Ctx.getTranslationUnitDecl()->decls()) {
-    if (!isa<NamespaceDecl>(B) || !Named(B, "braid"))
+  auto Blocks = [&](const DeclContext *In, StringRef Name) {
+    std::vector<const NamespaceDecl *> Out;
+    for (const Decl *D : In->decls())
+      if (isa<NamespaceDecl>(D) && Named(D, Name))
+        Out.push_back(cast<NamespaceDecl>(D));
+    return Out;
+  };
+  std::vector<const NamespaceDecl *> Details;
+  for (const NamespaceDecl *B : Blocks(Ctx.getTranslationUnitDecl(), "braid")) {
+    if (!Durable) {
+      for (const NamespaceDecl *D : Blocks(B, "detail"))
+        Details.push_back(D);
       continue;
-    for (const Decl *D : cast<NamespaceDecl>(B)->decls()) {
-      if (!isa<NamespaceDecl>(D) || !Named(D, "detail"))
-        continue;
-      for (const Decl *C : cast<NamespaceDecl>(D)->decls()) {
-        if (const auto *RD = dyn_cast<CXXRecordDecl>(C); RD && Named(RD, Core))
-          Work.push_back(RD->getDefinition());
-        if (const auto *TD = dyn_cast<ClassTemplateDecl>(C); TD && Named(TD, Frame))
-          Work.push_back(TD->getTemplatedDecl()->getDefinition());
-      }
+    }
+    for (const NamespaceDecl *U : Blocks(B, "durable"))
+      for (const NamespaceDecl *D : Blocks(U, "detail"))
+        Details.push_back(D);
+  }
+  for (const NamespaceDecl *D : Details) {
+    for (const Decl *C : D->decls()) {
+      if (const auto *RD = dyn_cast<CXXRecordDecl>(C); RD && Named(RD, Core))
+        Work.push_back(RD->getDefinition());
+      if (const auto *TD = dyn_cast<ClassTemplateDecl>(C); TD && Named(TD, Frame))
+        Work.push_back(TD->getTemplatedDecl()->getDefinition());
     }
   }
   while (!Work.empty()) {
@@ -334,6 +358,7 @@ void FunctionLowering::reset() {
   MemberOrder.clear();
   Slots.clear();
   Forks.clear();
+  DurableSites.clear();
   TempTypes.clear();
   Stack.clear();
   Copying.reset();
@@ -371,23 +396,22 @@ void FunctionLowering::lowerBody() {
   if (E->isOpen()) {
     // Running off the end: a void task ends with unit; a value task that
     // has no value is braid's defined failure instead of C++'s UB.
-    std::string Throw = "throw ::std::logic_error(\"braid: BRAID_SP function '" + FunctionName +
-                        "' ended without returning a value\");";
-    if (Kind != Flavour::Sp)
+    std::string Throw = "throw ::std::logic_error(\"braid: " + std::string(flavourMacro(Kind)) + " function '" +
+                        FunctionName + "' ended without returning a value\");";
+    if (Kind == Flavour::Ap || Kind == Flavour::Cp)
       // A branch has no value to emit: C++ would have none either (UB).
-      E->terminate("throw ::std::logic_error(\"braid: " +
-                       std::string(Kind == Flavour::Ap ? "BRAID_AP" : "BRAID_CP") + " function '" +
+      E->terminate("throw ::std::logic_error(\"braid: " + std::string(flavourMacro(Kind)) + " function '" +
                        FunctionName +
                        "' ended without returning a value; end a branch without a value with "
                        "'return braid::amb();'\");",
                    false);
     else if (VoidResult)
-      E->terminate("return this->::braid::detail::sp_frame<void>::finish_with();", false);
+      E->terminate("return this->" + FrameBase + "::finish_with();", false);
     else if (DependentResult)
       // In a template, whether the value type is void is known per
       // instantiation.
-      E->terminate("if constexpr (::std::is_void_v<" + ResultType + ">) return this->::braid::detail::sp_frame<" +
-                       ResultType + ">::finish_with(); else " + Throw,
+      E->terminate("if constexpr (::std::is_void_v<" + ResultType + ">) return this->" + FrameBase +
+                       "::finish_with(); else " + Throw,
                    false);
     else
       E->terminate(Throw, false);

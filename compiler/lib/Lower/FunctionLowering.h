@@ -17,6 +17,7 @@
 #include "Emit/FrameEmitter.h"
 #include "Emit/FrameModel.h"
 #include "Emit/TypeSpeller.h"
+#include "Lower/Codecs.h"
 #include "Lower/ScopeStack.h"
 #include "Lower/VerbatimRewriter.h"
 
@@ -40,6 +41,21 @@ struct LoweredFunction {
   std::string Name;      ///< qualified function name
   std::vector<Partition> Partitions;
   std::vector<Region> Regions;
+  /// BRAID_DURABLE: the user's aggregate types (class definitions, in the
+  /// order their codecs must be written) whose codecs the generated file
+  /// writes before the function (docs/durable.md "The frame contract").
+  std::vector<const clang::CXXRecordDecl *> Aggregates;
+};
+
+/// A suspension point where a durable run is stored (LowerPark.cpp).
+struct DurableSite {
+  enum Kind { None, Listen, WaitFor, Call };
+  int Label = -1;
+  Kind K = None;
+  std::string Slot;
+  std::string ValueType; ///< spelled: the E of listen<E>, the U of run<U> / child<U>
+  clang::QualType VT;
+  clang::SourceLocation Loc;
 };
 
 class FunctionLowering : public RewriteContext {
@@ -49,6 +65,8 @@ public:
 
   /// Lowers the function; nothing when a user error was reported.
   std::optional<LoweredFunction> run();
+  /// The translation unit's codecs (BRAID_DURABLE functions need them).
+  void setCodecIndex(const CodecIndex *C) { Codecs = C; }
 
   // RewriteContext.
   std::optional<std::string> varRef(const clang::VarDecl *VD, bool InLambda,
@@ -197,6 +215,17 @@ private:
   /// The clone of each fork point, from the liveness at its resume
   /// partition (after finalize); reports what cannot be copied.
   std::vector<ForkClone> forkClones();
+  /// BRAID_DURABLE (LowerDurable.cpp): what prepare() checks besides the
+  /// result type; after liveness, each stored partition's resume site and
+  /// the locals it encodes, with what cannot be stored reported.
+  bool prepareDurable(clang::QualType Result);
+  std::vector<DurableResume> durableResumes();
+  /// Why a value of \p T cannot be stored (DurableNotStorable's %select
+  /// index), or nothing; an aggregate without a codec is added to
+  /// Aggregates (after the aggregates of its fields).
+  std::optional<unsigned> whyNotStorable(clang::QualType T);
+  /// The aggregates whose codecs braidc writes (for Transform).
+  std::vector<const clang::CXXRecordDecl *> Aggregates;
   /// `<core>::<method>(`: how a partition calls into its frame's base.
   std::string coreCall(const char *Method) const;
   void lowerSpill(const clang::Expr *A, FullExpr &FE);
@@ -298,6 +327,7 @@ private:
   std::set<unsigned> ReportedLocalType;
   /// Names declared by the frame's base classes (sp_frame, sp_core, process).
   std::set<std::string> BaseNames;
+  const CodecIndex *Codecs = nullptr;
 
   // State of the lowering (reset()).
   /// The statement being lowered (where a type that cannot be spelled is
@@ -318,6 +348,10 @@ private:
     clang::SourceLocation Loc;
   };
   std::vector<ForkPoint> Forks;
+  /// The points a durable run is stored at, in source order.
+  std::vector<DurableSite> DurableSites;
+  /// Set by prepareDurable: the types whose codecs were checked (each once).
+  std::map<const clang::Type *, std::optional<unsigned>> StorableMemo;
   /// The type of each kept entry braidc made for a temporary or a park's
   /// value (the clone at a fork point must be able to copy it).
   std::map<int, clang::QualType> TempTypes;

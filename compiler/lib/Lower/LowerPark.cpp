@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "Lower/FunctionLowering.h"
 
+#include "Analysis/ParkFinder.h"
+
 #include "Diag/InternalError.h"
 #include "Lower/LowerSupport.h"
 
@@ -127,18 +129,39 @@ void FunctionLowering::lowerSteps(const std::vector<const Expr *> &Steps, FullEx
       Operand += partText(P->getArg(A), FE, /*SkipTop=*/true) + ", ";
     int L = E->newLabel();
     const char *Method = SK == SuspendKind::Park        ? "park"
+                         : SK == SuspendKind::Listen    ? "listen"
+                         : SK == SuspendKind::WaitFor   ? "wait_for"
                          : SK == SuspendKind::Fork      ? "fork"
                          : SK == SuspendKind::ForkMerge ? "fork_merge"
                                                         : "fork_switch";
     std::string Mark;
-    if (SK != SuspendKind::Park) {
+    if (isForkKind(SK)) {
       Mark = "this->__braid_fork = " + std::to_string(Forks.size()) + "; ";
       Forks.push_back({L, P->getBeginLoc()});
+    }
+    const char *ResumeKind = isForkKind(SK) ? "fork" : "resume";
+    // A durable body's listens, waits and durable calls are where its run
+    // is stored: their resume partitions carry a resume site.
+    if (Kind == Flavour::Durable) {
+      DurableSite::Kind SiteKind = SK == SuspendKind::Listen    ? DurableSite::Listen
+                                   : SK == SuspendKind::WaitFor ? DurableSite::WaitFor
+                                   : isBraidRunType(P->getArg(0)->getType().getNonReferenceType())
+                                       ? DurableSite::Call
+                                       : DurableSite::None;
+      if (SiteKind != DurableSite::None) {
+        if (!Stack.Handlers.empty())
+          Diags.report(Diag::DurableInHandler, P->getBeginLoc())
+              << (SiteKind == DurableSite::Call ? "a durable call (braid::park on a braid::run<T>)"
+                                                 : suspendName(SK))
+              << (unsigned(SiteKind) - 1) << P->getSourceRange();
+        DurableSites.push_back({L, SiteKind, Slot, U, VT, P->getBeginLoc()});
+        ResumeKind = SiteKind == DurableSite::Listen ? "listen" : SiteKind == DurableSite::WaitFor ? "wait" : "call";
+      }
     }
     user(P->getBeginLoc(), Mark + "return " + coreCall(Method) + Operand + E->labelRef(L) +
                                ", this->" + Slot + ");");
     E->terminate("", true);
-    markHere(L, P->getBeginLoc(), SK == SuspendKind::Park ? "resume" : "fork");
+    markHere(L, P->getBeginLoc(), ResumeKind);
     std::string Take = "this->" + Slot + ".take()";
     if (I + 1 == Steps.size()) {
       ParkValues[P] = Take;

@@ -54,6 +54,8 @@ std::optional<QualType> taskValueType(QualType RT) { return argumentOf(RT, "brai
 
 std::optional<QualType> flowValueType(QualType RT) { return argumentOf(RT, "braid::flow"); }
 
+std::optional<QualType> runValueType(QualType RT) { return argumentOf(RT, "braid::run"); }
+
 /// The case or default label \p S is, under its attributes
 /// (`[[likely]] case 1:`): they are hints, left out where the label becomes a
 /// partition.

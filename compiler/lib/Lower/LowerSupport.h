@@ -31,6 +31,8 @@ std::optional<clang::QualType> taskValueType(clang::QualType RT);
 inline bool isTaskType(clang::QualType T) { return taskValueType(T).has_value(); }
 /// The T of braid::flow<T> (BRAID_AP, BRAID_CP results).
 std::optional<clang::QualType> flowValueType(clang::QualType RT);
+/// The T of braid::run<T> (a BRAID_DURABLE function's result).
+std::optional<clang::QualType> runValueType(clang::QualType RT);
 
 /// The case or default label \p S is, under its attributes (`[[likely]]
 /// case 1:`): they are hints, left out where the label becomes a partition.

@@ -16,13 +16,18 @@
 #include "Diag/Diagnoser.h"
 #include "Diag/InternalError.h"
 #include "Emit/PartitionDump.h"
+#include "Emit/Text.h"
+#include "Lower/Codecs.h"
 #include "Lower/FunctionLowering.h"
 
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/Attr.h"
 #include "clang/AST/Stmt.h"
 #include "clang/Basic/SourceManager.h"
 
 #include <algorithm>
+#include <memory>
+#include <set>
 
 #ifndef BRAIDC_VERSION
 #define BRAIDC_VERSION "0.0.0"
@@ -33,16 +38,6 @@ using namespace clang;
 namespace braidc {
 
 namespace {
-
-std::string quoted(const std::string &S) {
-  std::string Q = "\"";
-  for (char C : S) {
-    if (C == '\\' || C == '"')
-      Q += '\\';
-    Q += C;
-  }
-  return Q + "\"";
-}
 
 /// Replaces each generated-line marker by a #line naming the line after it.
 std::string resolveMarkers(const std::string &Code, const std::string &Out) {
@@ -55,7 +50,7 @@ std::string resolveMarkers(const std::string &Code, const std::string &Out) {
     size_t NL = Code.find('\n', Pos);
     size_t End = NL == std::string::npos ? Code.size() : NL;
     if (Code.compare(Pos, End - Pos, Marker) == 0)
-      Result += "#line " + std::to_string(Line + 1) + " " + quoted(Out);
+      Result += "#line " + std::to_string(Line + 1) + " " + cppQuote(Out);
     else
       Result.append(Code, Pos, End - Pos);
     if (NL != std::string::npos)
@@ -64,6 +59,72 @@ std::string resolveMarkers(const std::string &Code, const std::string &Out) {
     ++Line;
   }
   return Result;
+}
+
+struct Splice {
+  unsigned Begin, End;
+  std::string Text;
+};
+
+/// Where the declaration of \p FD starts, attributes included (the
+/// BRAID_DURABLE macro, or a `[[` written out).
+unsigned declarationStart(const SourceManager &SM, const FunctionDecl *FD) {
+  unsigned B = SM.getFileOffset(SM.getExpansionLoc(FD->getOuterLocStart()));
+  for (const Attr *A : FD->attrs()) {
+    SourceLocation L = SM.getExpansionLoc(A->getLocation());
+    if (L.isValid() && SM.isInMainFile(L))
+      B = std::min(B, SM.getFileOffset(L));
+  }
+  StringRef Buf = SM.getBufferData(SM.getMainFileID());
+  unsigned P = B;
+  while (P > 0 && (Buf[P - 1] == ' ' || Buf[P - 1] == '\t'))
+    --P;
+  if (P >= 2 && Buf.substr(P - 2, 2) == "[[")
+    B = P - 2;
+  return B;
+}
+
+/// The codecs of the aggregates \p RDs (BRAID_DURABLE, docs/durable.md
+/// "The frame contract"), inserted before \p FD at namespace scope: the
+/// namespaces around \p FD are closed, and reopened after them.
+std::optional<Splice> aggregateCodecs(ASTContext &Ctx, Diagnoser &Diags, const FunctionDecl *FD,
+                                      const std::vector<const CXXRecordDecl *> &RDs, const std::string &File,
+                                      bool LineDirectives) {
+  const SourceManager &SM = Ctx.getSourceManager();
+  std::vector<std::string> Groups; // outermost first: "namespace a::b", "inline namespace v1", "namespace"
+  std::vector<const NamespaceDecl *> Chain;
+  for (const DeclContext *DC = FD->getDeclContext(); !DC->isTranslationUnit(); DC = DC->getParent()) {
+    const auto *ND = dyn_cast<NamespaceDecl>(DC);
+    if (!ND) {
+      Diags.report(Diag::DurableAggregatePlace, FD->getLocation()) << RDs.front() << FD;
+      return std::nullopt;
+    }
+    Chain.insert(Chain.begin(), ND);
+  }
+  for (const NamespaceDecl *ND : Chain) {
+    std::string Name = ND->isAnonymousNamespace() ? "" : ND->getName().str();
+    if (ND->isNested() && !Groups.empty())
+      Groups.back() += "::" + std::string(ND->isInline() ? "inline " : "") + Name;
+    else
+      Groups.push_back(std::string(ND->isInline() ? "inline " : "") + "namespace" + (Name.empty() ? "" : " " + Name));
+  }
+  unsigned B = declarationStart(SM, FD);
+  StringRef Buf = SM.getBufferData(SM.getMainFileID());
+  std::string T;
+  if (B > 0 && Buf[B - 1] != '\n')
+    T += "\n";
+  if (LineDirectives)
+    T += std::string(GeneratedLineMarker) + "\n";
+  for (size_t I = 0; I < Groups.size(); ++I)
+    T += "}  // " + Groups[Groups.size() - 1 - I] + "\n";
+  T += "// braidc: the codecs of the aggregates " + FD->getNameAsString() + " stores (docs/durable.md)\n";
+  for (const CXXRecordDecl *RD : RDs)
+    T += aggregateCodecText(Ctx, RD);
+  for (const std::string &G : Groups)
+    T += G + " {\n";
+  if (LineDirectives)
+    T += "#line " + std::to_string(SM.getLineNumber(SM.getMainFileID(), B)) + " " + cppQuote(File) + "\n";
+  return Splice{B, B, std::move(T)};
 }
 
 } // namespace
@@ -75,10 +136,6 @@ TransformResult transformTranslationUnit(ASTContext &Ctx, Sema &, const Transfor
   ParkFinder Finder(Ctx, Diags);
   std::vector<SpFunction> Functions = Finder.run();
 
-  struct Splice {
-    unsigned Begin, End;
-    std::string Text;
-  };
   std::vector<Splice> Splices;
   std::vector<DumpedFunction> Dumped;
   FileID Main = SM.getMainFileID();
@@ -87,11 +144,29 @@ TransformResult transformTranslationUnit(ASTContext &Ctx, Sema &, const Transfor
                          ? SM.getFileEntryRefForID(Main)->getName().str()
                          : Opts.MainFileName;
 
+  // BRAID_DURABLE: the codecs the translation unit declares, and the
+  // aggregates whose codecs this file already writes.
+  std::unique_ptr<CodecIndex> Codecs;
+  std::set<const CXXRecordDecl *> Written;
   for (const SpFunction &F : Functions) {
+    if (F.Kind == Flavour::Durable && !Codecs)
+      Codecs = std::make_unique<CodecIndex>(Ctx);
     FunctionLowering FL(Ctx, Diags, F, Opts.LineDirectives, File);
+    FL.setCodecIndex(Codecs.get());
     std::optional<LoweredFunction> LF = FL.run();
     if (!LF)
       continue;
+    std::vector<const CXXRecordDecl *> Needed;
+    for (const CXXRecordDecl *RD : LF->Aggregates)
+      if (!Written.count(RD))
+        Needed.push_back(RD);
+    if (!Needed.empty()) {
+      std::optional<Splice> S = aggregateCodecs(Ctx, Diags, F.FD, Needed, File, Opts.LineDirectives);
+      if (!S)
+        continue;
+      Written.insert(Needed.begin(), Needed.end());
+      Splices.push_back(std::move(*S));
+    }
     const auto *Body = dyn_cast<CompoundStmt>(F.FD->getBody());
     if (!Body)
       throw InternalError("function body is not a compound statement");
@@ -108,7 +183,7 @@ TransformResult transformTranslationUnit(ASTContext &Ctx, Sema &, const Transfor
     unsigned LineEnd = NL == StringRef::npos ? Buf.size() : static_cast<unsigned>(NL);
     std::string Text = LF->Body + Buf.substr(E, LineEnd - E).str();
     if (Opts.LineDirectives && NL != StringRef::npos)
-      Text += "\n#line " + std::to_string(SM.getLineNumber(Main, E) + 1) + " " + quoted(File);
+      Text += "\n#line " + std::to_string(SM.getLineNumber(Main, E) + 1) + " " + cppQuote(File);
     Splices.push_back({B, LineEnd, std::move(Text)});
     Dumped.push_back({LF->Name, LF->Partitions, LF->Regions});
     ++Result.Functions;
@@ -125,7 +200,7 @@ TransformResult transformTranslationUnit(ASTContext &Ctx, Sema &, const Transfor
   std::string Code = "// Generated by braidc " BRAIDC_VERSION " from " + File + ". Do not edit.\n";
   Code += "#define BRAID_GENERATED 1\n";
   if (Opts.LineDirectives)
-    Code += "#line 1 " + quoted(File) + "\n";
+    Code += "#line 1 " + cppQuote(File) + "\n";
   unsigned Pos = 0;
   for (const Splice &S : Splices) {
     if (S.Begin < Pos)

@@ -126,6 +126,7 @@ T amb_merge(A&&, B&&...) {
 template <class T = void>
 amb_nothing amb() {
   BRAID_DETAIL_FORK_OUTSIDE;
+  return {};  // never reached: the assertion fails first (a return g++ does not warn about)
 }
 #undef BRAID_DETAIL_FORK_OUTSIDE
 #else

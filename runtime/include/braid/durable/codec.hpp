@@ -399,6 +399,14 @@ struct codec {
       w.f64(v);
     } else if constexpr (detail::has_braid_codec<T>) {
       record_codec<T, &detail::adl_fields<T>>::encode(w, v);
+#if defined(BRAID_ANALYZING)
+    } else if constexpr (std::is_aggregate_v<T>) {
+      // braidc is reading the annotated source: it writes this
+      // aggregate's codec into the generated file if a durable function
+      // stores it (docs/durable.md "Codecs").
+      (void)w;
+      (void)v;
+#endif
     } else {
       static_assert(detail::dependent_false<T>, "braid::durable::codec<T>: no codec for this type");
     }
@@ -419,6 +427,11 @@ struct codec {
       return r.read_float(false, "double");
     } else if constexpr (detail::has_braid_codec<T>) {
       return record_codec<T, &detail::adl_fields<T>>::decode(r);
+#if defined(BRAID_ANALYZING)
+    } else if constexpr (std::is_aggregate_v<T>) {
+      (void)r;
+      return T{};
+#endif
     } else {
       static_assert(detail::dependent_false<T>,
                     "braid::durable::codec<T>: no codec for this type; give it "

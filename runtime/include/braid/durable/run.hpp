@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -175,6 +176,14 @@ class run {
 
   /// Internal (make_run).
   run(const durable::detail::durable_table& t, std::string args) noexcept : table_(&t), args_(std::move(args)) {}
+
+  /// So that an annotated body's `return v;` (and `return {};` for
+  /// run<void>) type-checks before braidc rewrites it into the frame's
+  /// finish_with. Declared only: a program that calls one was not built
+  /// through braidc, and fails to link.
+  template <class U, std::enable_if_t<!std::is_void_v<T> && std::is_convertible_v<U&&, T>, int> = 0>
+  run(U&& value);
+  run();
 
  private:
   const durable::detail::durable_table* table_;
