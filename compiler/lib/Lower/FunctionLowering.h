@@ -229,6 +229,8 @@ private:
   /// `<core>::<method>(`: how a partition calls into its frame's base.
   std::string coreCall(const char *Method) const;
   void lowerSpill(const clang::Expr *A, FullExpr &FE);
+  /// lowerSpill's evaluation of the operand into the frame.
+  void lowerSpillValue(const clang::Expr *A, FullExpr &FE);
   bool isSpillable(const clang::Expr *E) const;
   bool orderUnspecified(const clang::Stmt *Parent, const clang::Stmt *Operand) const;
   void checkDependentOperand(const clang::CallExpr *P);

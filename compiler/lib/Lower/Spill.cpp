@@ -242,6 +242,30 @@ bool FunctionLowering::isInertOperand(const Stmt *S) const {
 //    initialize the parameter from it directly: one more move construction
 //    and destruction (the type must be movable: a static_assert says so).
 void FunctionLowering::lowerSpill(const Expr *A, FullExpr &FE) {
+  lowerSpillValue(A, FE);
+  // Copied code names the operand as written: in a braced list's syntactic
+  // form (what the rewriter walks) it has no implicit conversion around it
+  // (an lvalue-to-rvalue cast, a copy), so the value is found under the
+  // written operand too (FOUND.md F: `Pt{(log(), a), park(t)}` evaluated
+  // `(log(), a)` twice).
+  auto It = ParkValues.find(A);
+  if (It == ParkValues.end())
+    return;
+  const Expr *W = A;
+  for (;;) {
+    const Expr *N = W->IgnoreImplicit();
+    if (const auto *CE = dyn_cast<CXXConstructExpr>(N);
+        CE && CE->getNumArgs() == 1 && !isa<CXXTemporaryObjectExpr>(CE) && CE->getParenOrBraceRange().isInvalid())
+      N = CE->getArg(0);
+    if (N == W)
+      break;
+    W = N;
+  }
+  if (W != A)
+    ParkValues[W] = It->second;
+}
+
+void FunctionLowering::lowerSpillValue(const Expr *A, FullExpr &FE) {
   QualType T = A->getType();
   const Expr *Inner = A;
   for (;;) {

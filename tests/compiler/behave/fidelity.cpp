@@ -431,7 +431,34 @@ out:
 
 }  // namespace
 
+// FOUND.md F: an element of a braced list evaluated before a later element
+// parks is evaluated once, also when it is an lvalue (the list's syntactic
+// form has no conversion around it) or a class copied into its member.
+struct two_ints {
+  int x;
+  int y;
+};
+struct named_pair {
+  std::string name;
+  int v;
+};
+BRAID_SP task<int> braced_lvalue_elements(event_log& log, task<int> t, task<int> u, task<int> w) {
+  int a = 5;
+  std::string s = "s";
+  int v = two_ints{(log("first"), a), (braid::park(std::move(t)) % 4)}.x;
+  two_ints p{(log("second"), a), braid::park(std::move(u))};
+  named_pair q{(log("third"), s), braid::park(std::move(w))};
+  return v + p.x + p.y + static_cast<int>(q.name.size()) + q.v;
+}
+
 TEST_SUITE("fidelity") {
+  TEST_CASE("an lvalue element of a braced list evaluated before a park runs once") {
+    event_log log;
+    // 5 + (5 + 2) + (1 + 3)
+    CHECK(braid::run_blocking(braced_lvalue_elements(log, task<int>(1), task<int>(2), task<int>(3))) == 16);
+    CHECK(log.take() == events{"first", "second", "third"});
+  }
+
   TEST_CASE("a reference to a member of a temporary keeps the temporary across a park") {
     event_log log;
     CHECK(braid::run_blocking(member_of_temporary(log, task<int>(0))) == 100 + 80 + 10);
