@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -79,6 +80,31 @@ inline std::string snapshot(const std::string& path, braid::durable::run_id id) 
     for (const auto& r : sql(path, q)) out += r + "\n";
   return out;
 }
+
+/// The SQLite store, as the store behaviour cases (runs_cases.hpp,
+/// registries_cases.hpp, two_process_cases.hpp) see a backend: a place is a
+/// fresh, empty store (here: a file in the scratch folder), opened as often
+/// as a case needs connections, inspected with raw SQL, and named to the
+/// worker processes by spec(). pg_support.hpp has the PostgreSQL one.
+struct sqlite_backend {
+  class place {
+   public:
+    explicit place(const std::string& name) : path_(fresh_path(name)) {}
+    std::unique_ptr<braid::durable::store> open() const { return std::make_unique<braid::durable::sqlite_store>(path_); }
+    std::vector<std::string> sql(const std::string& statement) const { return durable_test::sql(path_, statement); }
+    std::string snapshot(braid::durable::run_id id) const { return durable_test::snapshot(path_, id); }
+    /// The STORE argument of the worker processes.
+    const std::string& spec() const { return path_; }
+    /// SQL for a blob column as hex digits, and for a blob from hex digits.
+    static std::string hex(const std::string& column) { return "hex(" + column + ")"; }
+    static std::string blob(const std::string& hex_digits) { return "x'" + hex_digits + "'"; }
+
+   private:
+    std::string path_;
+  };
+  static std::string worker() { return BRAID_DURABLE_WORKER; }
+  static std::string worker_v2() { return BRAID_DURABLE_WORKER_V2; }
+};
 
 /// The message of the braid::durable::error `f` throws; checks its kind.
 template <class F>

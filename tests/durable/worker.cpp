@@ -18,7 +18,19 @@
 //   worker put STORE PENDING_ID NAME                 put_pending of inbox(NAME); prints "put"
 //   worker pop STORE PENDING_ID                      pop_pending; prints "popped ID" or "nothing"
 //
+//   worker wait STORE TIMEOUT_MS                     (PostgreSQL) listens, stops itself (SIGSTOP) so that
+//                                                    the test knows it listens, then waits for work
+//                                                    (wait_for_work); prints "woken K..." or "timed out",
+//                                                    then runs resume_runs and prints "resumed N"
+//
+// STORE: a SQLite file, or (the build with BRAID_WORKER_PG) pg:SCHEMA:CONNINFO,
+// a postgres_store of that schema.
+//
 // A durable error prints "error KIND: MESSAGE" and exits 2.
+//
+// BRAID_DURABLE_LOG_STEPS=1: every step this process runs in memory prints
+// "step ID" when it is about to be written (before_write): what the claims
+// tests count.
 //
 // BRAID_DURABLE_STOP_AT=POINT[:N] (POINT: before_write, in_transaction,
 // after_commit): at the N-th step that reaches POINT the worker stops
@@ -28,6 +40,9 @@
 #include "flows.hpp"
 
 #include <braid/durable.hpp>
+#ifdef BRAID_WORKER_PG
+#include <braid/durable/postgres_store.hpp>
+#endif
 
 #include <fcntl.h>
 #include <signal.h>
@@ -39,6 +54,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -75,7 +91,13 @@ void ledger_append(const std::string& line) {
   }
 }
 
+bool g_log_steps = false;
+
 void stop_hook(step_point p, run_id id) {
+  if (g_log_steps && p == step_point::before_write) {
+    std::printf("step %s\n", to_string(id).c_str());
+    std::fflush(stdout);
+  }
   if (g_in_operation && g_target == run_id{}) g_target = id;  // a start: its first step is the root's
   if (static_cast<int>(p) != g_stop_point || ++g_hits != g_stop_at) return;
   if (g_ledger >= 0) {
@@ -87,6 +109,9 @@ void stop_hook(step_point p, run_id id) {
 }
 
 void install_stop_hook() {
+  const char* log = std::getenv("BRAID_DURABLE_LOG_STEPS");
+  g_log_steps = log && std::string(log) == "1";
+  if (g_log_steps) testing::set_step_hook(&stop_hook);
   const char* env = std::getenv("BRAID_DURABLE_STOP_AT");
   if (!env || !*env) return;
   std::string s = env;
@@ -145,7 +170,7 @@ ledger_state read_ledger(const std::string& path) {
 /// refused when r is odd). Each acknowledgement is a ledger line written
 /// after the operation returned: "started R ID new|existing",
 /// "acked R J continued|duplicate".
-int plan(sqlite_store& s, const std::string& ledger_path, int first, int count) {
+int plan(store& s, const std::string& ledger_path, int first, int count) {
   g_ledger = ::open(ledger_path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
   if (g_ledger < 0) {
     std::perror("worker: opening the ledger");
@@ -203,10 +228,24 @@ int usage() {
   return 64;
 }
 
+std::unique_ptr<store> open_store(const std::string& spec) {
+#ifdef BRAID_WORKER_PG
+  if (spec.rfind("pg:", 0) == 0) {
+    const auto colon = spec.find(':', 3);
+    if (colon == std::string::npos) throw std::invalid_argument("worker: STORE pg:SCHEMA:CONNINFO lacks the CONNINFO");
+    postgres_options o;
+    o.schema = spec.substr(3, colon - 3);
+    return std::make_unique<postgres_store>(spec.substr(colon + 1), o);
+  }
+#endif
+  return std::make_unique<sqlite_store>(spec);
+}
+
 int run(int argc, char** argv) {
   if (argc < 3) return usage();
   const std::string cmd = argv[1];
-  sqlite_store s(argv[2]);
+  const std::unique_ptr<store> opened = open_store(argv[2]);
+  store& s = *opened;
   if (cmd == "start" && argc >= 4) {
     std::vector<std::string> a(argv + 3, argv + argc);
     start_options o;
@@ -243,7 +282,8 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (cmd == "resume" && argc == 3) {
-    std::cout << "resumed " << resume_runs(s) << "\n";
+    const std::size_t n = resume_runs(s);  // (its steps may print)
+    std::cout << "resumed " << n << "\n";
     return 0;
   }
   if (cmd == "plan" && argc == 6) return plan(s, argv[3], std::atoi(argv[4]), std::atoi(argv[5]));
@@ -271,6 +311,24 @@ int run(int argc, char** argv) {
     std::cout << "put\n";
     return 0;
   }
+#ifdef BRAID_WORKER_PG
+  if (cmd == "wait" && argc == 4) {
+    auto* pg = dynamic_cast<postgres_store*>(&s);
+    if (!pg) return usage();
+    pg->listen();
+    std::fflush(stdout);
+    ::raise(SIGSTOP);  // the test continues us once it knows we listen
+    const work_notice w = pg->wait_for_work(std::chrono::milliseconds(std::stoll(argv[3])));
+    if (w)
+      std::cout << "woken" << (w.runnable ? " runnable" : "") << (w.timers ? " timers" : "")
+                << (w.messages ? " messages" : "") << "\n";
+    else
+      std::cout << "timed out\n";
+    const std::size_t n = resume_runs(s);
+    std::cout << "resumed " << n << "\n";
+    return 0;
+  }
+#endif
   if (cmd == "pop" && argc == 4) {
     const auto id = pop_pending(s, argv[3]);
     std::cout << (id ? "popped " + to_string(*id) : std::string("nothing")) << "\n";

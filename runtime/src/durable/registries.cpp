@@ -440,6 +440,9 @@ registry_worker::~registry_worker() { stop(); }
 
 void registry_worker::start() {
   dispatch_or_throw("registry_worker::start");
+  // Other processes' timers and publishes: a store with notifications
+  // wakes this worker for them too (postgres_store: LISTEN/NOTIFY).
+  st_->st.watch();
   {
     std::lock_guard<std::mutex> g(st_->m);
     if (st_->started) throw error(error_kind::misuse, "braid: registry_worker::start: the worker was started before");

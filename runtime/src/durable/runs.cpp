@@ -153,6 +153,13 @@ std::optional<std::vector<run_id>> step_due(store& st, run_id id) {
   return std::move(cr.runnable);
 }
 
+/// Ends a claim the step's commit did not end (the step threw before its
+/// commit, or was not due).
+struct claim_scope {
+  store& st;
+  ~claim_scope() { st.release_claim(); }
+};
+
 std::size_t run_due(store& st, std::vector<run_id> due, const std::set<run_id>& skip) {
   std::deque<run_id> work(due.begin(), due.end());
   std::size_t steps = 0;
@@ -161,6 +168,10 @@ std::size_t run_due(store& st, std::vector<run_id> due, const std::set<run_id>& 
     work.pop_front();
     if (skip.count(id)) continue;
     try {
+      // A store with claims: another worker stepping this run now keeps
+      // it (its commit does what this one would have done).
+      if (!st.claim_run(id)) continue;
+      const claim_scope claimed{st};
       if (auto more = step_due(st, id)) {
         ++steps;
         work.insert(work.end(), more->begin(), more->end());
@@ -358,7 +369,19 @@ run_status cancel_run(store& st, run_id id, cancel_mode m) {
   return reported(load_or_throw(st, id));
 }
 
-std::size_t resume_runs(store& st) { return run_due(st, st.runnable()); }
+std::size_t resume_runs(store& st) {
+  if (!st.claims()) return run_due(st, st.runnable());
+  // One claimed run at a time, in id order, each at most once per call:
+  // runs other workers hold are skipped (they are stepping them), and a
+  // run that cannot be stepped here is not claimed again by this pass.
+  std::size_t steps = 0;
+  run_id after{};
+  while (const auto id = st.claim_runnable(after)) {
+    after = *id;
+    steps += run_due(st, {*id});
+  }
+  return steps;
+}
 
 std::vector<output_record> get_outputs(store& st, run_id id, std::uint64_t after_seq) {
   load_or_throw(st, id);

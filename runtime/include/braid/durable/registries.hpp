@@ -215,8 +215,11 @@ void wake_workers(store& s) noexcept;
 /// runs on braid::blk() (under a braid::sim scheduler: a blk microtask of
 /// the driving thread, and the sleep is in virtual time).
 ///
-/// Other processes' timers and publishes are seen at the next pass
-/// (SQLite has no cross-process notification; `rescan` bounds the wait).
+/// Other processes' timers and publishes: on a store with notifications
+/// (postgres_store: LISTEN/NOTIFY; start() calls store::watch()) they wake
+/// the worker as this process's do; on the SQLite store they are seen at
+/// the next pass (SQLite has no cross-process notification; `rescan`
+/// bounds the wait).
 class registry_worker {
  public:
   struct options {

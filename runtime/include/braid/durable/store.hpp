@@ -5,7 +5,8 @@
 ///
 /// Users construct a store and pass it to the run functions
 /// (<braid/durable/runs.hpp>); they never call its members. The members are
-/// the interface a backend implements (sqlite_store here; PostgreSQL next):
+/// the interface a backend implements (sqlite_store here; postgres_store in
+/// <braid/durable/postgres_store.hpp>, library braid::durable_pg):
 /// a few reads and one `commit` per step that applies everything the step
 /// did (the run row, the event, outputs, index entries, new child runs,
 /// the wake-up of a waiting parent) in one transaction, or nothing.
@@ -241,6 +242,37 @@ class store {
   virtual std::optional<stored_pending> pending(std::string_view id) = 0;
   /// Deletes a baton; false when it was not there.
   virtual bool remove_pending(std::string_view id) = 0;
+
+  // ---- claims and wake-ups (docs/durable.md "PostgreSQL") -----------------
+  // Optional. The defaults are those of a store without them (sqlite_store):
+  // between two processes the version check of commit() alone decides, and
+  // a process sees other processes' work when it next looks.
+
+  /// Whether this store claims runs: claim_run and claim_runnable lock a
+  /// runnable run for the whole of its next step (until that step's
+  /// commit, or release_claim), so that two workers never step the same
+  /// run at the same time. The version check stays: a claim spares the
+  /// losing worker its step, the check is what makes a second commit
+  /// impossible.
+  virtual bool claims() const noexcept { return false; }
+  /// Claims run `id` for this connection's next step: true when it is
+  /// runnable (status running) and no other connection holds it, or this
+  /// one already does. The step's commit() ends the claim (also when it
+  /// writes nothing), as does release_claim(). Without claims: true.
+  virtual bool claim_run(run_id) { return true; }
+  /// Claims the runnable run with the smallest id above `after` that no
+  /// other connection holds (others are skipped, not waited for; one this
+  /// connection holds counts); nullopt when there is none. Without claims:
+  /// nullopt (use runnable()).
+  virtual std::optional<run_id> claim_runnable(run_id) { return std::nullopt; }
+  /// Ends this connection's claim without a step (nothing is written);
+  /// nothing when it holds none.
+  virtual void release_claim() noexcept {}
+  /// Makes this process's registry workers of this store hear other
+  /// connections' commits and publishes (timers added, messages that became
+  /// deliverable), as they hear this process's own: registry_worker::start
+  /// calls it. Without notifications: nothing.
+  virtual void watch() {}
 };
 
 struct sqlite_options {
