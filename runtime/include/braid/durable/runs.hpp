@@ -132,6 +132,8 @@ template <class T>
 void output(const T& value) {
   detail::emit_output(encode(value));
 }
+/// A string literal is output as a std::string.
+inline void output(const char* text) { output(std::string(text)); }
 
 /// Sets an index entry of this run (find_runs selects by them), with the step.
 void set_index(std::string key, std::string value);
