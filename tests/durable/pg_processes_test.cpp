@@ -5,7 +5,8 @@
 // FOR UPDATE SKIP LOCKED, so that no run is stepped twice (every step a
 // worker runs in memory is logged, BRAID_DURABLE_LOG_STEPS); a worker
 // blocked in wait_for_work is woken by another process's commit (NOTIFY)
-// and runs the steps it made due.
+// and runs the steps it made due; a worker killed in a claimed step loses
+// its claim with its connection.
 #include "pg_support.hpp"
 
 #define BRAID_STORE_BACKENDS durable_test::pg::pg_backend
@@ -19,6 +20,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace braid::durable;
@@ -115,6 +117,26 @@ TEST_SUITE("durable postgres workers") {
     CHECK(lb.other == std::vector<std::string>{"resumed " + std::to_string(lb.stepped.size())});
     CHECK(db.sql("SELECT status, version, count(*) FROM braid_runs WHERE parent IS NOT NULL GROUP BY status, version") ==
           std::vector<std::string>{"waiting|1|120"});
+  }
+
+  TEST_CASE("a worker killed in the middle of a claimed step: its claim ends with its connection, and another worker steps the run") {
+    const place db("killed_claim");
+    const auto kids = seed_due_children(db, 3);
+    {
+      process a({worker, "resume", db.spec()}, {"BRAID_DURABLE_STOP_AT=before_write:1", "BRAID_DURABLE_LOG_STEPS=1"});
+      REQUIRE(a.wait_stopped());
+      // While A holds kids[0], B cannot take it.
+      const auto rb = run_process({worker, "resume", db.spec()}, {"BRAID_DURABLE_LOG_STEPS=1"});
+      CHECK(parse(rb.out).stepped == std::vector<run_id>{kids[1], kids[2]});
+    }  // SIGKILL: the server rolls A's transaction back when it sees the connection close
+    const std::string lockable = "SELECT count(*) FROM (SELECT 1 FROM braid_runs WHERE id = " + to_string(kids[0]) +
+                                 " FOR UPDATE SKIP LOCKED) x";
+    for (int i = 0; i < 1000 && db.sql(lockable) != std::vector<std::string>{"1"}; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // until the server has noticed
+    const auto rc = run_process({worker, "resume", db.spec()}, {"BRAID_DURABLE_LOG_STEPS=1"});
+    CHECK(rc.out == "step " + to_string(kids[0]) + "\nresumed 1\n");
+    CHECK(db.sql("SELECT status, version, count(*) FROM braid_runs WHERE parent IS NOT NULL GROUP BY status, version") ==
+          std::vector<std::string>{"waiting|1|3"});
   }
 
   TEST_CASE("a worker waiting for work is woken by another process's commit and runs the steps it made due") {
