@@ -236,6 +236,10 @@ std::string FrameEmitter::durableEncode() const {
       std::vector<std::string> Names = storedNames(D);
       for (size_t I = 0; I < D.Kept.size(); ++I) {
         const KeptVar &V = M.Kept[D.Kept[I]];
+        if (V.Pointer) {
+          O += "        __braid_w.local_ref(" + cppQuote(Names[I]) + ", *__braid_self, __braid_self->" + V.Member + ");\n";
+          continue;
+        }
         O += "        __braid_w.local(" + cppQuote(Names[I]) + ", __braid_self->" + V.Member;
         if (V.NeedsDestroy)
           O += ", __braid_self->__braid_alive_" + V.Member;
@@ -265,6 +269,10 @@ std::string FrameEmitter::durableDecode() const {
     std::vector<std::string> Names = storedNames(D);
     for (size_t I = 0; I < D.Kept.size(); ++I) {
       const KeptVar &V = M.Kept[D.Kept[I]];
+      if (V.Pointer) {
+        O += "        __braid_r.local_ref(" + cppQuote(Names[I]) + ", *__braid_self, __braid_self->" + V.Member + ");\n";
+        continue;
+      }
       O += "        __braid_r.local(" + cppQuote(Names[I]) + ", __braid_self->" + V.Member;
       if (V.NeedsDestroy)
         O += ", __braid_self->__braid_alive_" + V.Member;

@@ -325,7 +325,7 @@ std::vector<DurableResume> FunctionLowering::durableResumes() {
       if (Starts("__braid_range_") || Starts("__braid_begin_") || Starts("__braid_end_"))
         Why = IsIterator;
       else if (V.Pointer)
-        Why = IsReference;
+        Why = std::nullopt; // stored as its offset in the frame (frame_writer::local_ref)
       else if (Starts("__braid_exception_"))
         Why = NoCodec;
       else if (QT)
@@ -334,7 +334,7 @@ std::vector<DurableResume> FunctionLowering::durableResumes() {
         D.Kept.push_back(K);
         // A trivially destructible scalar is value-initialized, so that
         // one stored before its first assignment encodes a defined value.
-        if (!V.NeedsDestroy && V.Declarator.empty() && QT && QT->getCanonicalType()->isScalarType())
+        if (!V.Pointer && !V.NeedsDestroy && V.Declarator.empty() && QT && QT->getCanonicalType()->isScalarType())
           V.ValueInit = true;
         continue;
       }

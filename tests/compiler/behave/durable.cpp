@@ -139,6 +139,56 @@ BRAID_DURABLE braid::run<std::string> guarded(std::string name) {
   }
 }
 
+// Control flow around listens: a switch on one with fall-through, one in
+// `&&`, in a try block, in a loop condition, a goto; a structured binding
+// and a reference to a kept local live across them (stored as offsets in
+// the frame, bound again when decoded).
+namespace edges {
+enum class mode { a, b };
+struct cfg {
+  int n = 0;
+  mode m = mode::a;
+  std::map<std::string, int> tags;
+};
+}  // namespace edges
+
+BRAID_DURABLE braid::run<int> control(int k) {
+  int acc = 0;
+  int& alias = acc;
+  auto [p, q] = std::pair<int, std::string>(k, "x");
+  edges::cfg c{k, edges::mode::b, {{"t", 1}}};
+  switch (braid::listen<int>("sw")) {
+    case 1:
+      acc += 10;
+      [[fallthrough]];
+    case 2:
+      alias += braid::listen<int>("inner");
+      break;
+    default:
+      break;
+  }
+  if (k > 0 && braid::listen<bool>("and")) acc += 100;
+  try {
+    acc += braid::listen<int>("try");
+  } catch (const braid::cancelled&) {
+    throw;
+  }
+  int t = 0;
+  while (t < 2 && braid::listen<int>("loop") > 0) ++t;
+  goto done;
+done:
+  return alias + p + static_cast<int>(q.size()) + c.n + c.tags.at("t") + t + (c.m == edges::mode::b ? 1000 : 0);
+}
+
+int global_total = 5;
+
+// A reference to an object outside the frame cannot be stored: the step fails.
+BRAID_DURABLE braid::run<int> outside_reference() {
+  int& g = global_total;
+  int got = braid::listen<int>("x");
+  return g + got;
+}
+
 namespace {
 
 std::string fresh_store(const char* name) {
@@ -244,6 +294,37 @@ TEST_SUITE("durable") {
     CHECK(info.result_as<std::vector<std::string>>() ==
           std::vector<std::string>{"seats 6", "hello ann, hi", "hello bob, yo",
                                    "failed: braid: child run " + bd::to_string(info.children[1]) + " failed: no reply from cy"});
+  }
+
+  TEST_CASE("listens in a switch, &&, try, a loop condition; bindings and references stored as frame offsets") {
+    const std::string path = fresh_store("control.db");
+    bd::sqlite_store s(path);
+    auto id = bd::start_run(s, control(3));
+    std::vector<std::string> contexts;
+    for (int n = 0;; ++n) {
+      bd::run_info i = bd::get_run(s, id);
+      if (i.status != bd::run_status::waiting) break;
+      contexts.push_back(i.waiting_for);
+      std::string payload = i.waiting_for == "and" ? bd::encode(true) : bd::encode(1);
+      bd::continue_run(s, id, bd::event{"e" + std::to_string(n), i.waiting_for, payload});
+    }
+    CHECK(contexts == std::vector<std::string>{"sw", "inner", "and", "try", "loop", "loop"});
+    // 10 + 1 + 100 + 1, p 3, q 1, c.n 3, tag 1, t 2, mode 1000
+    CHECK(bd::get_run(s, id).result_as<int>() == 112 + 3 + 1 + 3 + 1 + 2 + 1000);
+  }
+
+  TEST_CASE("a kept reference to an object outside the frame fails the step, and nothing is stored") {
+    const std::string path = fresh_store("outside.db");
+    bd::sqlite_store s(path);
+    try {
+      bd::start_run(s, outside_reference());
+      FAIL("the run was stored");
+    } catch (const bd::error& e) {
+      CHECK(e.kind() == bd::error_kind::codec);
+      CHECK(std::string(e.what()).find("the kept reference 'g' refers to an object outside the run's frame") !=
+            std::string::npos);
+    }
+    CHECK(bd::find_runs(s, {}).empty());
   }
 
   TEST_CASE("a cancelled listen throws braid::cancelled into the handler, which runs once") {

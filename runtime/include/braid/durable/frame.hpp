@@ -37,6 +37,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -409,6 +410,22 @@ class frame_writer {
   void local(std::string_view name, const T& v, bool alive) {
     if (alive) local(name, v);
   }
+  /// A kept reference (braidc keeps it as a pointer) into the frame itself
+  /// (a structured binding's element, a reference to a kept local): stored
+  /// as its offset in the frame, rebound there when decoded. One that
+  /// refers outside the frame cannot be stored (the step fails).
+  template <class Frame, class T>
+  void local_ref(std::string_view name, const Frame& f, const T* p) {
+    const auto b = reinterpret_cast<std::uintptr_t>(std::addressof(f));
+    const auto q = reinterpret_cast<std::uintptr_t>(p);
+    if (p == nullptr || q < b || q >= b + sizeof(Frame))
+      throw error(error_kind::codec, "braid: the kept reference '" + std::string(name) +
+                                         "' refers to an object outside the run's frame (a global, a static, or "
+                                         "what a parameter refers to), which cannot be stored with the run: keep a "
+                                         "copy of the value in a local instead");
+    locals_.text(name);
+    encode_to(locals_, static_cast<std::uint64_t>(q - b));
+  }
 
  private:
   friend class engine;
@@ -436,6 +453,18 @@ class frame_reader {
   template <class T>
   void local(std::string_view name, T& storage) {
     construct(*find(locals_, name, true, "kept local"), name, storage);
+  }
+  /// A kept reference stored by frame_writer::local_ref: bound again to
+  /// the same place in this frame.
+  template <class Frame, class T>
+  void local_ref(std::string_view name, Frame& f, T*& p) {
+    const entry& e = *find(locals_, name, true, "kept reference");
+    path_scope s(r_, ".locals." + std::string(name));
+    r_.within(e.begin, e.end, [&] {
+      const auto off = decode_from<std::uint64_t>(r_);
+      if (off >= sizeof(Frame)) r_.fail("an offset inside the frame (a kept reference)", std::to_string(off));
+      p = reinterpret_cast<T*>(reinterpret_cast<char*>(std::addressof(f)) + off);
+    });
   }
   /// A kept local with an alive flag: constructed (and flagged alive) when stored.
   template <class T>
