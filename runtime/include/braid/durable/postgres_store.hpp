@@ -116,10 +116,11 @@ class postgres_store final : public store {
   /// Claims (store::claims): a claim is a transaction of this connection,
   /// begun by `SELECT ... FOR UPDATE SKIP LOCKED` on the run's row and
   /// ended by the step's commit() (or release_claim, or mark_blocked of
-  /// that run, which commits the mark). claim_run first tries without
-  /// waiting, then waits up to a second for a row another transaction
-  /// holds only briefly (a commit waking the run); a run another worker is
-  /// stepping is not waited for. While a claim is held, other writes on
+  /// that run, which commits the mark). claim_runnable skips rows other
+  /// transactions hold; claim_run (a run a commit of this process just made
+  /// due) waits up to a second for a held row, since a commit in progress
+  /// holds it only for a moment, and then leaves it to the worker stepping
+  /// it (false). While a claim is held, other writes on
   /// this connection are refused with error(misuse) (they would become part
   /// of the step's transaction): use another postgres_store for them.
   bool claims() const noexcept override { return true; }
