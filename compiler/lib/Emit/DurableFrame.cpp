@@ -229,27 +229,32 @@ std::string FrameEmitter::durableEncode() const {
   O += "      (void)__braid_self;\n      (void)__braid_w;\n";
   for (const FrameParam &P : M.Params)
     O += "      __braid_w.param(" + cppQuote(P.Name) + ", __braid_self->" + P.Name + ");\n";
-  if (!M.Durable.empty()) {
-    O += "      switch (__braid_self->state()) {\n";
-    for (const DurableResume &D : M.Durable) {
-      O += "      case " + std::to_string(D.Partition) + ":\n";
-      std::vector<std::string> Names = storedNames(D);
-      for (size_t I = 0; I < D.Kept.size(); ++I) {
-        const KeptVar &V = M.Kept[D.Kept[I]];
-        if (V.Pointer) {
-          O += "        __braid_w.local_ref(" + cppQuote(Names[I]) + ", *__braid_self, __braid_self->" + V.Member + ");\n";
-          continue;
-        }
-        O += "        __braid_w.local(" + cppQuote(Names[I]) + ", __braid_self->" + V.Member;
-        if (V.NeedsDestroy)
-          O += ", __braid_self->__braid_alive_" + V.Member;
-        O += ");\n";
-      }
-      O += "        break;\n";
-    }
-    O += "      default:\n        break;\n      }\n";
-  }
+  if (!M.Durable.empty())
+    O += storedSwitch("__braid_self->state()", "__braid_w");
   return O + "    }\n";
+}
+
+// The same calls on the writer and on the reader: for the partition the
+// frame is stored at, each kept entry live there, by name.
+std::string FrameEmitter::storedSwitch(const std::string &State, const std::string &Obj) const {
+  std::string O = "      switch (" + State + ") {\n";
+  for (const DurableResume &D : M.Durable) {
+    O += "      case " + std::to_string(D.Partition) + ":\n";
+    std::vector<std::string> Names = storedNames(D);
+    for (size_t I = 0; I < D.Kept.size(); ++I) {
+      const KeptVar &V = M.Kept[D.Kept[I]];
+      if (V.Pointer) {
+        O += "        " + Obj + ".local_ref(" + cppQuote(Names[I]) + ", *__braid_self, __braid_self->" + V.Member + ");\n";
+        continue;
+      }
+      O += "        " + Obj + ".local(" + cppQuote(Names[I]) + ", __braid_self->" + V.Member;
+      if (V.NeedsDestroy)
+        O += ", __braid_self->__braid_alive_" + V.Member;
+      O += ");\n";
+    }
+    O += "        break;\n";
+  }
+  return O + "      default:\n        break;\n      }\n";
 }
 
 std::string FrameEmitter::durableDecode() const {
@@ -263,24 +268,7 @@ std::string FrameEmitter::durableDecode() const {
     return O + "      (void)__braid_r;\n      return " + New + ";\n    }\n";
   O += "      auto* __braid_self = " + New + ";\n";
   O += "      " + std::string(DurableNs) + "decode_guard __braid_g(__braid_self);\n";
-  O += "      switch (__braid_r.state()) {\n";
-  for (const DurableResume &D : M.Durable) {
-    O += "      case " + std::to_string(D.Partition) + ":\n";
-    std::vector<std::string> Names = storedNames(D);
-    for (size_t I = 0; I < D.Kept.size(); ++I) {
-      const KeptVar &V = M.Kept[D.Kept[I]];
-      if (V.Pointer) {
-        O += "        __braid_r.local_ref(" + cppQuote(Names[I]) + ", *__braid_self, __braid_self->" + V.Member + ");\n";
-        continue;
-      }
-      O += "        __braid_r.local(" + cppQuote(Names[I]) + ", __braid_self->" + V.Member;
-      if (V.NeedsDestroy)
-        O += ", __braid_self->__braid_alive_" + V.Member;
-      O += ");\n";
-    }
-    O += "        break;\n";
-  }
-  O += "      default:\n        break;\n      }\n";
+  O += storedSwitch("__braid_r.state()", "__braid_r");
   O += "      __braid_g.release();\n      return __braid_self;\n    }\n";
   return O;
 }
@@ -301,14 +289,7 @@ std::string FrameEmitter::durableTable() const {
          std::to_string(P.Region) + ", " + hex64(partitionHash(I)) + ", " + Site + "},\n";
   }
   O += "      };\n";
-  std::string RegionsRef = "nullptr";
-  if (!M.Regions.empty()) {
-    O += "      static const ::braid::detail::region_info __braid_regions[] = {\n";
-    for (const Region &R : M.Regions)
-      O += "          {" + std::to_string(R.Handler) + ", " + std::to_string(R.Parent) + "},\n";
-    O += "      };\n";
-    RegionsRef = "__braid_regions";
-  }
+  std::string RegionsRef = regionsTable("      ", O);
   std::string Make = "&" + std::string(DurableNs) + "make_frame<" + FrameName;
   for (const FrameParam &P : M.Params)
     Make += ", " + P.Type;

@@ -238,6 +238,17 @@ std::string FrameEmitter::unwind() const {
   return O + "    }\n";
 }
 
+// The try regions' table (to \p O, at \p Indent), if any: its name, or nullptr.
+std::string FrameEmitter::regionsTable(const std::string &Indent, std::string &O) const {
+  if (M.Regions.empty())
+    return "nullptr";
+  O += Indent + "static const ::braid::detail::region_info __braid_regions[] = {\n";
+  for (const Region &R : M.Regions)
+    O += Indent + "    {" + std::to_string(R.Handler) + ", " + std::to_string(R.Parent) + "},\n";
+  O += Indent + "};\n";
+  return "__braid_regions";
+}
+
 std::string FrameEmitter::table() const {
   const std::string C = core();
   std::string Info = Kind == Flavour::Sp ? "partition_info" : C + "_partition_info";
@@ -251,14 +262,7 @@ std::string FrameEmitter::table() const {
          ", " + std::to_string(P.Region) + "},\n";
   }
   O += "  };\n";
-  std::string RegionsRef = "nullptr";
-  if (!M.Regions.empty()) {
-    O += "  static const ::braid::detail::region_info __braid_regions[] = {\n";
-    for (const Region &R : M.Regions)
-      O += "      {" + std::to_string(R.Handler) + ", " + std::to_string(R.Parent) + "},\n";
-    O += "  };\n";
-    RegionsRef = "__braid_regions";
-  }
+  std::string RegionsRef = regionsTable("  ", O);
   O += "  static const ::braid::detail::" + Table + " __braid_table = {" + cppQuote(M.FunctionName) +
        ", __braid_parts, " + std::to_string(M.Partitions.size()) + ", " + RegionsRef + ", " +
        std::to_string(M.Regions.size()) + ", &" + FrameName + "::__braid_unwind};\n";

@@ -70,6 +70,10 @@ private:
   std::string durableEncode() const;
   std::string durableDecode() const;
   std::string durableTable() const;
+  /// The encode/decode switch over the stored partitions, calling \p Obj.
+  std::string storedSwitch(const std::string &State, const std::string &Obj) const;
+  /// Appends the regions' table to \p O; returns its name or "nullptr".
+  std::string regionsTable(const std::string &Indent, std::string &O) const;
   /// The name each kept entry stored at resume \p D is encoded under.
   std::vector<std::string> storedNames(const DurableResume &D) const;
   std::uint64_t partitionHash(size_t I) const;
