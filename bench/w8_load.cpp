@@ -23,6 +23,8 @@
 //
 //   bench_w8_load [--n RUNS] [--listens L] [--workers 2,4] [--stores sqlite,pg]
 //                 [--faults on|off|only] [--seed S] [--kill-ms MIN:MAX] [harness options]
+//   --break-replay: restarted workers replay events already applied (a
+//   broken worker, to check that the checks catch it: the run must fail)
 //
 // Store files and ledgers go to $BRAID_BENCH_DIR, by default the
 // executable's folder; the PostgreSQL server is a throwaway one
@@ -190,6 +192,13 @@ int worker_main(int argc, char** argv) {
     std::perror("w8 worker: the ledger");
     return 2;
   }
+  // BENCH_W8_BREAK=1 (--break-replay, for the check of the checker): a
+  // restarted worker trusts nothing and replays its first runs' events from
+  // the first, under new event ids, so steps are applied twice; the driver
+  // must then fail.
+  const char* brk = std::getenv("BENCH_W8_BREAK");
+  const bool replay = brk && !std::strcmp(brk, "1") && from >= 0;
+  const std::string suffix = replay ? "-" + std::to_string(::getpid()) : std::string();
   try {
     auto st = open_store(spec);
     braid::durable::resume_runs(*st);  // due work left by a killed worker (none in this workload: no children)
@@ -204,7 +213,7 @@ int worker_main(int argc, char** argv) {
       std::uint64_t step = 1;  // committed steps of the run
       if (from >= 0 && i < first + 2 * slots) {
         id = st->find_key(key);
-        if (id) step = braid::durable::get_run(*st, *id).step;
+        if (id) step = replay ? 1 : braid::durable::get_run(*st, *id).step;
       }
       if (!id) {
         const auto t0 = clock_type::now();
@@ -218,12 +227,13 @@ int worker_main(int argc, char** argv) {
         const auto t0 = clock_type::now();
         try {
           const auto r = braid::durable::continue_run(
-              *st, *id, braid::durable::make_event("s" + std::to_string(j), "add", value(i, j)));
+              *st, *id, braid::durable::make_event("s" + std::to_string(j) + suffix, "add", value(i, j)));
           if (!r.duplicate) record(i, static_cast<int>(j + 1), t0);
           ++step;
         } catch (const braid::durable::error& e) {
           // Another process stepped the run (none should: the runs are
           // partitioned): go on from where the store says it is.
+          if (replay && e.kind() == braid::durable::error_kind::not_waiting) break;
           if (e.kind() != braid::durable::error_kind::conflict) throw;
           step = braid::durable::get_run(*st, *id).step;
         }
@@ -529,6 +539,8 @@ int main(int argc, char** argv) {
       if (g_cfg.faults != "on" && g_cfg.faults != "off" && g_cfg.faults != "only") usage("--faults: on, off or only");
     } else if (a == "--seed") {
       g_cfg.seed = static_cast<std::uint32_t>(std::strtoul(value().c_str(), nullptr, 10));
+    } else if (a == "--break-replay") {
+      ::setenv("BENCH_W8_BREAK", "1", 1);  // the workers inherit it
     } else if (a == "--kill-ms") {
       const std::string v = value();
       if (std::sscanf(v.c_str(), "%d:%d", &g_cfg.kill_min_ms, &g_cfg.kill_max_ms) != 2 || g_cfg.kill_min_ms < 1 ||
