@@ -505,7 +505,7 @@ private:
         // Only a definition is transformed; an annotated declaration whose
         // definition exists elsewhere in the file is fine.
         if (!FD->isDefined())
-          Diags.report(Diag::SpNoBody, FD->getLocation()) << FD;
+          Diags.report(Diag::SpNoBody, FD->getLocation()) << FD << flavourMacro(*Fl);
       } else {
         Index = static_cast<int>(Functions.size());
         Functions.push_back(SpFunction{FD, stableFunctionName(FD), *Fl, {}, {}});

@@ -14,6 +14,9 @@ BRAID_DURABLE int not_a_run(std::string s) {
   return braid::listen<int>(s);
 }
 
+// expected-error@+1:31 {{BRAID_DURABLE is given to a declaration of 'decl_only' without a body, and this file has no definition of it}}
+BRAID_DURABLE braid::run<int> decl_only(int x);
+
 template <class T>
 // expected-error@+1:29 {{BRAID_DURABLE function 'templated' is a template; a stored run names its function by one stable name}}
 BRAID_DURABLE braid::run<T> templated(T v) {
@@ -60,12 +63,12 @@ struct opaque {
 };
 
 BRAID_DURABLE braid::run<int> unstorable_locals(std::vector<int> xs) {
-  // expected-error@+1:24 {{local 'owned' of type 'std::unique_ptr<int>' is live at the listen at line 71, where the run is stored, but cannot be stored: its type has no codec}}
+  // expected-error@+1:24 {{local 'owned' of type 'std::unique_ptr<int>' is live at the listen at line 74, where the run is stored, but cannot be stored: its type has no codec}}
   std::unique_ptr<int> owned = std::make_unique<int>(1);
-  // expected-error@+1:10 {{local 'o' of type 'opaque' is live at the listen at line 71}}
+  // expected-error@+1:10 {{local 'o' of type 'opaque' is live at the listen at line 74}}
   opaque o(2);
   int sum = 0;
-  // expected-error@+3:31 {{the range-for around the listen at line 71 keeps its iterators across it}}
+  // expected-error@+3:31 {{the range-for around the listen at line 74 keeps its iterators across it}}
   // expected-note@+2:31 {{the run is stored here}}
   // expected-note@+1:31 {{the run is stored here}}
   for (int x : xs) sum += x + braid::listen<int>("each");
