@@ -22,6 +22,12 @@
 
 #include "common/harness.hpp"
 
+#if defined(BENCH_HAVE_BRAIDC)
+namespace bench_braidc {
+braid::run<long> hold(std::string pad, int steps);  // bench/braidc/w7_durable.cpp
+}
+#endif
+
 namespace {
 
 // BRAID_DURABLE braid::run<long> hold(std::string pad, int steps) {
@@ -122,12 +128,13 @@ double micros(clock_type::time_point a, clock_type::time_point b) {
   return std::chrono::duration<double, std::micro>(b - a).count();
 }
 
+template <braid::run<long> (*Hold)(std::string, int)>
 std::int64_t durable_steps(long n, std::size_t payload, bench::metrics& m) {
   const std::string path = fresh("w7_durable.db");
   std::int64_t result = 0;
   {
     braid::durable::sqlite_store s(path);
-    const auto id = braid::durable::start_run(s, hold(std::string(payload, 'p'), static_cast<int>(n)));
+    const auto id = braid::durable::start_run(s, Hold(std::string(payload, 'p'), static_cast<int>(n)));
     m.set("frame_bytes", static_cast<double>(s.load(id)->stack.size()));
     std::vector<double> us;
     us.reserve(static_cast<std::size_t>(n));
@@ -178,8 +185,13 @@ std::int64_t raw_inserts(long n, std::size_t payload, bench::metrics& m) {
 
 int run_suite(const char* id, std::size_t payload, const bench::options& o) {
   bench::suite s(id, "durable step (continue_run through SQLite), a " + std::to_string(payload) + " B frame", o);
-  s.add("durable step", bench::side::braid,
-        bench::suite::body([payload](long n, bench::metrics& m) { return durable_steps(n, payload, m); }));
+  s.add("durable step (hand frame)", bench::side::braid,
+        bench::suite::body([payload](long n, bench::metrics& m) { return durable_steps<&hold>(n, payload, m); }));
+#if defined(BENCH_HAVE_BRAIDC)
+  s.add("durable step (braidc)", bench::side::braid, bench::suite::body([payload](long n, bench::metrics& m) {
+          return durable_steps<&bench_braidc::hold>(n, payload, m);
+        }));
+#endif
   s.add("sqlite insert+commit", bench::side::baseline,
         bench::suite::body([payload](long n, bench::metrics& m) { return raw_inserts(n, payload, m); }));
   s.expect(o.n);
