@@ -192,18 +192,8 @@ std::uint64_t FrameEmitter::partitionHash(size_t I) const {
 
 std::string FrameEmitter::emitDurable() const {
   const std::string Base = std::string(DurableNs) + "durable_frame<" + M.ResultType + ">";
-  std::string O = "{\n" + generatedLine();
-  for (const std::string &H : M.Hoisted)
-    O += H;
-  if (!M.Hoisted.empty())
-    O += generatedLine();
-  O += "  struct " + std::string(FrameName) + " final : " + Base + " {\n";
-  O += "    using __braid_step = ::braid::detail::step;\n";
-  std::string CtorParams = "const " + std::string(DurableNs) + "durable_table& __braid_table";
-  std::string CtorInit = Base + "(__braid_table)";
-  std::string Args = "__braid_table";
-  O += members(CtorParams, CtorInit, Args);
-  O += "    " + std::string(FrameName) + "(" + CtorParams + ")\n        : " + CtorInit + " {}\n";
+  std::string Args;
+  std::string O = frameHead(Base, std::string(DurableNs) + "durable_table", Args);
   O += "    ~" + std::string(FrameName) + "() override {}\n";
   O += partitions();
   O += generatedLine();

@@ -47,24 +47,8 @@ std::string FrameEmitter::emit() const {
     return emitDurable();
   const std::string C = core();
   std::string Base = "::braid::detail::" + C + "_frame<" + M.ResultType + ">";
-  std::string Table = tableType();
-  std::string O = "{\n" + generatedLine();
-  if (M.IsMethod)
-    O += "  using __braid_self_t = decltype(this);\n";
-  for (const std::string &A : M.Aliases)
-    O += "  " + A + "\n";
-  // The body's own types, before the frame that uses them (LocalDecls.cpp).
-  for (const std::string &H : M.Hoisted)
-    O += H;
-  if (!M.Hoisted.empty())
-    O += generatedLine();
-  O += "  struct " + std::string(FrameName) + " final : " + Base + " {\n";
-  O += "    using __braid_step = ::braid::detail::step;\n";
-  std::string CtorParams = "const ::braid::detail::" + Table + "& __braid_table";
-  std::string CtorInit = Base + "(__braid_table)";
-  std::string Args = "__braid_table";
-  O += members(CtorParams, CtorInit, Args);
-  O += "    " + std::string(FrameName) + "(" + CtorParams + ")\n        : " + CtorInit + " {}\n";
+  std::string Args;
+  std::string O = frameHead(Base, "::braid::detail::" + tableType(), Args);
   O += clone();
   O += "    ~" + std::string(FrameName) + "() override {}\n";
   O += partitions();
@@ -76,6 +60,29 @@ std::string FrameEmitter::emit() const {
   O += table();
   O += "  return ::braid::detail::make_" + C + "_with_table<" + std::string(FrameName) + ", " +
        M.ResultType + ">(" + Args + ");\n}";
+  return O;
+}
+
+// The frame up to its constructor: the aliases and the body's own types
+// before it (LocalDecls.cpp), the class head, the members, the constructor
+// (its arguments for the recipe in \p Args).
+std::string FrameEmitter::frameHead(const std::string &Base, const std::string &TableType, std::string &Args) const {
+  std::string O = "{\n" + generatedLine();
+  if (M.IsMethod)
+    O += "  using __braid_self_t = decltype(this);\n";
+  for (const std::string &A : M.Aliases)
+    O += "  " + A + "\n";
+  for (const std::string &H : M.Hoisted)
+    O += H;
+  if (!M.Hoisted.empty())
+    O += generatedLine();
+  O += "  struct " + std::string(FrameName) + " final : " + Base + " {\n";
+  O += "    using __braid_step = ::braid::detail::step;\n";
+  std::string CtorParams = "const " + TableType + "& __braid_table";
+  std::string CtorInit = Base + "(__braid_table)";
+  Args = "__braid_table";
+  O += members(CtorParams, CtorInit, Args);
+  O += "    " + std::string(FrameName) + "(" + CtorParams + ")\n        : " + CtorInit + " {}\n";
   return O;
 }
 

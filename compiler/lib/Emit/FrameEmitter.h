@@ -50,6 +50,7 @@ public:
 
 private:
   std::string members(std::string &CtorParams, std::string &CtorInit, std::string &Args) const;
+  std::string frameHead(const std::string &Base, const std::string &TableType, std::string &Args) const;
   std::string partitions() const;
   std::string unwind() const;
   std::string clone() const;
