@@ -171,6 +171,14 @@ std::optional<LoweredFunction> FunctionLowering::run() {
   return LF;
 }
 
+int FunctionLowering::partitionOfLabel(int Label, const char *What) const {
+  const std::vector<Partition> &Parts = E->partitions();
+  for (size_t I = 0; I < Parts.size(); ++I)
+    if (Parts[I].Label == Label)
+      return static_cast<int>(I);
+  throw InternalError(std::string(What) + "'s resume partition is missing");
+}
+
 // The frame as data (FrameModel.h), for FrameEmitter.
 FrameModel FunctionLowering::frameModel() {
   const FunctionDecl *FD = F.FD;

@@ -219,6 +219,9 @@ private:
   /// result type; after liveness, each stored partition's resume site and
   /// the locals it encodes, with what cannot be stored reported.
   bool prepareDurable(clang::QualType Result);
+  /// The partition (after numbering) created as label \p Label: a fork
+  /// point's or a durable suspension point's resume partition (\p What).
+  int partitionOfLabel(int Label, const char *What) const;
   std::vector<DurableResume> durableResumes();
   /// Why a value of \p T cannot be stored (DurableNotStorable's %select
   /// index), or nothing; an aggregate without a codec is added to

@@ -287,12 +287,7 @@ std::vector<DurableResume> FunctionLowering::durableResumes() {
     SourceOf[K] = VD;
   std::set<std::string> Reported;
   for (const DurableSite &S : DurableSites) {
-    int P = -1;
-    for (size_t I = 0; I < Parts.size(); ++I)
-      if (Parts[I].Label == S.Label)
-        P = static_cast<int>(I);
-    if (P < 0)
-      throw InternalError("a durable suspension point's resume partition is missing");
+    const int P = partitionOfLabel(S.Label, "a durable suspension point");
     const unsigned Line = SM.getExpansionLineNumber(S.Loc);
     const char *What = S.K == DurableSite::Listen ? "listen" : S.K == DurableSite::WaitFor ? "wait_for" : "durable call";
     if (!S.VT->isVoidType())

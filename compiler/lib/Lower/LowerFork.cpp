@@ -217,12 +217,6 @@ std::vector<ForkClone> FunctionLowering::forkClones() {
     return Out;
   const std::vector<Partition> &Parts = E->partitions();
   const std::vector<Region> &Regions = E->regions();
-  auto PartitionOf = [&](int Label) {
-    for (size_t I = 0; I < Parts.size(); ++I)
-      if (Parts[I].Label == Label)
-        return static_cast<int>(I);
-    throw InternalError("a fork point's resume partition is missing");
-  };
   std::set<std::pair<std::string, unsigned>> Reported;
   std::map<int, const VarDecl *> SourceOf;
   for (const auto &[VD, K] : KeptIndex)
@@ -230,7 +224,7 @@ std::vector<ForkClone> FunctionLowering::forkClones() {
   for (size_t Id = 0; Id < Forks.size(); ++Id) {
     ForkClone C;
     C.Id = static_cast<int>(Id);
-    int P = PartitionOf(Forks[Id].Label);
+    int P = partitionOfLabel(Forks[Id].Label, "a fork point");
     unsigned Line = SM.getExpansionLineNumber(Forks[Id].Loc);
     std::vector<int> Live = Parts[P].LiveIn;
     std::sort(Live.begin(), Live.end());
