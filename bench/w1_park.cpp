@@ -14,6 +14,9 @@
 #include <cstdint>
 
 #include "common/harness.hpp"
+#if defined(BENCH_HAVE_ASIO)
+#include "baselines/asio.hpp"
+#endif
 
 using namespace braid;
 using namespace braid::detail;
@@ -102,5 +105,8 @@ int main(int argc, char** argv) {
 #endif
   s.add("callbacks", bench::side::baseline, &baselines::w1::callbacks);
   s.add("coroutine", bench::side::baseline, &baselines::w1::coroutine);
+#if defined(BENCH_HAVE_ASIO)
+  s.add("Boost.Asio awaitable", bench::side::baseline, &baselines::asio::w1);
+#endif
   return s.finish();
 }

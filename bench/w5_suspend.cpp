@@ -15,6 +15,9 @@
 
 #include "common/counting_alloc.hpp"
 #include "common/harness.hpp"
+#if defined(BENCH_HAVE_ASIO)
+#include "baselines/asio.hpp"
+#endif
 
 using namespace braid;
 using namespace braid::detail;
@@ -147,5 +150,9 @@ int main(int argc, char** argv) {
 #endif
   s.add("callbacks", bench::side::baseline, measured(&baselines::w5::callbacks<probe_ref>, false));
   s.add("coroutine", bench::side::baseline, measured(&baselines::w5::coroutine<probe_ref>, false));
+#if defined(BENCH_HAVE_ASIO)
+  s.add("Boost.Asio awaitable", bench::side::baseline,
+        measured(&baselines::asio::w5<counts, baselines::w5::counted, probe_ref>, false));
+#endif
   return s.finish();
 }

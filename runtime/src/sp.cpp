@@ -53,7 +53,15 @@ void sp_core::install(process* child) noexcept {
 
 static_assert(alignof(sp_core) > 7, "the park generation lives in the low bits of a frame's address");
 
+constinit thread_local sp_core* sp_core::parking_ = nullptr;
+constinit thread_local sp_core* sp_core::starting_ = nullptr;
+
 step sp_core::after_start(std::int32_t k) noexcept {
+  // The run's start is still on this thread's stack: once the park is
+  // published the completer may end the run, so the canceller start hands
+  // out needs its reference now.
+  const bool in_start = starting_ == this;
+  if (in_start) retain();
   // acq_rel: on `completed` we must see the slot the completer wrote; on
   // `parked` the completer must see everything this partition wrote.
   // A CAS, not an exchange: when the child has completed, `completed` must
@@ -63,13 +71,23 @@ step sp_core::after_start(std::int32_t k) noexcept {
   p = gen | phase_running;
   if (phase_.compare_exchange_strong(p, gen | phase_parked, std::memory_order_acq_rel, std::memory_order_acquire))
     return suspended;  // from here on the frame belongs to the completer
-  return step{k};      // completed during start
+  // Completed during start, on another thread: the run goes on here.
+  if (in_start) release();  // never the last: the run holds one
+  return resumed(k);
 }
 
 void sp_core::child_done() noexcept {
   // Only the current park's task gets here (accepts), so the generation is
   // the one park stored and nobody else changes it until the frame resumes.
   const std::uint8_t gen = phase_.load(std::memory_order_relaxed) & ~std::uint8_t{3};
+  if (parking_ == this) {
+    // On the parking thread, inside the child's start: park goes on once
+    // start returns. Nothing to publish; `completed` still refuses a second
+    // completion.
+    phase_.store(gen | phase_completed, std::memory_order_relaxed);
+    completed_here_ = true;
+    return;
+  }
   if (phase_.exchange(gen | phase_completed, std::memory_order_acq_rel) == (gen | phase_parked)) resume();
   // else: completed during start; the parking thread continues the loop.
 }
@@ -86,13 +104,37 @@ void sp_core::report_second_completion() const noexcept {
 
 void sp_core::resume() noexcept {
   std::exception_ptr e;
-  const step s = run_partitions(this, *table_, state_, raised_, e);
-  if (s == suspended) return;
+  step s;
+  if (fails_at_park_) {  // resumed by a failed child no try region sees
+    fails_at_park_ = false;
+    table_->unwind(this, -1);
+    e = std::move(raised_);
+    s = branch_failed;
+  } else {
+    s = run_partitions(this, *table_, state_, raised_, e);
+    if (s == suspended) return;
+  }
   finish(s != branch_failed, std::move(e));
 }
 
 void sp_core::finish(bool ok, std::exception_ptr e) noexcept {
   raised_ = nullptr;
+  if (starting_ == this) {
+    // The run ends inside its own start: no canceller was handed out, so no
+    // other thread can reach the frame (no concurrent cancel to race with the
+    // token), and the run's reference is normally the only one. No atomic
+    // read-modify-write; start sees the cleared mark.
+    starting_ = nullptr;
+    process* child = token_.load(std::memory_order_relaxed);
+    if (child != cancelled_token()) token_.store(finished_token(), std::memory_order_relaxed);
+    if (!is_token(child)) child->release();
+    if (ok)
+      deliver_value();
+    else
+      deliver_error(std::move(e));
+    release_unshared();  // the run's; a reference taken before start (tests do) stays
+    return;
+  }
   process* p = token_.load(std::memory_order_acquire);
   for (;;) {
     if (p == cancelled_token()) break;  // keep `cancelled`: later cancels stay no-ops

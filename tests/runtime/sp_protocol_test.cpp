@@ -280,18 +280,43 @@ TEST_SUITE("sp driver: a task that completes twice (case 39d)") {
     CHECK(g_destroyed == 2);
   }
 
-  TEST_CASE("a task that completes and then fails when cancelled: the failure is ignored") {
+  TEST_CASE("a task that completed during its start is not cancelled afterwards") {
     reports_recorded r;
     counted c;
     event_log log;
-    // a completes at once, then, cancelled while the frame still holds it
-    // (inside the partition it resumed), fails as well.
+    // a completes inside its start: the frame drops a's canceller at once
+    // (a has ended; cancelling it could only break the protocol), so a
+    // cancel while the frame runs the resumed partition reaches nothing but
+    // the next park, which starts b and cancels it at once.
     rogue a{{}, [](const sink<int>& s) { s.value(1); },
             [](const sink<int>& s) { s.error(cancelled_error("rogue cancelled")); }, &log, "a"};
     rogue b{{}, {}, [](const sink<int>& s) { s.error(cancelled_error("b cancelled")); }, &log, "b"};
     canceller self;
     {
       canceller k = run_two(log, a.get(), b.get(), [&] { self(); }, &self);
+      CHECK(log.take() == events{"p0", "+local", "a start", "p1 x=1", "b start", "b cancel", "~local",
+                                 "failed cancelled: b cancelled"});
+      CHECK(g_reports.empty());
+      self = canceller();
+    }
+    CHECK(log.take() == events{"~frame"});
+    CHECK(g_made == 2);
+    CHECK(g_destroyed == 2);
+  }
+
+  TEST_CASE("a task that completes and then fails when cancelled: the failure is ignored") {
+    reports_recorded r;
+    counted c;
+    event_log log;
+    // a completes after its start returned (the frame holds its canceller),
+    // then, cancelled while the frame still holds it (inside the partition
+    // it resumed), fails as well.
+    rogue a{{}, {}, [](const sink<int>& s) { s.error(cancelled_error("rogue cancelled")); }, &log, "a"};
+    rogue b{{}, {}, [](const sink<int>& s) { s.error(cancelled_error("b cancelled")); }, &log, "b"};
+    canceller self;
+    {
+      canceller k = run_two(log, a.get(), b.get(), [&] { self(); }, &self);
+      a.runs.at(0).value(1);
       // The cancel reaches a (the frame's current child); its failure is a
       // second completion. The next park starts b and cancels it at once
       // (Missionary's rule): b fails with cancelled, which ends the frame.

@@ -21,7 +21,8 @@
 ///   handler partition; with no region, unwind everything and fail.
 /// - One allocation per call and run: a run that consumes the task (its
 ///   only owner parks on it or runs it as an rvalue) builds the frame inside
-///   the recipe's allocation, moving the arguments (sp_recipe); any other run
+///   the recipe's allocation (intrusively counted, no shared_ptr control
+///   block), moving the arguments (sp_recipe); any other run
 ///   allocates a frame and copies the arguments. A park costs no allocation,
 ///   and a park on a task that completes synchronously continues in the
 ///   driver's loop, never recursing.
@@ -45,8 +46,8 @@ namespace braid::detail {
 class sp_core;
 
 /// Where a frame built inside its recipe's allocation (see sp_recipe's
-/// start_consumed) goes when its last reference is released: the recipe
-/// destroys the frame and drops the reference that kept the allocation alive.
+/// start_owned) goes when its last reference is released: the recipe
+/// destroys the frame and then itself (the frame's run owned it).
 class sp_home {
  public:
   virtual void dispose(sp_core* frame) const noexcept = 0;
@@ -217,7 +218,19 @@ class sp_core : public process {
     const std::uint8_t gen = static_cast<std::uint8_t>(((phase_.load(std::memory_order_relaxed) >> 2) + 1) & gen_mask);
     phase_.store(static_cast<std::uint8_t>(phase_running | gen << 2), std::memory_order_relaxed);
     void* ctx = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(this) | gen);
+    // While the child starts, this thread marks the frame as parking: a
+    // completion that arrives on this thread before start returns is the
+    // synchronous case, taken without an atomic read-modify-write (child_done).
+    sp_core* const outer = parking_;
+    parking_ = this;
     canceller c = std::move(t).start(sink<U>{ctx, &on_child_value<U>, &on_child_error<U>});
+    parking_ = outer;
+    if (completed_here_) {
+      // Completed during start on this thread: nothing to cancel any more
+      // (c, if the child handed one out, is released here), nothing to publish.
+      completed_here_ = false;
+      return resumed(k);
+    }
     install(c.release());
     return after_start(k);
   }
@@ -267,7 +280,15 @@ class sp_core : public process {
   static void on_child_error(void* ctx, std::exception_ptr e) noexcept {
     auto* self = frame_of(ctx);
     if (!self->accepts(gen_of(ctx))) return;
-    static_cast<slot<U>*>(self->pending_)->set_error(std::move(e));
+    if (self->table_->parts[self->state_].region < 0) {
+      // No try region of this frame can see the error: the frame fails with
+      // it directly (resumed, resume), never throwing it. Only destructors
+      // run, and they cannot tell (they run after the catch block either way).
+      self->raised_ = std::move(e);
+      self->fails_at_park_ = true;
+    } else {
+      static_cast<slot<U>*>(self->pending_)->set_error(std::move(e));
+    }
     self->child_done();
   }
 
@@ -296,6 +317,13 @@ class sp_core : public process {
 
   void install(process* child) noexcept;
   step after_start(std::int32_t k) noexcept;
+  /// Where the frame goes on from a park whose child completed: partition k,
+  /// or failed_at_park when the child's error goes straight to the run.
+  step resumed(std::int32_t k) noexcept {
+    if (!fails_at_park_) return step{k};
+    fails_at_park_ = false;
+    return failed_at_park;
+  }
   void child_done() noexcept;
   void finish(bool ok, std::exception_ptr e) noexcept;
 
@@ -318,6 +346,21 @@ class sp_core : public process {
   // the completing thread: whichever arrives second continues the frame.
   // Bits 0-1: the phase; bits 2-4: the current park's generation.
   std::atomic<std::uint8_t> phase_{phase_running};
+  // Set by a completion on the parking thread while the child starts (see
+  // parking_); read and cleared by park on the same thread.
+  bool completed_here_ = false;
+  // The child failed and no try region can see it: raised_ holds the error
+  // the run fails with (on_child_error); written before the completion is
+  // published, like a slot.
+  bool fails_at_park_ = false;
+
+  // This thread's innermost frame whose park is starting a child, and its
+  // innermost frame whose own run is starting (sp_frame::start): a frame
+  // marked so cannot be reached from another thread through a canceller,
+  // and a completion for it on this thread is synchronous. Both are saved
+  // and restored around the calls, so they nest.
+  static constinit thread_local sp_core* parking_;
+  static constinit thread_local sp_core* starting_;
 
   template <class T>
   friend class sp_frame;
@@ -332,12 +375,20 @@ class sp_frame : public sp_core {
 
  public:
   /// Called by the task recipe: begins the run and hands out the canceller.
+  /// A run that ends during start hands out none (an empty canceller: it
+  /// would cancel nothing) and costs no atomic read-modify-write on its own
+  /// counts; one that suspends takes the canceller's reference before its
+  /// park is published (after_start).
   canceller start(sink<T> out) noexcept {
     out_ = out;
-    retain();  // the canceller's reference; the run holds the initial one
-    canceller c(static_cast<process*>(this));
+    sp_core* const outer = starting_;
+    starting_ = this;
     resume();
-    return c;
+    // finish() clears the mark of a run that ended here (and is gone).
+    const bool ended = starting_ != this;
+    starting_ = outer;
+    if (ended) return {};
+    return canceller(static_cast<process*>(this));
   }
 
  protected:
@@ -398,14 +449,15 @@ class arg_box {
 
 /// The recipe behind a generated function's task: the arguments, given to a
 /// new frame at each run (see arg_box), and room for one frame. A run of the
-/// recipe's last reference, given up (task_impl::start_consumed: a task
+/// recipe's last reference, given up (owned_impl::start_owned: a task
 /// parked on or run as an rvalue right after the call), builds its frame in
 /// that room, moving the arguments: the call and its run cost one
-/// allocation. Any other run copies the arguments into a frame of its own.
+/// allocation, and the frame frees the recipe with itself. Any other run
+/// copies the arguments into a frame of its own.
 /// Table: the frame's constructor takes the frame_table first (braidc's
 /// frames, see make_sp_with_table).
 template <class Frame, class T, bool Table, class... Args>
-class sp_recipe final : public task_impl<T>, private sp_home {
+class sp_recipe final : public owned_impl<T>, private sp_home {
  public:
   template <class... A>
   explicit sp_recipe(const frame_table* t, A&&... a) : table_(t), args_(arg_box<Args>(std::forward<A>(a))...) {}
@@ -420,13 +472,14 @@ class sp_recipe final : public task_impl<T>, private sp_home {
     return static_cast<sp_frame<T>*>(f)->start(s);
   }
 
-  canceller start_consumed(std::shared_ptr<const task_impl<T>>& self, sink<T> s) const noexcept override {
+  canceller start_owned(sink<T> s) const noexcept override {
     Frame* f = make_or_fail(s, [this] {
       return std::apply([this](const arg_box<Args>&... a) { return make(room_, a.take()...); }, args_);
     });
-    if (!f) return {};  // the caller still owns the recipe and frees it
-    // Before the run starts: the frame may end, and go, during start.
-    self_ = std::move(self);
+    if (!f) {  // the failure went to s; nothing else needs the recipe
+      delete this;
+      return {};
+    }
     static_cast<sp_core*>(f)->home_ = this;
     return static_cast<sp_frame<T>*>(f)->start(s);
   }
@@ -441,17 +494,15 @@ class sp_recipe final : public task_impl<T>, private sp_home {
     }
   }
 
+  // The frame in the room is done: it goes, and so does the recipe, which
+  // only its run owned.
   void dispose(sp_core* frame) const noexcept override {
-    // The last reference to the recipe's allocation dies with `keep`,
-    // after the frame.
-    std::shared_ptr<const task_impl<T>> keep = std::move(self_);
     static_cast<Frame*>(frame)->~Frame();
+    delete this;
   }
 
   const frame_table* table_;
   std::tuple<arg_box<Args>...> args_;
-  // Set by start_consumed only (the recipe is then owned by its frame).
-  mutable std::shared_ptr<const task_impl<T>> self_;
   alignas(Frame) mutable unsigned char room_[sizeof(Frame)];
 };
 
@@ -462,7 +513,7 @@ using sp_task = sp_recipe<Frame, T, false, Args...>;
 /// `make_sp<Frame, T>(args...)`: the task returned by a generated function.
 template <class Frame, class T, class... A>
 task<T> make_sp(A&&... a) {
-  return task<T>(std::make_shared<const sp_task<Frame, T, std::decay_t<A>...>>(nullptr, std::forward<A>(a)...));
+  return task<T>(owned_ref<T>(new sp_task<Frame, T, std::decay_t<A>...>(nullptr, std::forward<A>(a)...)));
 }
 
 /// The recipe of a frame that receives its table through its constructor:
@@ -477,8 +528,7 @@ using sp_table_task = sp_recipe<Frame, T, true, Args...>;
 /// braidc-generated function (see sp_table_task).
 template <class Frame, class T, class... A>
 task<T> make_sp_with_table(const frame_table& t, A&&... a) {
-  return task<T>(
-      std::make_shared<const sp_table_task<Frame, T, std::decay_t<A>...>>(&t, std::forward<A>(a)...));
+  return task<T>(owned_ref<T>(new sp_table_task<Frame, T, std::decay_t<A>...>(&t, std::forward<A>(a)...)));
 }
 
 // Kept locals in generated frames live in anonymous-union members (so the

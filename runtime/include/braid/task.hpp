@@ -106,6 +106,59 @@ class task_impl {
   }
 };
 
+/// A recipe counted by the tasks holding it (an intrusive count, no
+/// shared_ptr control block): what a BRAID_SP call returns (sp_recipe). A
+/// task holding the only reference and giving it up (a park, an rvalue
+/// run) hands the recipe itself to its run (start_owned): that run owns it
+/// and frees it without touching the count again.
+template <class T>
+class owned_impl : public task_impl<T> {
+ public:
+  /// Starts the one run that now owns this recipe (its last task gave it
+  /// up); the run frees it when it no longer needs it, also when it cannot
+  /// start (the failure goes to `s`).
+  virtual canceller start_owned(sink<T> s) const noexcept = 0;
+
+  void acquire() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void drop() const noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  /// True when the caller's reference is the only one. No other can
+  /// appear meanwhile (a new one is made only by copying a reference); the
+  /// acquire orders the caller's reuse after a former owner's last use,
+  /// which its decrement released.
+  bool sole() const noexcept { return refs_.load(std::memory_order_acquire) == 1; }
+
+ private:
+  mutable std::atomic<std::uint32_t> refs_{1};
+};
+
+/// An owning pointer to one reference of an owned_impl.
+template <class T>
+class owned_ref {
+ public:
+  owned_ref() noexcept = default;
+  /// Adopts the reference a new recipe starts with.
+  explicit owned_ref(const owned_impl<T>* p) noexcept : p_(p) {}
+  owned_ref(const owned_ref& o) noexcept : p_(o.p_) {
+    if (p_) p_->acquire();
+  }
+  owned_ref(owned_ref&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  owned_ref& operator=(owned_ref o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~owned_ref() {
+    if (p_) p_->drop();
+  }
+  const owned_impl<T>* get() const noexcept { return p_; }
+  const owned_impl<T>* operator->() const noexcept { return p_; }
+  const owned_impl<T>* release() noexcept { return std::exchange(p_, nullptr); }
+
+ private:
+  const owned_impl<T>* p_ = nullptr;
+};
+
 template <class T>
 struct is_task : std::false_type {};
 template <class T>
@@ -162,6 +215,10 @@ class task {
   task() noexcept = default;
   explicit task(impl_ptr impl) noexcept : rep_(std::move(impl)) {
     if (!std::get<impl_ptr>(rep_)) rep_.template emplace<0>();
+  }
+  /// Internal: a task holding an intrusively counted recipe (a BRAID_SP call).
+  explicit task(detail::owned_ref<T> impl) noexcept : rep_(std::move(impl)) {
+    if (!std::get<3>(rep_).get()) rep_.template emplace<0>();
   }
 
   /// A task that succeeds at once with `v` (copied at every run).
@@ -227,6 +284,8 @@ class task {
         return {};
       case 2:
         return std::get<2>(rep_)->start(s);
+      case 3:
+        return std::get<3>(rep_)->start(s);
       default:
         s.error(detail::empty_task_error());
         return {};
@@ -238,6 +297,12 @@ class task {
       rep_.template emplace<0>();
       s.value(std::move(v));
       return {};
+    }
+    if (rep_.index() == 3 && std::get<3>(rep_)->sole()) {
+      // The last reference, given up: the run owns the recipe from here on.
+      const detail::owned_impl<T>* impl = std::get<3>(rep_).release();
+      rep_.template emplace<0>();
+      return impl->start_owned(s);
     }
     if (rep_.index() == 2 && std::get<2>(rep_).use_count() == 1) {
       // The last reference, given up: the recipe may be consumed by this run
@@ -287,7 +352,7 @@ class task {
     }
   };
 
-  std::variant<std::monostate, stored, impl_ptr> rep_;
+  std::variant<std::monostate, stored, impl_ptr, detail::owned_ref<T>> rep_;
 };
 
 namespace detail {

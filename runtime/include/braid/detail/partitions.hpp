@@ -27,6 +27,10 @@ inline constexpr step suspended{-1};
 inline constexpr step finished{-2};
 /// What run_partitions returns when an exception left every try region.
 inline constexpr step branch_failed{-4};
+/// A partition's park found its child failed and no try region of the frame
+/// can see the error: the loop unwinds every kept local and fails with the
+/// error the core stored in `raised`, without throwing it (sp_core::park).
+inline constexpr step failed_at_park{-5};
 
 /// One exploded try region of a frame.
 struct region_info {
@@ -105,6 +109,11 @@ step run_partitions(Core* f, const basic_frame_table<Core>& t, std::int32_t& sta
     }
     if (s == suspended) return s;
     t.unwind(f, -1);
+    if (s == failed_at_park) {
+      error = std::move(raised);
+      raised = nullptr;
+      return branch_failed;
+    }
     raised = nullptr;
     return s;
   }

@@ -44,6 +44,18 @@ class process {
   }
 
  protected:
+  /// release() for a caller that knows no other thread can reach this
+  /// process now (it handed out no reference since the last one came back):
+  /// the count cannot change under it, so a sole reference is dropped
+  /// without an atomic read-modify-write.
+  void release_unshared() noexcept {
+    if (refs_.load(std::memory_order_relaxed) == 1)
+      destroy();
+    else
+      release();
+  }
+
+ protected:
   explicit process(std::uint32_t refs = 1) noexcept : refs_(refs) {}
   virtual ~process() = default;
   /// Frees the object; processes living in custom storage override it.

@@ -188,10 +188,10 @@ class holding_frame final : public sp_frame<T> {
   step acquire() { return this->park(sem_.acquire(), 1, acquired_); }
   step run_body() {
     acquired_.take();  // rethrows the acquire's failure: the frame fails, holding nothing
+    held_ = true;
     return this->park(std::move(body_), 2, outcome_);
   }
   step finish() {
-    sem_.release();  // [spec.prim.holding] on every path, before the outcome is delivered
     if constexpr (std::is_void_v<T>) {
       outcome_.take();
       return this->finish_with();
@@ -199,12 +199,23 @@ class holding_frame final : public sp_frame<T> {
       return this->finish_with(outcome_.take());
     }
   }
-  static void unwind(sp_core*, std::int32_t) noexcept {}  // no kept locals
+  // The permit is the frame's one kept "local": the driver unwinds it on
+  // every path, after the result is made and before the outcome is delivered
+  // ([spec.prim.holding]); a failed body ends the frame without running
+  // finish (the sp driver's direct failure at a park, docs/driver.md).
+  static void unwind(sp_core* f, std::int32_t) noexcept {
+    auto* self = static_cast<holding_frame*>(f);
+    if (self->held_) {
+      self->held_ = false;
+      self->sem_.release();
+    }
+  }
 
   sem sem_;
   task<T> body_;
   slot<void> acquired_;
   slot<T> outcome_;
+  bool held_ = false;
 
   static const partition_info parts[3];
 
