@@ -10,6 +10,13 @@
 // is made costs no malloc/free.
 #pragma once
 
+// Asio allocates its frames with aligned_alloc by default, which the
+// counting allocator (common/counting_alloc.hpp, operator new) does not see:
+// these make it use operator new, so W5's bytes per suspended process and
+// its heap check count Asio's memory too. Must come before any Boost header.
+#define BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC 1
+#define BOOST_ASIO_DISABLE_BOOST_ALIGN 1
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
