@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // W4 stream: a flow of 0..n-1 consumed with backpressure by a process that
 // maps x*2 and sums: reduce(+, 0, eduction(xf::map(x*2), seed(0..n-1))).
-// Also the same with the map fused into reduce's function, which shows what
-// the eduction stage costs. seed copies its range into a vector when the
+// reduce runs an eduction's stages itself (transducer fusion); the variant
+// "as a process" hides the fold, as any other consumer sees an eduction.
+// Also the same with the map written into reduce's function, which shows
+// what the eduction stage costs. seed copies its range into a vector when the
 // flow is built; that is done once per n, outside the timed runs (the
 // generator and callback baselines produce values on demand).
 // The ap variant forks one branch per value (Missionary's ?>): on a
@@ -67,6 +69,24 @@ std::int64_t eduction_map(long n) {
   return run_blocking(reduce(std::plus<>{}, std::int64_t{0}, std::move(doubled)));
 }
 
+// The same eduction consumed through a process: reduce sees a flow that
+// does not fold (any consumer but reduce consumes an eduction this way).
+template <class T>
+flow<T> through_process(flow<T> f) {
+  struct impl final : flow_impl<T> {
+    explicit impl(flow<T> f) : inner(std::move(f)) {}
+    flow_process<T>* spawn(flow_listener l) const noexcept override { return inner.impl()->spawn(l); }
+    flow<T> inner;
+  };
+  return flow<T>(std::make_shared<const impl>(std::move(f)));
+}
+
+std::int64_t eduction_unfused(long n) {
+  flow<std::int64_t> doubled =
+      through_process(eduction(xf::map([](int x) { return static_cast<std::int64_t>(x) * 2; }), source(n)));
+  return run_blocking(reduce(std::plus<>{}, std::int64_t{0}, std::move(doubled)));
+}
+
 std::int64_t fused(long n) {
   return run_blocking(reduce([](std::int64_t acc, int x) { return acc + static_cast<std::int64_t>(x) * 2; },
                              std::int64_t{0}, source(n)));
@@ -89,6 +109,7 @@ int main(int argc, char** argv) {
   s.expect(static_cast<std::int64_t>(o.n) * (o.n - 1));
   source(o.n);
   s.add("braid seed+eduction(map)+reduce", bench::side::braid, &eduction_map);
+  s.add("braid seed+eduction(map) as a process+reduce", bench::side::braid, &eduction_unfused);
   s.add("braid seed+reduce (map in f)", bench::side::braid, &fused);
   s.add("braid ap fork (hand frame)+reduce", bench::side::braid, &ap_fork);
 #if defined(BENCH_HAVE_BRAIDC)

@@ -60,6 +60,38 @@ class flow_process : public process {
   using process::process;
 };
 
+/// A consumer that folds every value of a flow as it comes (reduce): what a
+/// recipe that only transforms another flow's values (eduction) can feed
+/// directly, without a process of its own in between (transducer fusion, as
+/// Clojure's `transduce` is `reduce` over `eduction` without the sequence).
+template <class T>
+class fold_target {
+ public:
+  /// One value, in the order the unfused flow would have delivered it;
+  /// calls are serialized and never follow end(). Must not throw: the target
+  /// keeps its own failure and cancels the fold (fold_process::cancel).
+  virtual void step(T&& v) noexcept = 0;
+  /// The fold is over: the input terminated and every value was stepped.
+  /// `error` is what the unfused flow's last transfer would have thrown (the
+  /// input's or a stage's error), null if none. Called once, after the fold
+  /// released its run's reference, so the target may end and free itself.
+  virtual void end(std::exception_ptr error) noexcept = 0;
+
+ protected:
+  ~fold_target() = default;
+};
+
+/// A running fold (see flow_impl::fold): cancel() cancels its input. It
+/// starts held, so that the target can store it before any value arrives;
+/// begin() lets it run (values and the end may come inside begin()).
+class fold_process : public process {
+ public:
+  virtual void begin() noexcept = 0;
+
+ protected:
+  using process::process;
+};
+
 /// A flow recipe: immutable, shared by all copies of a flow.
 template <class T>
 class flow_impl {
@@ -69,6 +101,17 @@ class flow_impl {
   /// the caller (null only if it terminated during spawn and keeps nothing).
   /// Must not throw: a failure to start is a notification whose transfer throws.
   virtual flow_process<T>* spawn(flow_listener l) const noexcept = 0;
+  /// Transducer fusion: a recipe that transforms another flow's values may
+  /// run as a fold into `t` instead of as a process that `t` would consume,
+  /// observably the same (values, their order against the user functions'
+  /// calls, errors, cancellation, early termination), minus the process
+  /// boundary. Returns the fold with one reference for the caller, held
+  /// until its begin(); null when this recipe does not fold (the default),
+  /// or could not allocate one: then spawn it.
+  virtual fold_process* fold(fold_target<T>& t) const noexcept {
+    (void)t;
+    return nullptr;
+  }
 };
 
 template <class T>

@@ -42,6 +42,55 @@ class drain_counter {
   std::atomic<std::uint32_t> n_;
 };
 
+/// A drain_counter for a loop that holds the count only while it runs on a
+/// thread's stack (it never leaves the loop keeping the count, except to end
+/// the process for good): an event that arrives on the thread running the
+/// loop (a synchronous re-notification inside a transfer) is counted in a
+/// plain field that only that thread reads, so a synchronous input costs no
+/// atomic read-modify-write per value. Events from other threads take the
+/// atomic path as in drain_counter. The thread that constructs the counter
+/// with `initial` > 0 holds it and must be the one that departs first.
+class affine_drain_counter {
+ public:
+  explicit affine_drain_counter(std::uint32_t initial = 0) noexcept
+      : n_(initial), owner_(initial != 0 ? self() : nullptr) {}
+
+  bool arrive() noexcept {
+    if (owner_.load(std::memory_order_relaxed) == self()) {
+      ++local_;  // the loop below us on this stack sees it at its next depart
+      return false;
+    }
+    if (n_.fetch_add(1, std::memory_order_acq_rel) != 0) return false;
+    owner_.store(self(), std::memory_order_relaxed);
+    return true;
+  }
+  bool depart() noexcept {
+    if (local_ != 0) {
+      --local_;
+      return true;
+    }
+    // A thread reads back only its own last store or a later one, so no
+    // other thread can mistake itself for the owner after this store.
+    owner_.store(nullptr, std::memory_order_relaxed);
+    if (n_.fetch_sub(1, std::memory_order_acq_rel) == 1) return false;
+    owner_.store(self(), std::memory_order_relaxed);
+    return true;
+  }
+  /// For the loop's owner: is an event waiting besides the one it handles?
+  /// (Another thread may add one right after; depart() still sees it.)
+  bool pending() const noexcept {
+    return local_ != 0 || n_.load(std::memory_order_acquire) > 1;
+  }
+
+ private:
+  static const void* self() noexcept { return &token_; }
+  static constinit inline thread_local char token_ = 0;
+
+  std::atomic<std::uint32_t> n_;
+  std::atomic<const void*> owner_;
+  std::uint32_t local_ = 0;  // owner only; handed over with n_'s acq_rel
+};
+
 /// Base of a process that reports to one consumer: keeps its listener and
 /// implements the "release, then call the terminator" rule. Starts with two
 /// references: the run's and the iterator's.

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -38,19 +39,124 @@ struct xf_sink {
   void flush() noexcept {}
 };
 
-template <class In, class Out, class... X>
-struct xf_chain {
-  using type = xf_sink<Out>;
-};
-template <class In, class Out, class X, class... R>
-struct xf_chain<In, Out, X, R...> {
-  using type = typename X::template stage<
-      In, typename xf_chain<typename X::template output<In>, Out, R...>::type>;
+// The fold's one-value lookahead. Unfused, the consumer's transfer of an
+// input value's last output first handles the input's events already
+// pending (Missionary's eduction pulls inside that transfer), so the stages
+// run for the next values before the consumer's function sees that output.
+// The fold keeps the same order: the last output waits in `held` until no
+// input event is pending, or the next output, an error or the end comes.
+template <class Out>
+struct fold_lookahead {
+  fold_target<Out>* target;
+  std::optional<Out> held;
+
+  explicit fold_lookahead(fold_target<Out>* t) noexcept : target(t) {}
+  void offer(Out&& v) {
+    if (held) step_held();
+    held.emplace(std::move(v));
+  }
+  void step_held() noexcept {
+    if (!held) return;
+    Out v = std::move(*held);
+    held.reset();
+    target->step(std::move(v));
+  }
 };
 
-// [spec.flow.eduction] One process: the input's iterator, the stage chain,
-// and the buffer of values one input value produced (reused: no allocation
-// per value once it has grown).
+// The end of a stage chain fused into a fold: each value goes straight to
+// the lookahead (only for chains whose stages all forward last, see xf.hpp).
+template <class Out>
+struct xf_fold_sink {
+  fold_lookahead<Out>* ahead;
+  explicit xf_fold_sink(fold_lookahead<Out>* a) noexcept : ahead(a) {}
+  bool push(Out&& x) {
+    ahead->offer(std::move(x));
+    return true;
+  }
+  void flush() noexcept {}
+};
+
+// The stages of X... from In, ending in Sink.
+template <class In, class Sink, class... X>
+struct xf_chain {
+  using type = Sink;
+};
+template <class In, class Sink, class X, class... R>
+struct xf_chain<In, Sink, X, R...> {
+  using type = typename X::template stage<
+      In, typename xf_chain<typename X::template output<In>, Sink, R...>::type>;
+};
+
+// True when every stage of a chain declares forwards_last.
+template <class C>
+struct forwards_last_chain : std::false_type {};
+template <class Out>
+struct forwards_last_chain<xf_fold_sink<Out>> : std::true_type {};
+template <class C>
+  requires requires { requires C::forwards_last; }
+struct forwards_last_chain<C> : forwards_last_chain<decltype(std::declval<C&>().next)> {};
+
+// [spec.flow.eduction] The input side that the eduction process and the
+// eduction fold share: the input's iterator, the stage chain, the buffer of
+// the values one input value produced (reused: no allocation per value once
+// it has grown), the error that ends the output, and the flags.
+template <class T, class Out, class Chain>
+struct eduction_input {
+  /// The chain ending in the buffer.
+  template <class Xs>
+  explicit eduction_input(const Xs& xs) : eduction_input(xs, &buf) {}
+  /// The chain ending in a sink made from `sink_arg`.
+  template <class Xs, class A>
+  eduction_input(const Xs& xs, A sink_arg)
+      : chain(std::apply([sink_arg](const auto&... x) { return Chain(x..., sink_arg); }, xs)) {}
+
+  eduction_input(const eduction_input&) = delete;
+  eduction_input& operator=(const eduction_input&) = delete;
+
+  /// One input event that is not the termination: transfers the value and
+  /// pushes it through the chain, or drops it once the chain wants no more.
+  void feed() noexcept {
+    if (!alive) return discard(in);  // after early termination or an error
+    try {
+      if (!chain.push(in.transfer())) {  // early termination (take...)
+        stop();
+        chain.flush();
+      }
+    } catch (...) {
+      // The error follows the values this step produced; the input is
+      // cancelled and drained, and the flow ends when it has terminated.
+      if (alive) stop();
+      error = std::current_exception();
+    }
+  }
+
+  /// The input's termination, its last event: flushes the chain (partition's
+  /// last chunk) if it still wanted input.
+  void flush_at_end() noexcept {
+    if (!alive) return;
+    alive = false;
+    try {
+      chain.flush();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+
+  void stop() noexcept {
+    alive = false;
+    in.cancel();
+  }
+
+  std::vector<Out> buf;
+  Chain chain;
+  std::exception_ptr error;
+  flow_iterator<T> in;
+  bool alive = true;  // the chain still wants input
+  bool done = false;  // the input terminated (published by the counter)
+};
+
+// [spec.flow.eduction] One process: the input side and the position of the
+// consumer in the buffer.
 //
 // One drain_counter serializes everything that touches the chain and the
 // buffer. Each input event (notification, termination) is one count; the
@@ -64,33 +170,31 @@ template <class T, class Out, class Chain>
 class eduction_process final : public flow_node<Out> {
  public:
   template <class Xs>
-  eduction_process(flow_listener l, const Xs& xs)
-      : flow_node<Out>(l),
-        chain_(std::apply([this](const auto&... x) { return Chain(x..., &buf_); }, xs)) {}
+  eduction_process(flow_listener l, const Xs& xs) : flow_node<Out>(l), src_(xs) {}
 
   void start(const flow<T>& input) noexcept {
-    in_ = input.spawn(member_listener<eduction_process, &eduction_process::on_notify,
-                                      &eduction_process::on_terminate>(this));
+    src_.in = input.spawn(member_listener<eduction_process, &eduction_process::on_notify,
+                                          &eduction_process::on_terminate>(this));
     if (events_.depart()) drive();  // the spawn's hold
   }
 
-  void cancel() noexcept override { in_.cancel(); }
+  void cancel() noexcept override { src_.in.cancel(); }
 
   Out transfer() override {
-    if (pos_ < buf_.size()) {
-      Out v = std::move(buf_[pos_++]);
+    if (pos_ < src_.buf.size()) {
+      Out v = std::move(src_.buf[pos_++]);
       taken();
       return v;
     }
     // Only called after a notification: the output is the error.
-    std::exception_ptr e = std::move(error_);
-    error_ = nullptr;
+    std::exception_ptr e = std::move(src_.error);
+    src_.error = nullptr;
     taken();
     std::rethrow_exception(std::move(e));
   }
 
  private:
-  bool has_output() const noexcept { return pos_ < buf_.size() || error_; }
+  bool has_output() const noexcept { return pos_ < src_.buf.size() || src_.error; }
 
   // After each transfer: more output → notify again; else the input event
   // that produced the output is done. Nothing of *this is used after the
@@ -105,78 +209,141 @@ class eduction_process final : public flow_node<Out> {
     if (events_.arrive()) drive();
   }
   void on_terminate() noexcept {
-    done_ = true;  // published by arrive()
+    src_.done = true;  // published by arrive()
     if (events_.arrive()) drive();
-  }
-
-  void stop() noexcept {
-    alive_ = false;
-    in_.cancel();
   }
 
   void drive() noexcept {
     do {
-      buf_.clear();
+      src_.buf.clear();
       pos_ = 0;
-      if (done_) {
-        // The input's termination is its last event: flush the chain
-        // (partition's last chunk) and end once that output is drained.
-        if (alive_) {
-          alive_ = false;
-          try {
-            chain_.flush();
-          } catch (...) {
-            error_ = std::current_exception();
-          }
-        }
+      if (src_.done) {
+        src_.flush_at_end();
         if (has_output()) {
           flushing_ = true;
           return this->notify_out();
         }
         return this->terminate_out();
       }
-      if (!alive_) {
-        discard(in_);  // after early termination or an error
-      } else {
-        try {
-          if (!chain_.push(in_.transfer())) {  // early termination (take...)
-            stop();
-            chain_.flush();
-          }
-        } catch (...) {
-          // The error follows the values this step produced; the input is
-          // cancelled and drained, and the flow ends when it has terminated.
-          if (alive_) stop();
-          error_ = std::current_exception();
-        }
-        if (has_output()) return this->notify_out();  // keeps the event's count
-      }
+      src_.feed();
+      if (has_output()) return this->notify_out();  // keeps the event's count
     } while (events_.depart());
   }
 
-  std::vector<Out> buf_;
-  Chain chain_;
+  eduction_input<T, Out, Chain> src_;
   std::size_t pos_ = 0;
-  std::exception_ptr error_;
-  flow_iterator<T> in_;
-  drain_counter events_{1};  // held by spawn until in_ is stored
-  bool alive_ = true;        // the chain still wants input
-  bool done_ = false;        // the input terminated
+  drain_counter events_{1};  // held by spawn until the input's iterator is stored
   bool flushing_ = false;    // the pending output is the last
+};
+
+// [spec.flow.eduction] The eduction fused into a folding consumer (reduce):
+// the same input side, with the outputs going to the target in the order
+// the unfused consumer would see them (the stages' calls for one input
+// value, then the target's for its outputs, the last one after the input's
+// pending events: fold_lookahead), and the error and the end to
+// target.end(). A chain whose stages all forward last (Direct) ends in the
+// lookahead itself, without the buffer. The loop never leaves holding its
+// count except to end, so a synchronous input is counted without atomics
+// (affine_drain_counter).
+template <class T, class Out, class Chain, bool Direct>
+class eduction_fold final : public fold_process {
+ public:
+  template <class Xs>
+  eduction_fold(fold_target<Out>& t, const Xs& xs)
+      : fold_process(2), ahead_(&t), src_(make_input(xs)) {}
+
+  void start(const flow<T>& input) noexcept {
+    src_.in = input.spawn(
+        member_listener<eduction_fold, &eduction_fold::on_notify, &eduction_fold::on_terminate>(this));
+  }
+
+  void begin() noexcept override {
+    if (events_.depart()) drive();  // the hold of fold(), until the target stored us
+  }
+
+  void cancel() noexcept override { src_.in.cancel(); }
+
+ private:
+  template <class Xs>
+  eduction_input<T, Out, Chain> make_input(const Xs& xs) {
+    if constexpr (Direct)
+      return eduction_input<T, Out, Chain>(xs, &ahead_);
+    else
+      return eduction_input<T, Out, Chain>(xs);
+  }
+
+  void on_notify() noexcept {
+    if (events_.arrive()) drive();
+  }
+  void on_terminate() noexcept {
+    src_.done = true;  // published by arrive()
+    if (events_.arrive()) drive();
+  }
+
+  // Out of line: inlined into the listener, its register saves would be
+  // paid by every synchronous notification, which only counts itself.
+  [[gnu::noinline]] void drive() noexcept {
+    do {
+      if (src_.done) {
+        src_.flush_at_end();
+        offer_buffer();
+        ahead_.step_held();
+        fold_target<Out>* t = ahead_.target;
+        std::exception_ptr e = std::move(src_.error);
+        this->release();  // the run's reference: nothing of *this after it
+        return t->end(std::move(e));
+      }
+      src_.feed();
+      offer_buffer();
+      // Unfused, an error is an output of its own, taken after the values:
+      // nothing is pulled ahead of the last value then.
+      if (src_.error || !events_.pending()) ahead_.step_held();
+    } while (events_.depart());
+  }
+
+  void offer_buffer() noexcept {
+    if constexpr (!Direct) {
+      try {
+        for (Out& v : src_.buf) ahead_.offer(std::move(v));
+      } catch (...) {  // a throwing move of Out: as a stage's error
+        if (src_.alive) src_.stop();
+        if (!src_.error) src_.error = std::current_exception();
+      }
+      src_.buf.clear();
+    }
+  }
+
+  fold_lookahead<Out> ahead_;
+  eduction_input<T, Out, Chain> src_;
+  affine_drain_counter events_{1};  // held by fold() until begin()
 };
 
 template <class T, class... X>
 class eduction_flow final
     : public flow_impl<typename xf_output<T, X...>::type> {
   using Out = typename xf_output<T, X...>::type;
-  using Chain = typename xf_chain<T, Out, X...>::type;
+  using Chain = typename xf_chain<T, xf_sink<Out>, X...>::type;
   using proc = eduction_process<T, Out, Chain>;
+  using direct_chain = typename xf_chain<T, xf_fold_sink<Out>, X...>::type;
+  static constexpr bool direct = forwards_last_chain<direct_chain>::value;
+  using folder = eduction_fold<T, Out, std::conditional_t<direct, direct_chain, Chain>, direct>;
 
  public:
   eduction_flow(flow<T> input, std::tuple<X...> xs) : input_(std::move(input)), xs_(std::move(xs)) {}
 
   flow_process<Out>* spawn(flow_listener l) const noexcept override {
     return spawn_started<proc>(l, input_, xs_);
+  }
+
+  fold_process* fold(fold_target<Out>& t) const noexcept override {
+    folder* f;
+    try {
+      f = new folder(t, xs_);
+    } catch (...) {
+      return nullptr;  // the consumer spawns us instead, which reports the error
+    }
+    f->start(input_);
+    return f;
   }
 
  private:
@@ -232,6 +399,10 @@ auto eduction_from(Args args, std::index_sequence<I...>) {
 /// order, never concurrently, on the thread that delivers the input's
 /// notification or the consumer's transfer. Synchronous inputs run in
 /// constant stack.
+///
+/// **Fusion**: consumed by reduce, an eduction runs no process of its own:
+/// its stages feed reduce's function directly (Clojure's `transduce`), with
+/// the same values, calls in the same order, the same errors.
 ///
 /// Example:
 /// ```

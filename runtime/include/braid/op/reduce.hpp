@@ -64,13 +64,20 @@ class accumulator {
 };
 
 // [spec.flow.reduce] One process per run: the input's iterator, the
-// accumulator, and a drain_counter that serializes the reactions to the
-// input's notifications and termination. The counter starts held by start()
-// until the iterator is stored, so notifications made inside spawn (a seed)
-// are handled after it; a re-notification inside a transfer only bumps the
-// counter, which keeps a million synchronous values in constant stack.
+// accumulator, and a counter that serializes the reactions to the input's
+// notifications and termination. The counter starts held by start() until
+// the iterator is stored, so notifications made inside spawn (a seed) are
+// handled after it; a re-notification inside a transfer only bumps the
+// counter, which keeps a million synchronous values in constant stack. The
+// loop holds the count only while it runs (it leaves it only to finish), so
+// the counter is the thread-affine one: a synchronous input costs no atomic
+// read-modify-write per value.
+//
+// When the input is a recipe that folds (an eduction: flow_impl::fold), the
+// process runs it as a fold instead and is its target: the eduction's stages
+// feed step() directly, serialized by the fold, and end() finishes.
 template <class R, class T, class F>
-class reduce_process final : public process {
+class reduce_process final : public process, fold_target<T> {
  public:
   static canceller start(sink<R> out, F f, std::optional<R> init, reduce_init mode,
                          const flow<T>& input) noexcept {
@@ -82,8 +89,13 @@ class reduce_process final : public process {
       return {};
     }
     canceller c(p);  // the canceller's reference; the run keeps the other
-    p->in_ = input.spawn(member_listener<reduce_process, &reduce_process::on_notify,
-                                         &reduce_process::on_terminate>(p));
+    fold_process* fold = input.empty() ? nullptr : input.impl()->fold(*p);
+    if (fold) {
+      p->fold_ = process_ref(fold);
+    } else {
+      p->in_ = input.spawn(member_listener<reduce_process, &reduce_process::on_notify,
+                                           &reduce_process::on_terminate>(p));
+    }
     if (mode == reduce_init::nullary) {
       // After the spawn, as Missionary does: a throwing f() cancels the
       // input, and the task fails once the input has terminated.
@@ -93,15 +105,25 @@ class reduce_process final : public process {
         p->fail(std::current_exception());
       }
     }
-    if (p->events_.depart()) p->drive();
+    if (fold)
+      fold->begin();
+    else if (p->events_.depart())
+      p->drive();
     return c;
   }
 
-  void cancel() noexcept override { in_.cancel(); }
+  void cancel() noexcept override { cancel_input(); }
 
  private:
   reduce_process(sink<R> out, F f, std::optional<R> init, reduce_init mode)
       : process(2), out_(out), acc_(std::move(f), std::move(init)), mode_(mode) {}
+
+  void cancel_input() noexcept {
+    if (fold_)
+      fold_.get()->cancel();
+    else
+      in_.cancel();
+  }
 
   void on_notify() noexcept {
     if (events_.arrive()) drive();
@@ -128,13 +150,28 @@ class reduce_process final : public process {
     } while (events_.depart());
   }
 
+  // fold_target: as drive() does with a transferred value, and with the
+  // error the unfused input's last transfer would have thrown.
+  void step(T&& v) noexcept override {
+    if (failed_) return;  // drained after an error, as discard() does
+    try {
+      acc_.step(std::move(v));
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  }
+  void end(std::exception_ptr e) noexcept override {
+    if (e) fail(std::move(e));  // cancels the ended input, as the unfused reduce does
+    finish();
+  }
+
   // The first error wins; the input is cancelled and drained, and the task
   // fails once it has terminated ([spec.flow.reduce]).
   void fail(std::exception_ptr e) noexcept {
     if (failed_) return;
     failed_ = true;
     error_ = std::move(e);
-    in_.cancel();
+    cancel_input();
   }
 
   void finish() noexcept {
@@ -165,7 +202,8 @@ class reduce_process final : public process {
   accumulator<R, T, F> acc_;
   reduce_init mode_;
   flow_iterator<T> in_;
-  drain_counter events_{1};  // held by start()
+  process_ref fold_;                // instead of in_ when the input folds
+  affine_drain_counter events_{1};  // held by start()
   bool done_ = false;
   bool failed_ = false;
   std::exception_ptr error_;

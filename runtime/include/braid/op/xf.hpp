@@ -13,6 +13,13 @@
 /// next stage and returns false once it wants no more input (Clojure's
 /// `reduced`); flush() runs at the end (Clojure's completion arity).
 /// User functions are called one value at a time, never concurrently.
+///
+/// A stage may declare `static constexpr bool forwards_last = true;` when its
+/// push forwards at most one value and does nothing after forwarding it (no
+/// user code, no decision the input could observe, such as take's stop):
+/// a chain of such stages can hand its output straight to a folding consumer
+/// without buffering it first, with every call in the same order
+/// (eduction's fusion into reduce).
 
 #include <concepts>
 #include <cstddef>
@@ -40,6 +47,7 @@ struct map_t : transducer {
     Next next;
     template <class... A>
     explicit stage(const map_t& d, A&&... a) : f(d.f), next(std::forward<A>(a)...) {}
+    static constexpr bool forwards_last = true;
     bool push(In&& x) { return next.push(std::invoke(f, std::move(x))); }
     void flush() { next.flush(); }
   };
@@ -56,6 +64,7 @@ struct filter_t : transducer {
     Next next;
     template <class... A>
     explicit stage(const filter_t& d, A&&... a) : p(d.p), next(std::forward<A>(a)...) {}
+    static constexpr bool forwards_last = true;
     bool push(In&& x) { return std::invoke(p, std::as_const(x)) ? next.push(std::move(x)) : true; }
     void flush() { next.flush(); }
   };
@@ -93,6 +102,7 @@ struct drop_t : transducer {
     Next next;
     template <class... A>
     explicit stage(const drop_t& d, A&&... a) : left(d.n), next(std::forward<A>(a)...) {}
+    static constexpr bool forwards_last = true;
     bool push(In&& x) {
       if (left != 0) {
         --left;
@@ -133,6 +143,7 @@ struct partition_t : transducer {
     explicit stage(const partition_t& d, A&&... a) : n(d.n), next(std::forward<A>(a)...) {
       chunk.reserve(n);
     }
+    static constexpr bool forwards_last = true;
     bool push(In&& x) {
       chunk.push_back(std::move(x));
       if (chunk.size() < n) return true;
@@ -211,6 +222,7 @@ struct dedupe_t : transducer {
     Next next;
     template <class... A>
     explicit stage(const dedupe_t&, A&&... a) : next(std::forward<A>(a)...) {}
+    static constexpr bool forwards_last = true;
     bool push(In&& x) {
       if (last && *last == x) return true;
       last.emplace(x);
