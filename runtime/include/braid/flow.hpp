@@ -70,7 +70,12 @@ class fold_target {
   /// One value, in the order the unfused flow would have delivered it;
   /// calls are serialized and never follow end(). Must not throw: the target
   /// keeps its own failure and cancels the fold (fold_process::cancel).
-  virtual void step(T&& v) noexcept = 0;
+  /// `more`: unfused, the flow's next event (a notification or the
+  /// termination) would already be pending when this value's transfer
+  /// returned (a seed: always). A target that is itself a stage of a fold
+  /// (an eduction over a folding input) needs it to keep the unfused order
+  /// of its own outputs; reduce ignores it.
+  virtual void step(T&& v, bool more) noexcept = 0;
   /// The fold is over: the input terminated and every value was stepped.
   /// `error` is what the unfused flow's last transfer would have thrown (the
   /// input's or a stage's error), null if none. Called once, after the fold

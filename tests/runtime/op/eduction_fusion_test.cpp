@@ -73,7 +73,9 @@ canceller run_ended(const task<R>& t, event_log& log) {
 // A fold target that logs.
 struct logging_target final : detail::fold_target<int> {
   explicit logging_target(event_log& l) : log(&l) {}
-  void step(int&& v) noexcept override { (*log)("step " + std::to_string(v)); }
+  void step(int&& v, bool more) noexcept override {
+    (*log)("step " + std::to_string(v) + (more ? " more" : ""));
+  }
   void end(std::exception_ptr e) noexcept override { (*log)("end " + message(e)); }
   event_log* log;
 };
@@ -185,6 +187,102 @@ events play(const scenario& s) {
   return first_cancels(log.take());
 }
 
+
+// A value whose copy throws for one chosen value: the only way a seed fails.
+struct fragile {
+  static inline int throw_on = -1;
+  int v;
+  explicit fragile(int x) : v(x) {}
+  fragile(const fragile& o) : v(o.v) {
+    if (v == throw_on) throw std::runtime_error("copy of " + std::to_string(v) + " failed");
+  }
+  fragile(fragile&&) noexcept = default;
+  fragile& operator=(const fragile&) = default;
+  fragile& operator=(fragile&&) noexcept = default;
+};
+
+// One random run over a seed: a chain of stages (or none: reduce over the
+// seed itself), logging user functions, some throwing, a copy that throws,
+// a throwing nullary init. How the run is consumed:
+//   0  fully fused: reduce folds the eduction, which folds the seed
+//   1  reduce folds the eduction, which spawns the seed
+//   2  nothing fused: reduce spawns the eduction, which spawns the seed
+struct seed_scenario {
+  int shape;      // -1: no eduction
+  int bad_stage;  // the value a stage throws on (-1: none)
+  int bad_f;      // the value f throws on (-1: none)
+  int bad_copy;   // the value whose copy throws (-1: none)
+  bool nullary;   // reduce without init; init() may throw
+  bool bad_init;
+  std::size_t n;
+  std::vector<int> values;
+};
+
+template <int Mode>
+events play_seed(const seed_scenario& s) {
+  event_log log;
+  std::vector<fragile> vs;
+  for (int v : s.values) vs.emplace_back(v);
+  fragile::throw_on = -1;
+  flow<fragile> in = seed(vs);
+  fragile::throw_on = s.bad_copy;
+  if (Mode == 1) in = unfused(std::move(in));
+  auto stage = [&log, bad = s.bad_stage](const char* name, int x) {
+    log(std::string(name) + " " + std::to_string(x));
+    if (x == bad) throw std::runtime_error(std::string(name) + " failed on " + std::to_string(x));
+  };
+  auto open = [stage](const fragile& x) {
+    stage("map", x.v);
+    return x.v;
+  };
+  auto keep = [stage](int x) {
+    stage("filter", x);
+    return x % 3 != 0;
+  };
+  auto spread = [stage](int x) {
+    stage("mapcat", x);
+    return std::vector<int>(static_cast<std::size_t>(x % 3), x);
+  };
+  auto sum_chunk = [](std::vector<int> v) {
+    int r = 0;
+    for (int x : v) r += x;
+    return r;
+  };
+  auto f = [&log, bad = s.bad_f](long acc, int v) {
+    log("f " + std::to_string(acc) + " " + std::to_string(v));
+    if (v == bad) throw std::runtime_error("f failed on " + std::to_string(v));
+    return acc + v;
+  };
+  struct rf {
+    decltype(f) step;
+    event_log* log;
+    bool bad_init;
+    long operator()() const {
+      (*log)("init");
+      if (bad_init) throw std::runtime_error("init failed");
+      return 0;
+    }
+    long operator()(long acc, int v) const { return step(acc, v); }
+    long operator()(long acc, const fragile& v) const { return step(acc, v.v); }
+  };
+  const rf g{f, &log, s.bad_init};
+  auto run = [&](auto flow) {
+    if (Mode == 2) flow = unfused(std::move(flow));
+    auto t = s.nullary ? reduce(g, flow) : reduce(g, 0L, flow);
+    canceller c = run_ended(t, log);
+    (void)c;
+  };
+  switch (s.shape) {
+    case -1: run(in); break;
+    case 0: run(eduction(xf::map(open), in)); break;
+    case 1: run(eduction(xf::map(open), xf::filter(keep), in)); break;
+    case 2: run(eduction(xf::map(open), xf::mapcat(spread), xf::take(s.n), in)); break;
+    case 3: run(eduction(xf::map(open), xf::drop(s.n), xf::partition(s.n + 1), xf::map(sum_chunk), in)); break;
+    default: run(eduction(xf::map(open), xf::take_while([](int x) { return x < 8; }), xf::dedupe(), in)); break;
+  }
+  fragile::throw_on = -1;
+  return first_cancels(log.take());
+}
 }  // namespace
 
 TEST_SUITE("eduction fusion") {
@@ -193,10 +291,28 @@ TEST_SUITE("eduction fusion") {
     auto t = reduce(std::plus<>{}, 0, fold_logged(eduction(xf::map([](int x) { return x * 2; }), seed({1, 2, 3})), log));
     CHECK(run_blocking(t) == 12);
     CHECK(log.take() == events{"fold"});
-    // A flow that does not fold is spawned.
+    // A seed folds too.
     auto u = reduce(std::plus<>{}, 0, fold_logged(seed({1, 2, 3}), log));
     CHECK(run_blocking(u) == 6);
+    CHECK(log.take() == events{"fold"});
+    // A flow that does not fold is spawned.
+    auto w = reduce(std::plus<>{}, 0, fold_logged(unfused(seed({1, 2, 3})), log));
+    CHECK(run_blocking(w) == 6);
     CHECK(log.take() == events{"fold", "spawn"});
+    // Nor with a nullary init, which the unfused eduction's first stage
+    // calls would precede.
+    struct sum {
+      int operator()() const { return 10; }
+      int operator()(int a, int b) const { return a + b; }
+    };
+    auto x = reduce(sum{}, fold_logged(eduction(xf::map([](int v) { return v; }), seed({1, 2})), log));
+    CHECK(run_blocking(x) == 13);
+    CHECK(log.take() == events{"spawn"});
+    // Without an init, the first value is the init: nothing comes between
+    // the fold and its begin, and it folds.
+    auto y = reduce(std::plus<>{}, fold_logged(eduction(xf::map([](int v) { return v; }), seed({1, 2})), log));
+    CHECK(run_blocking(y) == 3);
+    CHECK(log.take() == events{"fold"});
   }
 
   TEST_CASE("the fold protocol: held until begin, values stepped in order, end after the input ended") {
@@ -210,7 +326,9 @@ TEST_SUITE("eduction fusion") {
     in.emit(1);  // before begin: only counted
     CHECK(log.take().empty());
     static_cast<detail::fold_process*>(fold.get())->begin();
-    CHECK(log.take() == events{"in transfer", "step 1", "step 1"});
+    // The first 1 is followed by the second (more); after the second the
+    // unfused output would have nothing pending.
+    CHECK(log.take() == events{"in transfer", "step 1 more", "step 1"});
     in.fail("broken");
     CHECK(log.take() == events{"in transfer", "in cancel"});
     in.terminate();
@@ -381,5 +499,84 @@ TEST_SUITE("affine_drain_counter") {
     CHECK(handled.load() == raised.load());
     CHECK(n.arrive());  // nothing left pending: the counter is back at zero
     CHECK_FALSE(n.depart());
+  }
+  TEST_CASE("a seed folds: reduce over it, and an eduction over it, log as unfused (property)") {
+    std::mt19937 rng(20261205);
+    int compared = 0, failed_runs = 0;
+    for (int round = 0; round < 3000; ++round) {
+      seed_scenario s;
+      s.shape = static_cast<int>(rng() % 6) - 1;
+      s.bad_stage = rng() % 3 == 0 ? static_cast<int>(rng() % 10) : -1;
+      s.bad_f = rng() % 4 == 0 ? static_cast<int>(rng() % 12) : -1;
+      s.bad_copy = rng() % 4 == 0 ? static_cast<int>(rng() % 10) : -1;
+      s.nullary = rng() % 3 == 0;
+      s.bad_init = s.nullary && rng() % 4 == 0;
+      s.n = rng() % 4;
+      for (std::size_t i = 0, k = rng() % 9; i < k; ++i) s.values.push_back(static_cast<int>(rng() % 10));
+      CAPTURE(round);
+      CAPTURE(s.shape);
+      const events plain = play_seed<2>(s);
+      CHECK(play_seed<0>(s) == plain);
+      if (s.shape >= 0) CHECK(play_seed<1>(s) == plain);
+      if (!plain.empty() && plain.back().rfind("error", 0) == 0) ++failed_runs;
+      ++compared;
+    }
+    CHECK(compared == 3000);
+    CHECK(failed_runs > 300);  // the errors were exercised, not only the values
+  }
+
+  TEST_CASE("a seed's fold: values with more, cancellation before a value, the end after the last") {
+    event_log log;
+    logging_target t(log);
+    flow<int> s = seed({4, 5, 6});
+    detail::process_ref fold(s.impl()->fold(t));
+    REQUIRE(fold);
+    CHECK(log.take().empty());  // held until begin
+    static_cast<detail::fold_process*>(fold.get())->begin();
+    CHECK(log.take() == events{"step 4 more", "step 5 more", "step 6 more", "end "});
+    // Cancelled before begin: no value, braid::cancelled, as the process's
+    // first transfer would throw it.
+    detail::process_ref second(s.impl()->fold(t));
+    second.get()->cancel();
+    static_cast<detail::fold_process*>(second.get())->begin();
+    CHECK(log.take() == events{"end cancelled: braid: seed cancelled"});
+    // Empty: only the end.
+    flow<int> none = seed(std::vector<int>{});
+    detail::process_ref third(none.impl()->fold(t));
+    static_cast<detail::fold_process*>(third.get())->begin();
+    CHECK(log.take() == events{"end "});
+  }
+
+  TEST_CASE("a seed cancelled by f's error: f sees no value after it, the first error wins") {
+    event_log log;
+    auto f = [&log](int acc, int v) {
+      log("f " + std::to_string(v));
+      if (v == 2) throw std::runtime_error("two");
+      return acc + v;
+    };
+    auto t = reduce(f, 0, eduction(xf::map([&log](int x) {
+                                     log("map " + std::to_string(x));
+                                     return x;
+                                   }),
+                                   seed({1, 2, 3, 4})));
+    canceller c = run_ended(t, log);
+    // map 3 runs before f sees 2 (the unfused lookahead); then the seed is
+    // cancelled and 4 is never copied.
+    CHECK(log.take() == events{"map 1", "map 2", "f 1", "map 3", "f 2", "error two"});
+  }
+
+  TEST_CASE("a fused seed run frees its copies, its folds and its process") {
+    const int before = tracked::live;
+    {
+      flow<tracked> s = seed(std::vector<tracked>(5));
+      const int recipe = tracked::live;
+      auto count = [](int acc, const tracked&) { return acc + 1; };
+      CHECK(run_blocking(reduce(count, 0, s)) == 5);
+      CHECK(tracked::live == recipe);
+      auto ident = [](const tracked& x) { return x; };
+      CHECK(run_blocking(reduce(count, 0, eduction(xf::map(ident), s))) == 5);
+      CHECK(tracked::live == recipe);
+    }
+    CHECK(tracked::live == before);
   }
 }

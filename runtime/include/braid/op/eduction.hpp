@@ -52,14 +52,16 @@ struct fold_lookahead {
 
   explicit fold_lookahead(fold_target<Out>* t) noexcept : target(t) {}
   void offer(Out&& v) {
-    if (held) step_held();
+    if (held) step_held(true);  // unfused, this output was notified then
     held.emplace(std::move(v));
   }
-  void step_held() noexcept {
+  /// `more`: what fold_target::step says, whether the unfused output would
+  /// have its next event pending when this value's transfer returned.
+  void step_held(bool more) noexcept {
     if (!held) return;
     Out v = std::move(*held);
     held.reset();
-    target->step(std::move(v));
+    target->step(std::move(v), more);
   }
 };
 
@@ -117,17 +119,21 @@ struct eduction_input {
   /// pushes it through the chain, or drops it once the chain wants no more.
   void feed() noexcept {
     if (!alive) return discard(in);  // after early termination or an error
-    try {
-      if (!chain.push(in.transfer())) {  // early termination (take...)
-        stop();
-        chain.flush();
-      }
-    } catch (...) {
-      // The error follows the values this step produced; the input is
-      // cancelled and drained, and the flow ends when it has terminated.
-      if (alive) stop();
-      error = std::current_exception();
-    }
+    push([this] { return in.transfer(); });
+  }
+  /// One value of a folding input (fold_target::step): as feed() with the
+  /// value transferred; dropped as discard() drops it once the chain stopped.
+  void feed(T&& v) noexcept {
+    if (!alive) return;
+    push([&v]() -> T&& { return std::move(v); });
+  }
+
+  /// The input's error, as a transfer that throws it: kept (and the input
+  /// cancelled) unless the chain had stopped, when discard() drops it.
+  void input_failed(std::exception_ptr e) noexcept {
+    if (!e || !alive) return;
+    stop();
+    error = std::move(e);
   }
 
   /// The input's termination, its last event: flushes the chain (partition's
@@ -144,15 +150,39 @@ struct eduction_input {
 
   void stop() noexcept {
     alive = false;
-    in.cancel();
+    cancel_input();
+  }
+
+  void cancel_input() noexcept {
+    if (folded)
+      folded.get()->cancel();
+    else
+      in.cancel();
   }
 
   std::vector<Out> buf;
   Chain chain;
   std::exception_ptr error;
   flow_iterator<T> in;
+  process_ref folded;  // instead of `in` when the input folds into us
   bool alive = true;  // the chain still wants input
   bool done = false;  // the input terminated (published by the counter)
+
+ private:
+  template <class Get>
+  void push(Get get) noexcept {
+    try {
+      if (!chain.push(get())) {  // early termination (take...)
+        stop();
+        chain.flush();
+      }
+    } catch (...) {
+      // The error follows the values this step produced; the input is
+      // cancelled and drained, and the flow ends when it has terminated.
+      if (alive) stop();
+      error = std::current_exception();
+    }
+  }
 };
 
 // [spec.flow.eduction] One process: the input side and the position of the
@@ -245,23 +275,35 @@ class eduction_process final : public flow_node<Out> {
 // lookahead itself, without the buffer. The loop never leaves holding its
 // count except to end, so a synchronous input is counted without atomics
 // (affine_drain_counter).
+//
+// When the input folds too (a seed, or another eduction), the fold is its
+// target instead of spawning it: each input value comes to step() with the
+// input's `more`, which stands for the unfused events_.pending(), and the
+// input's end to end(); no counter, no notification, no transfer.
 template <class T, class Out, class Chain, bool Direct>
-class eduction_fold final : public fold_process {
+class eduction_fold final : public fold_process, fold_target<T> {
  public:
   template <class Xs>
   eduction_fold(fold_target<Out>& t, const Xs& xs)
       : fold_process(2), ahead_(&t), src_(make_input(xs)) {}
 
   void start(const flow<T>& input) noexcept {
+    if (!input.empty()) {
+      if (fold_process* f = input.impl()->fold(*this)) {
+        src_.folded = process_ref(f);
+        return;
+      }
+    }
     src_.in = input.spawn(
         member_listener<eduction_fold, &eduction_fold::on_notify, &eduction_fold::on_terminate>(this));
   }
 
   void begin() noexcept override {
+    if (src_.folded) return static_cast<fold_process*>(src_.folded.get())->begin();
     if (events_.depart()) drive();  // the hold of fold(), until the target stored us
   }
 
-  void cancel() noexcept override { src_.in.cancel(); }
+  void cancel() noexcept override { src_.cancel_input(); }
 
  private:
   template <class Xs>
@@ -280,25 +322,45 @@ class eduction_fold final : public fold_process {
     if (events_.arrive()) drive();
   }
 
+  // fold_target<T>, the folded input: one loop step of drive() each.
+  void step(T&& v, bool more) noexcept override {
+    src_.feed(std::move(v));
+    after_feed(more);
+  }
+  void end(std::exception_ptr e) noexcept override {
+    src_.input_failed(std::move(e));
+    finish();
+  }
+
   // Out of line: inlined into the listener, its register saves would be
   // paid by every synchronous notification, which only counts itself.
   [[gnu::noinline]] void drive() noexcept {
     do {
-      if (src_.done) {
-        src_.flush_at_end();
-        offer_buffer();
-        ahead_.step_held();
-        fold_target<Out>* t = ahead_.target;
-        std::exception_ptr e = std::move(src_.error);
-        this->release();  // the run's reference: nothing of *this after it
-        return t->end(std::move(e));
-      }
+      if (src_.done) return finish();
       src_.feed();
-      offer_buffer();
-      // Unfused, an error is an output of its own, taken after the values:
-      // nothing is pulled ahead of the last value then.
-      if (src_.error || !events_.pending()) ahead_.step_held();
+      after_feed(events_.pending());
     } while (events_.depart());
+  }
+
+  // `pending`: the input's next event is already there. Unfused, an error
+  // is an output of its own, taken after the values: nothing is pulled
+  // ahead of the last value then, and that value's transfer leaves the
+  // error's notification pending.
+  void after_feed(bool pending) noexcept {
+    offer_buffer();
+    if (src_.error || !pending) ahead_.step_held(src_.error != nullptr);
+  }
+
+  // The input terminated: the chain's last chunk, the held value (unfused,
+  // its transfer would call the terminator), then the target's end.
+  void finish() noexcept {
+    src_.flush_at_end();
+    offer_buffer();
+    ahead_.step_held(true);
+    fold_target<Out>* t = ahead_.target;
+    std::exception_ptr e = std::move(src_.error);
+    this->release();  // the run's reference: nothing of *this after it
+    t->end(std::move(e));
   }
 
   void offer_buffer() noexcept {

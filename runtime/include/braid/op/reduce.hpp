@@ -89,7 +89,11 @@ class reduce_process final : public process, fold_target<T> {
       return {};
     }
     canceller c(p);  // the canceller's reference; the run keeps the other
-    fold_process* fold = input.empty() ? nullptr : input.impl()->fold(*p);
+    // Not with a nullary init: unfused, an eduction over a synchronous input
+    // runs its stages up to its first output inside the spawn, before init
+    // is called; a fold runs them only from begin().
+    fold_process* fold =
+        input.empty() || mode == reduce_init::nullary ? nullptr : input.impl()->fold(*p);
     if (fold) {
       p->fold_ = process_ref(fold);
     } else {
@@ -152,7 +156,7 @@ class reduce_process final : public process, fold_target<T> {
 
   // fold_target: as drive() does with a transferred value, and with the
   // error the unfused input's last transfer would have thrown.
-  void step(T&& v) noexcept override {
+  void step(T&& v, bool) noexcept override {
     if (failed_) return;  // drained after an error, as discard() does
     try {
       acc_.step(std::move(v));

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <exception>
 #include <initializer_list>
 #include <memory>
 #include <ranges>
@@ -62,6 +63,46 @@ class seed_flow final : public flow_impl<T> {
     std::atomic<bool> cancelled_{false};
   };
 
+  // The seed folded into a consumer (flow_impl::fold): begin() steps every
+  // value in order, as the process's transfers return them, and ends. The
+  // flag is read before each value, where the process's next transfer would
+  // read it, so a cancellation (from the target's step, or another thread)
+  // ends the fold with the same braid::cancelled. After the last value, as
+  // after the process's last transfer, cancelling changes nothing.
+  struct folder final : fold_process {
+    folder(fold_target<T>& t, std::shared_ptr<const values> v)
+        : fold_process(2), target_(&t), values_(std::move(v)) {}
+
+    void cancel() noexcept override { cancelled_.store(true, std::memory_order_release); }
+
+    void begin() noexcept override {
+      std::exception_ptr error;
+      const values& vs = *values_;
+      for (const T& x : vs) {
+        if (cancelled_.load(std::memory_order_acquire)) {
+          error = std::make_exception_ptr(braid::cancelled("braid: seed cancelled"));
+          break;
+        }
+        try {
+          T v = x;
+          // Unfused, the transfer that returns v has already notified the
+          // next value or called the terminator: more is always true.
+          target_->step(std::move(v), true);
+        } catch (...) {
+          error = std::current_exception();  // T's copy threw (step cannot)
+          break;
+        }
+      }
+      fold_target<T>* t = target_;
+      this->release();  // the run's reference: nothing of *this after it
+      t->end(std::move(error));
+    }
+
+    fold_target<T>* target_;
+    std::shared_ptr<const values> values_;
+    std::atomic<bool> cancelled_{false};
+  };
+
  public:
   explicit seed_flow(values v) : values_(std::make_shared<const values>(std::move(v))) {}
 
@@ -78,6 +119,14 @@ class seed_flow final : public flow_impl<T> {
     }
     l.notify();
     return p;
+  }
+
+  fold_process* fold(fold_target<T>& t) const noexcept override {
+    try {
+      return new folder(t, values_);
+    } catch (...) {
+      return nullptr;  // the consumer spawns us instead, which reports the error
+    }
   }
 
  private:
@@ -100,6 +149,10 @@ class seed_flow final : public flow_impl<T> {
 ///
 /// **Failure**: only if copying a value throws: that transfer throws it and
 /// the flow terminates.
+///
+/// **Fusion**: reduce, and an eduction that reduce folds, consume a seed
+/// without a process in between: the values are handed over in a loop, with
+/// the same order, errors and cancellation (docs/op/eduction.md "Fusion").
 ///
 /// Ordering / thread-safety: values come in range order. Cancel may be
 /// called from any thread; transfers follow the flow protocol.
