@@ -348,7 +348,7 @@ class eduction_fold final : public fold_process, fold_target<T> {
   // error's notification pending.
   void after_feed(bool pending) noexcept {
     offer_buffer();
-    if (src_.error || !pending) ahead_.step_held(src_.error != nullptr);
+    if (src_.error || !pending) ahead_.step_held(static_cast<bool>(src_.error));
   }
 
   // The input terminated: the chain's last chunk, the held value (unfused,
