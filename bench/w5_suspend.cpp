@@ -136,6 +136,9 @@ bench::suite::body measured(F side, bool count_frames) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A memory benchmark: every process's block must be the counting
+  // allocator's, allocated and freed (detail/frame_cache.hpp).
+  braid::detail::frame_cache_disable();
   bench::options o = bench::parse(argc, argv, 1'000'000);
   bench::suite s(
       "W5", "suspended memory: n sp parked on a never-assigned dfv, then all cancelled (ns/op: spawn + cancel)", o);

@@ -37,6 +37,11 @@ constexpr bool counts_allocations = true;
 namespace {
 std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
+std::atomic<long> frees{0};
+[[maybe_unused]] void counted_free(void* p) noexcept {
+  if (p && counting.load(std::memory_order_relaxed)) frees.fetch_add(1, std::memory_order_relaxed);
+  std::free(p);
+}
 [[maybe_unused]] void* counted_alloc(std::size_t n) {
   if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n ? n : 1)) return p;
@@ -46,10 +51,10 @@ std::atomic<long> allocations{0};
 #if !defined(SP_RECIPE_NO_COUNTING)
 void* operator new(std::size_t n) { return counted_alloc(n); }
 void* operator new[](std::size_t n) { return counted_alloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
 #endif
 
 using namespace braid;
@@ -59,9 +64,27 @@ using braid::testing::events;
 
 namespace {
 
-/// Allocations made by f.
+#if defined(BRAID_FRAME_CACHE_OFF)
+constexpr bool frame_cache_on = false;
+#else
+constexpr bool frame_cache_on = true;
+#endif
+
+/// Heap allocations made by f, the frame cache of this thread on.
+template <class F>
+long cached_allocations_of(F&& f) {
+  const long before = allocations.load();
+  counting.store(true);
+  f();
+  counting.store(false);
+  return allocations.load() - before;
+}
+
+/// Allocations made by f: the frame cache is off on this thread, so every
+/// recipe is one operator new (the cache has tests of its own, below).
 template <class F>
 long allocations_of(F&& f) {
+  frame_cache_disable();
   const long before = allocations.load();
   counting.store(true);
   f();
@@ -159,6 +182,26 @@ task<int> twice(probe p) {
 }
 
 std::string message_of(const std::exception_ptr& e) { return braid::testing::message(e); }
+
+// BRAID_SP task<int> aligned(int v) { alignas(64) int local = v; return local; }
+// (a frame of an over-aligned type: its recipe bypasses the cache's classes)
+const void* g_aligned_frame = nullptr;
+struct aligned_frame final : sp_frame<int> {
+  alignas(64) int local;
+  explicit aligned_frame(int v) : sp_frame(table), local(v) {}
+  step p0() {
+    g_aligned_frame = &local;
+    return finish_with(local);
+  }
+  static void unwind(sp_core*, std::int32_t) noexcept {}
+  static const partition_info parts[1];
+  static const frame_table table;
+};
+const partition_info aligned_frame::parts[1] = {
+    {&partition_thunk<aligned_frame, &aligned_frame::p0>, "aligned#0", "aligned.cpp", 1, 1, "", -1},
+};
+const frame_table aligned_frame::table = {"aligned", parts, 1, nullptr, 0, &aligned_frame::unwind};
+task<int> aligned(int v) { return make_sp<aligned_frame, int>(v); }
 
 }  // namespace
 
@@ -371,5 +414,77 @@ TEST_SUITE("sp recipe") {
     shared = {};
     CHECK(g_probe.alive == 0);
   }
-}
 
+  TEST_CASE("the frame cache: a call parked on at once reuses the block the last one freed") {
+    frame_cache_enable();
+    frame_cache_trim();
+    int got = 0;
+    got = run_blocking(echo(nullptr, probe(1), task<int>(2)));  // warms the cache: one block
+    CHECK(got == 3);
+    const long n = cached_allocations_of([&] {
+      for (int i = 0; i < 100; ++i) got += run_blocking(echo(nullptr, probe(i), task<int>(1)));
+    });
+    CHECK(got == 3 + 5050);
+    if (counts_allocations && frame_cache_on) CHECK(n == 0);  // every recipe from the cache
+    if (counts_allocations && !frame_cache_on) CHECK(n == 100);
+    CHECK(g_probe.alive == 0);
+    frame_cache_disable();
+  }
+
+  TEST_CASE("the frame cache: classes of 16 bytes, at most frame_cache_depth blocks each, trim and disable") {
+    if (!frame_cache_on) return;  // off under the sanitizers: nothing to observe
+    frame_cache_enable();
+    frame_cache_trim();
+    frame_cache_state& c = frame_cache_tls;
+    std::vector<void*> blocks;
+    for (int i = 0; i < 20; ++i) blocks.push_back(frame_cache_allocate(40));  // class 2: 33-48 bytes
+    for (void* b : blocks) frame_cache_free(b, 40);
+    CHECK(c.count[2] == frame_cache_depth);  // the other four went to the heap
+    // LIFO: the last block freed is the next one of its class, whatever its
+    // exact size within the class.
+    void* again = frame_cache_allocate(48);
+    CHECK(again == blocks[frame_cache_depth - 1]);
+    CHECK(c.count[2] == frame_cache_depth - 1);
+    frame_cache_free(again, 48);
+    // Blocks above frame_cache_max_bytes are the heap's.
+    void* big = frame_cache_allocate(frame_cache_max_bytes + 1);
+    frame_cache_free(big, frame_cache_max_bytes + 1);
+    for (std::size_t i = 0; i < frame_cache_classes; ++i)
+      if (i != 2) CHECK(c.count[i] == 0);
+    frame_cache_disable();  // trims
+    CHECK(c.count[2] == 0);
+    CHECK(c.head[2] == nullptr);
+    void* after = frame_cache_allocate(40);
+    frame_cache_free(after, 40);
+    CHECK(c.count[2] == 0);  // disabled: freed to the heap
+  }
+
+  TEST_CASE("the frame cache: a block freed on another thread is cached there and freed at its exit") {
+    if (!frame_cache_on || !counts_allocations) return;
+    auto thread_frees = [](void* block) {
+      const long before = frees.load();
+      counting.store(true);
+      std::thread t([block] {
+        if (block) {
+          frame_cache_free(block, 64);
+          CHECK(frame_cache_tls.count[3] == 1);  // this thread's cache, not the allocating one's
+        }
+      });
+      t.join();
+      counting.store(false);
+      return frees.load() - before;
+    };
+    const long plain = thread_frees(nullptr);  // what a thread costs by itself
+    void* block = frame_cache_allocate(64);
+    CHECK(thread_frees(block) == plain + 1);  // the thread's exit freed the cached block
+  }
+
+  TEST_CASE("an over-aligned frame's recipe is aligned (the aligned heap functions, not the cache)") {
+    frame_cache_enable();
+    for (int i = 0; i < 3; ++i) {
+      CHECK(run_blocking(aligned(i)) == i);
+      CHECK(reinterpret_cast<std::uintptr_t>(g_aligned_frame) % 64 == 0);
+    }
+    frame_cache_disable();
+  }
+}

@@ -27,6 +27,7 @@
 ///   and a park on a task that completes synchronously continues in the
 ///   driver's loop, never recursing.
 
+#include <braid/detail/frame_cache.hpp>
 #include <braid/detail/partitions.hpp>
 #include <braid/task.hpp>
 
@@ -456,8 +457,11 @@ class arg_box {
 /// copies the arguments into a frame of its own.
 /// Table: the frame's constructor takes the frame_table first (braidc's
 /// frames, see make_sp_with_table).
+///
+/// Its memory comes from the thread's frame cache (detail/frame_cache.hpp):
+/// a call parked on at once is then one cached block, taken and given back.
 template <class Frame, class T, bool Table, class... Args>
-class sp_recipe final : public owned_impl<T>, private sp_home {
+class sp_recipe final : public owned_impl<T>, private sp_home, public frame_cache_allocated {
  public:
   template <class... A>
   explicit sp_recipe(const frame_table* t, A&&... a) : table_(t), args_(arg_box<Args>(std::forward<A>(a))...) {}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+// The per-thread cache of process blocks: the memory of an sp recipe with
+// its frame (sp.hpp), the one allocation of a call parked on at once. A
+// coroutine library pays malloc and free for each frame too; Boost.Asio keeps
+// a small per-thread cache of them, and so do we: a freed block goes to a
+// free list of its size class on the freeing thread, and the next block of
+// that class allocated there comes from it, without malloc's bookkeeping.
+//
+// Bounded: at most `frame_cache_depth` blocks per class (16-byte classes up
+// to `frame_cache_max_bytes`), freed when the thread exits. Off under the
+// sanitizers (ASan must see every free to find a use of a freed frame) and
+// with -DBRAID_NO_FRAME_CACHE, and per thread with frame_cache_disable()
+// (code that counts the heap, as the allocation tests and the memory
+// benchmarks do).
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BRAID_FRAME_CACHE_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define BRAID_FRAME_CACHE_OFF 1
+#endif
+#endif
+#if defined(BRAID_NO_FRAME_CACHE)
+#define BRAID_FRAME_CACHE_OFF 1
+#endif
+
+namespace braid::detail {
+
+inline constexpr std::size_t frame_cache_max_bytes = 1024;
+inline constexpr std::size_t frame_cache_classes = frame_cache_max_bytes / 16;
+inline constexpr std::uint8_t frame_cache_depth = 16;
+
+// Trivially destructible, so that the hot path reads it without a TLS
+// wrapper; the thread's exit is handled by frame_cache_reaper.
+struct frame_cache_state {
+  struct block {
+    block* next;
+  };
+  block* head[frame_cache_classes];
+  std::uint8_t count[frame_cache_classes];
+  bool disabled;     // this thread frees to the heap (frame_cache_disable, or exiting)
+  bool has_reaper;   // the thread's reaper is registered
+};
+
+inline constinit thread_local frame_cache_state frame_cache_tls{};
+
+/// Frees every block this thread's cache holds.
+inline void frame_cache_trim() noexcept {
+  frame_cache_state& c = frame_cache_tls;
+  for (std::size_t i = 0; i < frame_cache_classes; ++i) {
+    while (frame_cache_state::block* b = c.head[i]) {
+      c.head[i] = b->next;
+      ::operator delete(static_cast<void*>(b), (i + 1) * 16);
+    }
+    c.count[i] = 0;
+  }
+}
+
+/// From now on this thread frees process blocks to the heap and allocates
+/// them from it; what its cache held is freed. For code that measures the
+/// heap: every process's block is then one operator new and one delete.
+inline void frame_cache_disable() noexcept {
+  frame_cache_tls.disabled = true;
+  frame_cache_trim();
+}
+
+/// Undoes frame_cache_disable on this thread.
+inline void frame_cache_enable() noexcept { frame_cache_tls.disabled = false; }
+
+struct frame_cache_reaper {
+  ~frame_cache_reaper() { frame_cache_disable(); }  // later frees go to the heap
+};
+
+// Out of line: once per thread, on its first cached free.
+[[gnu::noinline]] inline void frame_cache_register_reaper() noexcept {
+  static thread_local frame_cache_reaper reaper;
+  (void)reaper;
+  frame_cache_tls.has_reaper = true;
+}
+
+/// A block of n bytes (default alignment).
+inline void* frame_cache_allocate(std::size_t n) {
+#if !defined(BRAID_FRAME_CACHE_OFF)
+  if (n != 0 && n <= frame_cache_max_bytes) {
+    const std::size_t i = (n - 1) / 16;
+    frame_cache_state& c = frame_cache_tls;
+    if (frame_cache_state::block* b = c.head[i]) {
+      c.head[i] = b->next;
+      --c.count[i];
+      return b;
+    }
+    return ::operator new((i + 1) * 16);  // the class's size: any block of it fits
+  }
+#endif
+  return ::operator new(n);
+}
+
+/// Gives back a block of n bytes from frame_cache_allocate.
+inline void frame_cache_free(void* p, std::size_t n) noexcept {
+#if !defined(BRAID_FRAME_CACHE_OFF)
+  if (n != 0 && n <= frame_cache_max_bytes) {
+    const std::size_t i = (n - 1) / 16;
+    frame_cache_state& c = frame_cache_tls;
+    if (c.count[i] < frame_cache_depth && !c.disabled) {
+      if (!c.has_reaper) frame_cache_register_reaper();
+      auto* b = static_cast<frame_cache_state::block*>(p);
+      b->next = c.head[i];
+      c.head[i] = b;
+      ++c.count[i];
+      return;
+    }
+    return ::operator delete(p, (i + 1) * 16);
+  }
+#endif
+  ::operator delete(p, n);
+}
+
+/// Class-specific allocation through the cache (a base of sp_recipe).
+/// Over-aligned types go to the aligned heap functions.
+struct frame_cache_allocated {
+  static void* operator new(std::size_t n) { return frame_cache_allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { frame_cache_free(p, n); }
+  static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
+  static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
+    ::operator delete(p, n, a);
+  }
+};
+
+}  // namespace braid::detail
