@@ -253,7 +253,12 @@ std::string unparen(const std::string& s) {
 
 // ---- one function --------------------------------------------------------
 
-enum Lvl { Pure = 0, Quiet = 1, Effect = 2 };
+// PureLocal: pure, and reads no namespace-scope variable. The pure siblings
+// of an operand with effects are: those effects may be a call of another
+// generated function, which may write the globals, and C++ leaves the order
+// of the read and the call unspecified (fuzz seed 53074: `(n - park(f3()))`
+// where f3 writes n; either result is valid C++).
+enum Lvl { PureLocal = -1, Pure = 0, Quiet = 1, Effect = 2 };
 
 struct Ctx {
   int depth = 0;
@@ -452,7 +457,8 @@ class FuncGen {
     // would otherwise be most of the pool.
     std::vector<const Var*> ok, locals;
     for (const Var& v : pool)
-      if (pred(v) && !(copyCapture_ && (v.ty == Ty::Res || v.ty == Ty::UInt || v.ty == Ty::URes))) {
+      if (pred(v) && !(copyCapture_ && (v.ty == Ty::Res || v.ty == Ty::UInt || v.ty == Ty::URes)) &&
+          !(noGlobals_ > 0 && v.global)) {
         ok.push_back(&v);
         if (!v.global) locals.push_back(&v);
       }
@@ -503,7 +509,7 @@ class FuncGen {
   std::vector<Lvl> siblings(int n, Lvl lvl) {
     std::vector<Lvl> out(static_cast<std::size_t>(n), lvl == Effect ? Quiet : lvl);
     if (lvl == Effect && rng_.pct(55)) {
-      for (Lvl& l : out) l = Pure;
+      for (Lvl& l : out) l = PureLocal;
       out[static_cast<std::size_t>(rng_.below(n))] = Effect;
     }
     return out;
@@ -590,7 +596,17 @@ class FuncGen {
     return "0";
   }
 
+  // Generates `gen(Pure)` with the globals out of reach (Lvl PureLocal).
+  template <class Gen>
+  std::string localOnly(Gen gen) {
+    ++noGlobals_;
+    std::string out = gen();
+    --noGlobals_;
+    return out;
+  }
+
   std::string atomInt(Lvl lvl) {
+    if (lvl == PureLocal) return localOnly([&] { return atomInt(Pure); });
     if (wantPark(lvl)) return parkInt(lvl);
     std::vector<Var> pool;
     if (rng_.pct(70)) {
@@ -601,6 +617,7 @@ class FuncGen {
   }
 
   std::string genInt(int depth, Lvl lvl) {
+    if (lvl == PureLocal) return localOnly([&] { return genInt(depth, Pure); });
     if (depth <= 0) return atomInt(lvl);
     int r = rng_.below(100);
     if (r < 25) return atomInt(lvl);
@@ -675,6 +692,7 @@ class FuncGen {
   }
 
   std::string genBool(int depth, Lvl lvl) {
+    if (lvl == PureLocal) return localOnly([&] { return genBool(depth, Pure); });
     int r = rng_.below(100);
     std::vector<Var> pool;
     // An int converted to bool: a park's value or a variable.
@@ -710,6 +728,7 @@ class FuncGen {
   }
 
   std::string genStr(int depth, Lvl lvl) {
+    if (lvl == PureLocal) return localOnly([&] { return genStr(depth, Pure); });
     if (!on(k_strings)) return "std::string(\"s\")";
     int r = rng_.below(100);
     std::vector<Var> pool;
@@ -1576,6 +1595,7 @@ class FuncGen {
   std::set<std::string> declared_;
   std::set<std::string> usedLabels_;
   bool copyCapture_ = false;  // inside a [=] lambda: no non-copyable variable
+  int noGlobals_ = 0;         // inside a PureLocal operand: no namespace-scope variable
   std::set<std::string> declaring_;  // names whose initializer is being written
   int left_ = 0;
   int names_ = 0;
