@@ -59,7 +59,7 @@ using ap_table = basic_frame_table<ap_core>;
 /// Everything below `proc_` is touched only by the thread that drives the
 /// process (see ap_driver), except the event and output links, which the
 /// driver guards with its mutex.
-class ap_core {
+class ap_core : public frame_cache_allocated {  // clones too: one per fork value
  public:
   ap_core& operator=(const ap_core&) = delete;
   virtual ~ap_core() = default;

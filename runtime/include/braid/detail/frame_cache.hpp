@@ -6,7 +6,8 @@
 #include <new>
 
 // The per-thread cache of process blocks: the memory of an sp recipe with
-// its frame (sp.hpp), the one allocation of a call parked on at once. A
+// its frame (sp.hpp), the one allocation of a call parked on at once, and of
+// every detail::process and ap branch (ap.hpp: a clone per fork value). A
 // coroutine library pays malloc and free for each frame too; Boost.Asio keeps
 // a small per-thread cache of them, and so do we: a freed block goes to a
 // free list of its size class on the freeing thread, and the next block of
@@ -84,8 +85,10 @@ struct frame_cache_reaper {
   frame_cache_tls.has_reaper = true;
 }
 
-/// A block of n bytes (default alignment).
-inline void* frame_cache_allocate(std::size_t n) {
+/// A block of n bytes (default alignment); Nothrow: null when the heap has
+/// none, else std::bad_alloc.
+template <bool Nothrow = false>
+inline void* frame_cache_allocate(std::size_t n) noexcept(Nothrow) {
 #if !defined(BRAID_FRAME_CACHE_OFF)
   if (n != 0 && n <= frame_cache_max_bytes) {
     const std::size_t i = (n - 1) / 16;
@@ -95,10 +98,13 @@ inline void* frame_cache_allocate(std::size_t n) {
       --c.count[i];
       return b;
     }
-    return ::operator new((i + 1) * 16);  // the class's size: any block of it fits
+    n = (i + 1) * 16;  // the class's size: any block of it fits
   }
 #endif
-  return ::operator new(n);
+  if constexpr (Nothrow)
+    return ::operator new(n, std::nothrow);
+  else
+    return ::operator new(n);
 }
 
 /// Gives back a block of n bytes from frame_cache_allocate.
@@ -123,13 +129,29 @@ inline void frame_cache_free(void* p, std::size_t n) noexcept {
 
 /// Class-specific allocation through the cache (a base of sp_recipe).
 /// Over-aligned types go to the aligned heap functions.
+/// The nothrow and placement forms too, since declaring any operator new in
+/// a class hides the global ones from `new T` of it and its derived classes.
 struct frame_cache_allocated {
   static void* operator new(std::size_t n) { return frame_cache_allocate(n); }
+  static void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    return frame_cache_allocate<true>(n);
+  }
   static void operator delete(void* p, std::size_t n) noexcept { frame_cache_free(p, n); }
   static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
+  static void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+    return ::operator new(n, a, std::nothrow);
+  }
   static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
     ::operator delete(p, n, a);
   }
+  // What a nothrow new-expression frees with when the constructor throws:
+  // to the heap, which gave every block, cached or not.
+  static void operator delete(void* p, const std::nothrow_t&) noexcept { ::operator delete(p); }
+  static void operator delete(void* p, std::align_val_t a, const std::nothrow_t&) noexcept {
+    ::operator delete(p, a);
+  }
+  static void* operator new(std::size_t, void* where) noexcept { return where; }
+  static void operator delete(void*, void*) noexcept {}
 };
 
 }  // namespace braid::detail

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <braid/detail/frame_cache.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <type_traits>
@@ -26,8 +28,9 @@ using stored_t = std::conditional_t<std::is_void_v<T>, unit, T>;
 /// Reference rules: a new process starts with the count given to the
 /// constructor; by convention one reference belongs to "the run" (released
 /// when the process has completed and no longer touches itself) and one to
-/// each canceller handed out.
-class process {
+/// each canceller handed out. Its memory comes from the thread's frame cache
+/// (detail/frame_cache.hpp).
+class process : public frame_cache_allocated {
  public:
   process(const process&) = delete;
   process& operator=(const process&) = delete;
