@@ -239,6 +239,7 @@ private:
   void checkDependentOperand(const clang::CallExpr *P);
   void endFullExpr(const FullExpr &FE);
   bool isInertOperand(const clang::Stmt *S) const;
+  bool readsValue(const clang::Stmt *S) const;
   /// Emits `if (<Cond>) {} else { <leave scopes >= Depth>; jump False }`.
   void branchUnless(const std::string &Cond, clang::SourceLocation Loc, int False, size_t Depth);
   /// The condition of if/while/for/switch: its variable or expression.

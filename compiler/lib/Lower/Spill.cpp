@@ -89,8 +89,15 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
   // temporary, then parks; see spillTarget for which operands can be).
   // An inert operand (a variable, a literal, a member of one) is evaluated
   // with the whole expression, after the last park, which is a C++ order
-  // because it has no effects. Anything else before a park is diagnosed
-  // rather than silently reordered.
+  // because it has no effects -- unless it reads a value (a variable's, or
+  // a closure's by-copy capture) where C++ fixes the order (a braced list,
+  // a callee, `a[b]`, `<<`): the park runs other code, which may write that
+  // variable (a global, or a local through a reference), so the read is
+  // spilled as any operand with effects (FOUND.md H: `Pt{total,
+  // park(g())}` read `total` after g had written it). Where the order is
+  // unspecified (call arguments, `+`), reading after the park is one of the
+  // orders C++ allows. Anything else before a park is diagnosed rather than
+  // silently reordered.
   std::vector<const Stmt *> Pending;
   for (const Stmt *C : S->children()) {
     if (!C)
@@ -114,7 +121,7 @@ void FunctionLowering::collectParks(const Stmt *S, std::vector<const Expr *> &Ou
       Pending.clear();
     }
     collectParks(C, Out);
-    if (!isInertOperand(C) && !Spilled.count(dyn_cast<Expr>(C)))
+    if ((!isInertOperand(C) || (readsValue(C) && !orderUnspecified(S, C))) && !Spilled.count(dyn_cast<Expr>(C)))
       Pending.push_back(C);
   }
 }
@@ -177,6 +184,50 @@ bool FunctionLowering::isSpillable(const Expr *E) const {
   if (E->isGLValue() && E->refersToBitField())
     return false;
   return tempTypeKeepable(E->getType(), Hoisted);
+}
+
+/// True when evaluating the (inert) operand \p S reads a value that code
+/// running during a later park could change: an lvalue-to-rvalue conversion
+/// (of a variable, a member, `*p`), or a closure's by-copy capture of a
+/// variable. Not a const object's value (it cannot legally change), nor a
+/// glvalue only designated (bound to a reference, its address taken).
+bool FunctionLowering::readsValue(const Stmt *S) const {
+  const auto *E = dyn_cast<Expr>(S);
+  if (!E)
+    return false;
+  for (;;) {
+    E = E->IgnoreParens();
+    if (const auto *IC = dyn_cast<ImplicitCastExpr>(E)) {
+      if (IC->getCastKind() == CK_LValueToRValue) {
+        const Expr *Sub = IC->getSubExpr()->IgnoreParens();
+        if (const auto *DR = dyn_cast<DeclRefExpr>(Sub))
+          if (const auto *VD = dyn_cast<VarDecl>(DR->getDecl()))
+            if (!VD->getType()->isReferenceType() && VD->getType().isConstQualified())
+              return false;
+        return true;
+      }
+      E = IC->getSubExpr();
+      continue;
+    }
+    if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(E)) {
+      E = M->getSubExpr();
+      continue;
+    }
+    if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(E)) {
+      E = B->getSubExpr();
+      continue;
+    }
+    if (const auto *FE = dyn_cast<clang::FullExpr>(E)) {
+      E = FE->getSubExpr();
+      continue;
+    }
+    break;
+  }
+  if (const auto *LE = dyn_cast<LambdaExpr>(E))
+    for (const LambdaCapture &C : LE->captures())
+      if (C.capturesVariable() && C.getCaptureKind() == LCK_ByCopy)
+        return true;
+  return false;
 }
 
 /// An operand whose evaluation has no effect that order could reveal, or a

@@ -23,5 +23,11 @@ BRAID_SP braid::task<int> h(braid::task<int> t, int (S::*pm)(int)) {
   // behave/fidelity.cpp.)
   // expected-error@+1:61 {{braid::park after an operand that C++ evaluates first is not supported yet}}
   int b = [s = name()](int v) { return int(s.size()) + v; }(braid::park(t));
-  return a + b + g([] { return name(); }, 0);
+  // A closure that copies a variable, in a braced list (evaluated left to
+  // right) before a park: made after the park it would copy what the
+  // parked-on task may have written (FOUND.md H).
+  int c = 1;
+  // expected-error@+1:42 {{braid::park after an operand that C++ evaluates first is not supported yet}}
+  auto pr = std::pair{[c] { return c; }, braid::park(t)};
+  return a + b + g([] { return name(); }, 0) + pr.second;
 }
