@@ -51,13 +51,18 @@ struct frame_cache_state {
 
 inline constinit thread_local frame_cache_state frame_cache_tls{};
 
+/// The size class of a block of n bytes (0 < n <= frame_cache_max_bytes),
+/// and the bytes every block of class i has.
+constexpr std::size_t frame_cache_class_of(std::size_t n) noexcept { return (n - 1) / 16; }
+constexpr std::size_t frame_cache_class_bytes(std::size_t i) noexcept { return (i + 1) * 16; }
+
 /// Frees every block this thread's cache holds.
 inline void frame_cache_trim() noexcept {
   frame_cache_state& c = frame_cache_tls;
   for (std::size_t i = 0; i < frame_cache_classes; ++i) {
     while (frame_cache_state::block* b = c.head[i]) {
       c.head[i] = b->next;
-      ::operator delete(static_cast<void*>(b), (i + 1) * 16);
+      ::operator delete(static_cast<void*>(b), frame_cache_class_bytes(i));
     }
     c.count[i] = 0;
   }
@@ -91,14 +96,14 @@ template <bool Nothrow = false>
 inline void* frame_cache_allocate(std::size_t n) noexcept(Nothrow) {
 #if !defined(BRAID_FRAME_CACHE_OFF)
   if (n != 0 && n <= frame_cache_max_bytes) {
-    const std::size_t i = (n - 1) / 16;
+    const std::size_t i = frame_cache_class_of(n);
     frame_cache_state& c = frame_cache_tls;
     if (frame_cache_state::block* b = c.head[i]) {
       c.head[i] = b->next;
       --c.count[i];
       return b;
     }
-    n = (i + 1) * 16;  // the class's size: any block of it fits
+    n = frame_cache_class_bytes(i);  // any block of the class fits
   }
 #endif
   if constexpr (Nothrow)
@@ -111,7 +116,7 @@ inline void* frame_cache_allocate(std::size_t n) noexcept(Nothrow) {
 inline void frame_cache_free(void* p, std::size_t n) noexcept {
 #if !defined(BRAID_FRAME_CACHE_OFF)
   if (n != 0 && n <= frame_cache_max_bytes) {
-    const std::size_t i = (n - 1) / 16;
+    const std::size_t i = frame_cache_class_of(n);
     frame_cache_state& c = frame_cache_tls;
     if (c.count[i] < frame_cache_depth && !c.disabled) {
       if (!c.has_reaper) frame_cache_register_reaper();
@@ -121,14 +126,15 @@ inline void frame_cache_free(void* p, std::size_t n) noexcept {
       ++c.count[i];
       return;
     }
-    return ::operator delete(p, (i + 1) * 16);
+    return ::operator delete(p, frame_cache_class_bytes(i));
   }
 #endif
   ::operator delete(p, n);
 }
 
-/// Class-specific allocation through the cache (a base of sp_recipe).
-/// Over-aligned types go to the aligned heap functions.
+/// Class-specific allocation through the cache (a base of sp_recipe,
+/// detail::process and ap_core). Over-aligned types go to the aligned heap
+/// functions.
 /// The nothrow and placement forms too, since declaring any operator new in
 /// a class hides the global ones from `new T` of it and its derived classes.
 struct frame_cache_allocated {

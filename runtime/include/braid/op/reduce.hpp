@@ -73,9 +73,10 @@ class accumulator {
 // the counter is the thread-affine one: a synchronous input costs no atomic
 // read-modify-write per value.
 //
-// When the input is a recipe that folds (an eduction: flow_impl::fold), the
-// process runs it as a fold instead and is its target: the eduction's stages
-// feed step() directly, serialized by the fold, and end() finishes.
+// When the input is a recipe that folds (an eduction, a seed:
+// flow_impl::fold) and no nullary init runs between the spawn and the first
+// value, the process runs it as a fold instead and is its target: the values
+// come to step() directly, serialized by the fold, and end() finishes.
 template <class R, class T, class F>
 class reduce_process final : public process, fold_target<T> {
  public:
