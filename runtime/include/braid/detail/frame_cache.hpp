@@ -13,8 +13,11 @@
 // free list of its size class on the freeing thread, and the next block of
 // that class allocated there comes from it, without malloc's bookkeeping.
 //
-// Bounded: at most `frame_cache_depth` blocks per class (16-byte classes up
-// to `frame_cache_max_bytes`), freed when the thread exits. Off under the
+// Bounded: at most `frame_cache_depth` blocks per class (8-byte classes up
+// to `frame_cache_max_bytes`), freed when the thread exits. Classes of 8
+// bytes, not wider: a block that misses the cache is allocated with its
+// class's size, and every object of default alignment is a multiple of 8
+// bytes, so the rounding never asks the heap for more than the object. Off under the
 // sanitizers (ASan must see every free to find a use of a freed frame) and
 // with -DBRAID_NO_FRAME_CACHE, and per thread with frame_cache_disable()
 // (code that counts the heap, as the allocation tests and the memory
@@ -34,7 +37,7 @@
 namespace braid::detail {
 
 inline constexpr std::size_t frame_cache_max_bytes = 1024;
-inline constexpr std::size_t frame_cache_classes = frame_cache_max_bytes / 16;
+inline constexpr std::size_t frame_cache_classes = frame_cache_max_bytes / 8;
 inline constexpr std::uint8_t frame_cache_depth = 16;
 
 // Trivially destructible, so that the hot path reads it without a TLS
@@ -53,8 +56,8 @@ inline constinit thread_local frame_cache_state frame_cache_tls{};
 
 /// The size class of a block of n bytes (0 < n <= frame_cache_max_bytes),
 /// and the bytes every block of class i has.
-constexpr std::size_t frame_cache_class_of(std::size_t n) noexcept { return (n - 1) / 16; }
-constexpr std::size_t frame_cache_class_bytes(std::size_t i) noexcept { return (i + 1) * 16; }
+constexpr std::size_t frame_cache_class_of(std::size_t n) noexcept { return (n - 1) / 8; }
+constexpr std::size_t frame_cache_class_bytes(std::size_t i) noexcept { return (i + 1) * 8; }
 
 /// Frees every block this thread's cache holds.
 inline void frame_cache_trim() noexcept {
