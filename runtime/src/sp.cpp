@@ -6,11 +6,6 @@
 
 namespace braid::detail {
 
-sp_core::~sp_core() {
-  process* p = token_.load(std::memory_order_relaxed);
-  if (!is_token(p)) p->release();
-}
-
 void sp_core::cancel() noexcept {
   process* p = token_.load(std::memory_order_acquire);
   for (;;) {
@@ -76,18 +71,10 @@ step sp_core::after_start(std::int32_t k) noexcept {
   return resumed(k);
 }
 
-void sp_core::child_done() noexcept {
+void sp_core::child_done_elsewhere() noexcept {
   // Only the current park's task gets here (accepts), so the generation is
   // the one park stored and nobody else changes it until the frame resumes.
   const std::uint8_t gen = phase_.load(std::memory_order_relaxed) & ~std::uint8_t{3};
-  if (parking_ == this) {
-    // On the parking thread, inside the child's start: park goes on once
-    // start returns. Nothing to publish; `completed` still refuses a second
-    // completion.
-    phase_.store(gen | phase_completed, std::memory_order_relaxed);
-    completed_here_ = true;
-    return;
-  }
   if (phase_.exchange(gen | phase_completed, std::memory_order_acq_rel) == (gen | phase_parked)) resume();
   // else: completed during start; the parking thread continues the loop.
 }
@@ -118,23 +105,9 @@ void sp_core::resume() noexcept {
 }
 
 void sp_core::finish(bool ok, std::exception_ptr e) noexcept {
+  // A run that ends inside its own start is finished there (run_first): this
+  // is a run resumed by a completion, whose canceller is out.
   raised_ = nullptr;
-  if (starting_ == this) {
-    // The run ends inside its own start: no canceller was handed out, so no
-    // other thread can reach the frame (no concurrent cancel to race with the
-    // token), and the run's reference is normally the only one. No atomic
-    // read-modify-write; start sees the cleared mark.
-    starting_ = nullptr;
-    process* child = token_.load(std::memory_order_relaxed);
-    if (child != cancelled_token()) token_.store(finished_token(), std::memory_order_relaxed);
-    if (!is_token(child)) child->release();
-    if (ok)
-      deliver_value();
-    else
-      deliver_error(std::move(e));
-    release_unshared();  // the run's; a reference taken before start (tests do) stays
-    return;
-  }
   process* p = token_.load(std::memory_order_acquire);
   for (;;) {
     if (p == cancelled_token()) break;  // keep `cancelled`: later cancels stay no-ops

@@ -252,6 +252,19 @@ TEST_SUITE("sp recipe") {
       CHECK(g_probe.copies == 2);
       CHECK(t.empty());
       CHECK(g_probe.alive == 0);
+      // Consumed is empty in every way: running it again, as an lvalue or an
+      // rvalue, and its copies.
+      const char* const empty_message =
+          "braid: ran an empty task (default-constructed or moved-from); assign it a task before running it";
+      CHECK_THROWS_WITH_AS(run_blocking(t), empty_message, std::logic_error);
+      task<int> copy = t;
+      CHECK(copy.empty());
+      CHECK_THROWS_WITH_AS(run_blocking(std::move(copy)), empty_message, std::logic_error);
+      CHECK_THROWS_WITH_AS(run_blocking(std::move(t)), empty_message, std::logic_error);
+      t = own(std::make_unique<int>(8));  // and it can be assigned a task again
+      CHECK(!t.empty());
+      CHECK(run_blocking(std::move(t)) == 8);
+      CHECK(t.empty());
     }
     CHECK(g_probe.alive == 0);
   }

@@ -190,7 +190,10 @@ class sp_core : public process {
 
  protected:
   explicit sp_core(const frame_table& t) noexcept : process(1), table_(&t) {}
-  ~sp_core() override;
+  ~sp_core() override {
+    process* p = token_.load(std::memory_order_relaxed);
+    if (!is_token(p)) p->release();
+  }
 
   /// Runs partitions from state_ until a park suspends or the frame ends.
   void resume() noexcept;
@@ -325,8 +328,31 @@ class sp_core : public process {
     fails_at_park_ = false;
     return failed_at_park;
   }
-  void child_done() noexcept;
+  /// The current park's child completed (accepts said so).
+  void child_done() noexcept {
+    if (parking_ == this) {
+      // On the parking thread, inside the child's start: park goes on once
+      // start returns. Nothing to publish; `completed` still refuses a second
+      // completion.
+      phase_.store(static_cast<std::uint8_t>((phase_.load(std::memory_order_relaxed) & ~std::uint8_t{3}) |
+                                             phase_completed),
+                   std::memory_order_relaxed);
+      completed_here_ = true;
+      return;
+    }
+    child_done_elsewhere();
+  }
+  void child_done_elsewhere() noexcept;
+  /// The end of a run resumed by a completion: the token, the outcome, the
+  /// run's reference.
   void finish(bool ok, std::exception_ptr e) noexcept;
+  /// The token's end for a run that ends inside its start (run_first).
+  [[gnu::always_inline]] void ended_in_start() noexcept {
+    if (raised_) raised_ = nullptr;
+    process* child = token_.load(std::memory_order_relaxed);
+    if (child != cancelled_token()) token_.store(finished_token(), std::memory_order_relaxed);
+    if (!is_token(child)) child->release();
+  }
 
   static constexpr std::uint8_t phase_running = 0;
   static constexpr std::uint8_t phase_parked = 1;
@@ -381,14 +407,10 @@ class sp_frame : public sp_core {
   /// counts; one that suspends takes the canceller's reference before its
   /// park is published (after_start).
   canceller start(sink<T> out) noexcept {
-    out_ = out;
-    sp_core* const outer = starting_;
-    starting_ = this;
-    resume();
-    // finish() clears the mark of a run that ended here (and is gone).
-    const bool ended = starting_ != this;
-    starting_ = outer;
-    if (ended) return {};
+    if (run_first(out)) {
+      release_unshared();  // the run's; a reference taken before start (tests do) stays
+      return {};
+    }
     return canceller(static_cast<process*>(this));
   }
 
@@ -404,6 +426,33 @@ class sp_frame : public sp_core {
   }
 
  private:
+  template <class Frame, class U, bool Table, class... Args>
+  friend class sp_recipe;
+
+  /// Runs the frame from its first partition until a park suspends it
+  /// (false: the canceller's reference is taken, see after_start) or it
+  /// ends (true: its outcome went to `out`; the run's reference is left to
+  /// the caller, who frees the frame: start, or sp_recipe::start_owned, which
+  /// knows the frame's type and its room). No canceller was handed out, so
+  /// no other thread can reach the frame (no concurrent cancel to race with
+  /// the token): no atomic read-modify-write, and the value goes to `out`
+  /// without a virtual call.
+  [[gnu::always_inline]] bool run_first(sink<T> out) noexcept {
+    out_ = out;
+    sp_core* const outer = starting_;
+    starting_ = this;
+    std::exception_ptr e;
+    const step s = run_partitions(static_cast<sp_core*>(this), *table_, state_, raised_, e);
+    starting_ = outer;
+    if (s == suspended) return false;
+    ended_in_start();
+    if (s != branch_failed)
+      sp_frame::deliver_value();  // qualified: no virtual call
+    else
+      out_.error(std::move(e));
+    return true;
+  }
+
   void deliver_value() noexcept final {
     if constexpr (std::is_void_v<T>) {
       if (!result_.alive()) result_.construct();
@@ -484,8 +533,18 @@ class sp_recipe final : public owned_impl<T>, private sp_home, public frame_cach
       delete this;
       return {};
     }
-    static_cast<sp_core*>(f)->home_ = this;
-    return static_cast<sp_frame<T>*>(f)->start(s);
+    sp_core* const core = f;
+    core->home_ = this;
+    if (!static_cast<sp_frame<T>*>(f)->run_first(s)) return canceller(static_cast<process*>(core));
+    // Ended during its start: nobody else has a reference (no canceller was
+    // handed out), so the frame and the recipe go without a virtual call.
+    if (core->refs_unshared_sole()) {
+      f->~Frame();
+      delete this;
+    } else {
+      core->release();
+    }
+    return {};
   }
 
  private:

@@ -239,8 +239,10 @@ class task {
     return *this;
   }
 
-  /// True for a default-constructed or moved-from task.
-  bool empty() const noexcept { return rep_.index() == 0; }
+  /// True for a default-constructed or moved-from task, and one whose
+  /// recipe a run consumed (start_owned: the owning reference is left null
+  /// rather than the alternative changed, which would cost the park a visit).
+  bool empty() const noexcept { return rep_.index() == 0 || (rep_.index() == 3 && !std::get<3>(rep_).get()); }
   /// True when this task is an immediate value (runs synchronously, keeps no state).
   bool is_ready() const noexcept { return rep_.index() == 1; }
 
@@ -285,7 +287,8 @@ class task {
       case 2:
         return std::get<2>(rep_)->start(s);
       case 3:
-        return std::get<3>(rep_)->start(s);
+        if (const detail::owned_impl<T>* impl = std::get<3>(rep_).get()) return impl->start(s);
+        [[fallthrough]];  // consumed by an earlier run: empty
       default:
         s.error(detail::empty_task_error());
         return {};
@@ -298,11 +301,14 @@ class task {
       s.value(std::move(v));
       return {};
     }
-    if (rep_.index() == 3 && std::get<3>(rep_)->sole()) {
-      // The last reference, given up: the run owns the recipe from here on.
-      const detail::owned_impl<T>* impl = std::get<3>(rep_).release();
-      rep_.template emplace<0>();
-      return impl->start_owned(s);
+    if (rep_.index() == 3) {
+      const detail::owned_impl<T>* impl = std::get<3>(rep_).get();
+      if (impl && impl->sole()) {
+        // The last reference, given up: the run owns the recipe from here on,
+        // and this task is empty (a null owned_ref: see empty()).
+        std::get<3>(rep_).release();
+        return impl->start_owned(s);
+      }
     }
     if (rep_.index() == 2 && std::get<2>(rep_).use_count() == 1) {
       // The last reference, given up: the recipe may be consumed by this run

@@ -96,7 +96,7 @@ struct frame_cache_reaper {
 /// A block of n bytes (default alignment); Nothrow: null when the heap has
 /// none, else std::bad_alloc.
 template <bool Nothrow = false>
-inline void* frame_cache_allocate(std::size_t n) noexcept(Nothrow) {
+[[gnu::always_inline]] inline void* frame_cache_allocate(std::size_t n) noexcept(Nothrow) {
 #if !defined(BRAID_FRAME_CACHE_OFF)
   if (n != 0 && n <= frame_cache_max_bytes) {
     const std::size_t i = frame_cache_class_of(n);
@@ -116,7 +116,7 @@ inline void* frame_cache_allocate(std::size_t n) noexcept(Nothrow) {
 }
 
 /// Gives back a block of n bytes from frame_cache_allocate.
-inline void frame_cache_free(void* p, std::size_t n) noexcept {
+[[gnu::always_inline]] inline void frame_cache_free(void* p, std::size_t n) noexcept {
 #if !defined(BRAID_FRAME_CACHE_OFF)
   if (n != 0 && n <= frame_cache_max_bytes) {
     const std::size_t i = frame_cache_class_of(n);
@@ -141,11 +141,11 @@ inline void frame_cache_free(void* p, std::size_t n) noexcept {
 /// The nothrow and placement forms too, since declaring any operator new in
 /// a class hides the global ones from `new T` of it and its derived classes.
 struct frame_cache_allocated {
-  static void* operator new(std::size_t n) { return frame_cache_allocate(n); }
+  [[gnu::always_inline]] static void* operator new(std::size_t n) { return frame_cache_allocate(n); }
   static void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
     return frame_cache_allocate<true>(n);
   }
-  static void operator delete(void* p, std::size_t n) noexcept { frame_cache_free(p, n); }
+  [[gnu::always_inline]] static void operator delete(void* p, std::size_t n) noexcept { frame_cache_free(p, n); }
   static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
   static void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
     return ::operator new(n, a, std::nothrow);

@@ -81,15 +81,19 @@ step partition_thunk(Core* f) {
 /// it may reach another thread through a parent, and a caught exception's
 /// count is touched again when its handler exits.
 template <class Core>
-step run_partitions(Core* f, const basic_frame_table<Core>& t, std::int32_t& state,
+[[gnu::always_inline]] inline step run_partitions(Core* f, const basic_frame_table<Core>& t, std::int32_t& state,
                     std::exception_ptr& raised, std::exception_ptr& error) noexcept {
+  std::exception_ptr e;  // null but between a catch and its routing
   for (;;) {
     step s{0};
-    std::exception_ptr e;
     try {
       s = t.parts[state].fn(f);
     } catch (...) {
       e = std::current_exception();
+    }
+    if (s.k >= 0 && !e) {
+      state = s.k;
+      continue;
     }
     if (e) {
       const std::int32_t r = t.parts[state].region;
@@ -99,12 +103,8 @@ step run_partitions(Core* f, const basic_frame_table<Core>& t, std::int32_t& sta
         error = std::move(e);
         return branch_failed;
       }
-      raised = std::move(e);
+      raised = std::move(e);  // leaves e null
       state = t.regions[r].handler;
-      continue;
-    }
-    if (s.k >= 0) {
-      state = s.k;
       continue;
     }
     if (s == suspended) return s;
@@ -114,7 +114,7 @@ step run_partitions(Core* f, const basic_frame_table<Core>& t, std::int32_t& sta
       raised = nullptr;
       return branch_failed;
     }
-    raised = nullptr;
+    if (raised) raised = nullptr;
     return s;
   }
 }

@@ -52,11 +52,13 @@ class process : public frame_cache_allocated {
   /// the count cannot change under it, so a sole reference is dropped
   /// without an atomic read-modify-write.
   void release_unshared() noexcept {
-    if (refs_.load(std::memory_order_relaxed) == 1)
+    if (refs_unshared_sole())
       destroy();
     else
       release();
   }
+  /// For the same caller: true when its reference is the only one.
+  bool refs_unshared_sole() const noexcept { return refs_.load(std::memory_order_relaxed) == 1; }
 
  protected:
   explicit process(std::uint32_t refs = 1) noexcept : refs_(refs) {}
