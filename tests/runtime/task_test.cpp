@@ -14,6 +14,38 @@ using braid::testing::event_log;
 using braid::testing::events;
 using braid::testing::message;
 
+namespace {
+// A value that counts its live objects, a recipe of each kind that counts
+// its own life: immediate values, shared recipes (make_task) and
+// intrusively counted ones (what a BRAID_SP call returns).
+struct counted {
+  static inline int alive = 0;
+  int v;
+  explicit counted(int v) : v(v) { ++alive; }
+  counted(const counted& o) : v(o.v) { ++alive; }
+  counted(counted&& o) noexcept : v(o.v) { ++alive; }
+  ~counted() { --alive; }
+};
+struct owned_recipe final : detail::owned_impl<int> {
+  static inline int alive = 0;
+  static inline int consumed = 0;
+  int v;
+  explicit owned_recipe(int v) : v(v) { ++alive; }
+  ~owned_recipe() override { --alive; }
+  canceller start(detail::sink<int> s) const noexcept override {
+    s.value(int(v));
+    return {};
+  }
+  canceller start_owned(detail::sink<int> s) const noexcept override {
+    ++consumed;
+    const int out = v;
+    delete this;  // the run owns the recipe
+    s.value(int(out));
+    return {};
+  }
+};
+}  // namespace
+
 TEST_SUITE("task") {
   TEST_CASE("a value converts to a task that succeeds synchronously") {
     event_log log;
@@ -165,5 +197,76 @@ TEST_SUITE("task") {
     std::move(t).run([&](std::unique_ptr<int> p) { got = std::move(p); }, [](std::exception_ptr) {});
     REQUIRE(got);
     CHECK(*got == 3);
+  }
+
+  TEST_CASE("copies, moves and assignments between every kind of task hold each value and recipe exactly as long as a task does") {
+    auto owned_task = [](int v) { return task<int>(detail::owned_ref<int>(new owned_recipe(v))); };
+    {
+      task<counted> a = counted(1);
+      CHECK(counted::alive == 1);
+      task<counted> b = a;
+      CHECK(counted::alive == 2);
+      task<counted> c = std::move(a);
+      CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the behaviour under test
+      CHECK(counted::alive == 2);
+      c = b;  // value over value
+      CHECK(counted::alive == 2);
+      c = c;  // self-assignment keeps it
+      CHECK(counted::alive == 2);
+      c = task<counted>();  // emptied by assignment
+      CHECK(c.empty());
+      CHECK(counted::alive == 1);
+      CHECK(run_blocking(b).v == 1);
+      CHECK(run_blocking(std::move(b)).v == 1);  // moved out: b is empty
+      CHECK(b.empty());
+      CHECK(counted::alive == 0);
+    }
+    {
+      task<int> v = 5;
+      task<int> sh = make_task<int>([](auto ok, auto) { ok(6); });
+      task<int> ow = owned_task(7);
+      CHECK(owned_recipe::alive == 1);
+      task<int> ow2 = ow;  // a second reference: no run can consume it now
+      CHECK(owned_recipe::alive == 1);
+      CHECK(run_blocking(std::move(ow2)) == 7);
+      CHECK(owned_recipe::consumed == 0);
+      CHECK(ow2.empty());
+      v = ow;  // owned over value
+      sh = v;  // owned over shared
+      CHECK(owned_recipe::alive == 1);
+      ow = task<int>(8);  // value over owned: two references left (v, sh)
+      CHECK(owned_recipe::alive == 1);
+      CHECK(run_blocking(ow) == 8);
+      v = std::move(ow);
+      CHECK(run_blocking(v) == 8);
+      CHECK(run_blocking(sh) == 7);
+      CHECK(owned_recipe::consumed == 0);
+      CHECK(run_blocking(std::move(sh)) == 7);  // the last reference: consumed by its run
+      CHECK(owned_recipe::consumed == 1);
+      CHECK(owned_recipe::alive == 0);
+      CHECK(sh.empty());
+      CHECK_THROWS_WITH_AS(run_blocking(std::move(sh)),
+                           "braid: ran an empty task (default-constructed or moved-from); assign it a task before "
+                           "running it",
+                           std::logic_error);
+    }
+    CHECK(owned_recipe::alive == 0);
+  }
+
+  TEST_CASE("a copy assignment whose value's copy throws leaves the task as it was") {
+    struct fragile {
+      bool fail = false;
+      explicit fragile(bool fail) : fail(fail) {}
+      fragile(const fragile& o) : fail(o.fail) {
+        if (fail) throw std::runtime_error("copy failed");
+      }
+      fragile(fragile&& o) noexcept : fail(o.fail) {}
+    };
+    task<fragile> target = fragile(false);
+    task<fragile> thrower = fragile(true);  // moved in: no copy yet
+    CHECK_THROWS_WITH_AS(target = thrower, "copy failed", std::runtime_error);
+    CHECK(target.is_ready());  // unchanged: still its own value
+    CHECK_FALSE(run_blocking(std::move(target)).fail);
+    CHECK(thrower.is_ready());
   }
 }

@@ -15,7 +15,6 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 namespace braid {
 
@@ -204,6 +203,15 @@ callback_error_handler set_callback_error_handler(callback_error_handler h) noex
 /// std::logic_error saying so (it does not crash or hang). Running a task as
 /// an rvalue (`std::move(t).run(...)`, a park) gives it up: it may be left
 /// empty (its recipe consumed by that run, see task_impl::start_consumed).
+// task<T> keeps its recipe in a union tagged by kind_; GCC cannot always
+// tell that a member is only read, moved or destroyed when kind_ names it
+// (on some exception paths it warns that the shared_ptr "may be used
+// uninitialized"). The switches are the proof; the warning is silenced for
+// this class only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 template <class T>
 class task {
   using stored = detail::stored_t<T>;
@@ -212,13 +220,19 @@ class task {
  public:
   using value_type = T;
 
-  task() noexcept = default;
-  explicit task(impl_ptr impl) noexcept : rep_(std::move(impl)) {
-    if (!std::get<impl_ptr>(rep_)) rep_.template emplace<0>();
+  task() noexcept {}
+  explicit task(impl_ptr impl) noexcept {
+    if (impl) {
+      ::new (static_cast<void*>(&shared_)) impl_ptr(std::move(impl));
+      kind_ = kind::shared;
+    }
   }
   /// Internal: a task holding an intrusively counted recipe (a BRAID_SP call).
-  explicit task(detail::owned_ref<T> impl) noexcept : rep_(std::move(impl)) {
-    if (!std::get<3>(rep_).get()) rep_.template emplace<0>();
+  explicit task(detail::owned_ref<T> impl) noexcept {
+    if (const detail::owned_impl<T>* p = impl.release()) {
+      owned_ = p;
+      kind_ = kind::owned;
+    }
   }
 
   /// A task that succeeds at once with `v` (copied at every run).
@@ -226,25 +240,35 @@ class task {
     requires(!std::is_void_v<T> && std::is_constructible_v<T, U &&> &&
              std::is_convertible_v<U &&, T> &&
              !detail::is_task<std::remove_cvref_t<U>>::value)
-  task(U&& v) : rep_(std::in_place_index<1>, std::forward<U>(v)) {}
+  task(U&& v) {
+    ::new (static_cast<void*>(&v_)) stored(std::forward<U>(v));
+    kind_ = kind::value;
+  }
 
-  task(const task&) = default;
-  task& operator=(const task&) = default;
-  task(task&& o) noexcept : rep_(std::move(o.rep_)) { o.rep_.template emplace<0>(); }
-  task& operator=(task&& o) noexcept {
+  task(const task& o) { copy_from(o); }
+  task& operator=(const task& o) {
     if (this != &o) {
-      rep_ = std::move(o.rep_);
-      o.rep_.template emplace<0>();
+      task copy(o);  // may throw (a value's copy): *this is left as it was
+      reset();
+      take_from(copy);
     }
     return *this;
   }
+  task(task&& o) noexcept { take_from(o); }
+  task& operator=(task&& o) noexcept {
+    if (this != &o) {
+      reset();
+      take_from(o);
+    }
+    return *this;
+  }
+  ~task() { reset(); }
 
   /// True for a default-constructed or moved-from task, and one whose
-  /// recipe a run consumed (start_owned: the owning reference is left null
-  /// rather than the alternative changed, which would cost the park a visit).
-  bool empty() const noexcept { return rep_.index() == 0 || (rep_.index() == 3 && !std::get<3>(rep_).get()); }
+  /// recipe a run consumed.
+  bool empty() const noexcept { return kind_ == kind::none; }
   /// True when this task is an immediate value (runs synchronously, keeps no state).
-  bool is_ready() const noexcept { return rep_.index() == 1; }
+  bool is_ready() const noexcept { return kind_ == kind::value; }
 
   /// Starts a process. `on_success` takes a T (nothing for task<void>);
   /// `on_failure` takes a std::exception_ptr. A callback that throws has its
@@ -264,13 +288,13 @@ class task {
 
   /// Internal protocol: starts a process that reports to `s`.
   canceller start(detail::sink<T> s) const& noexcept {
-    switch (rep_.index()) {
-      case 1:
+    switch (kind_) {
+      case kind::value:
         if constexpr (std::is_copy_constructible_v<stored>) {
           std::optional<stored> v;
           std::exception_ptr e;
           try {
-            v.emplace(std::get<1>(rep_));
+            v.emplace(v_);
           } catch (...) {
             e = std::current_exception();  // delivered after the catch block ends
           }
@@ -284,40 +308,37 @@ class task {
               "an rvalue (std::move(t)) so the value can be moved out")));
         }
         return {};
-      case 2:
-        return std::get<2>(rep_)->start(s);
-      case 3:
-        if (const detail::owned_impl<T>* impl = std::get<3>(rep_).get()) return impl->start(s);
-        [[fallthrough]];  // consumed by an earlier run: empty
-      default:
-        s.error(detail::empty_task_error());
-        return {};
+      case kind::shared:
+        return shared_->start(s);
+      case kind::owned:
+        return owned_->start(s);
+      case kind::none:
+        break;
     }
+    s.error(detail::empty_task_error());
+    return {};
   }
   canceller start(detail::sink<T> s) && noexcept {
-    if (rep_.index() == 1) {
-      stored v = std::move(std::get<1>(rep_));
-      rep_.template emplace<0>();
+    if (kind_ == kind::value) {
+      stored v = std::move(*this).take_ready();
       s.value(std::move(v));
       return {};
     }
-    if (rep_.index() == 3) {
-      const detail::owned_impl<T>* impl = std::get<3>(rep_).get();
-      if (impl && impl->sole()) {
-        // The last reference, given up: the run owns the recipe from here on,
-        // and this task is empty (a null owned_ref: see empty()).
-        std::get<3>(rep_).release();
-        return impl->start_owned(s);
-      }
+    if (kind_ == kind::owned && owned_->sole()) {
+      // The last reference, given up: the run owns the recipe from here on.
+      const detail::owned_impl<T>* impl = owned_;
+      kind_ = kind::none;
+      return impl->start_owned(s);
     }
-    if (rep_.index() == 2 && std::get<2>(rep_).use_count() == 1) {
+    if (kind_ == kind::shared && shared_.use_count() == 1) {
       // The last reference, given up: the recipe may be consumed by this run
       // (task_impl::start_consumed). No other owner can appear (a task's
       // recipe has no weak references); the fence orders this run's reuse of
       // the recipe after a former owner's last use, which its decrement released.
       std::atomic_thread_fence(std::memory_order_acquire);
-      impl_ptr own = std::move(std::get<2>(rep_));
-      rep_.template emplace<0>();
+      impl_ptr own = std::move(shared_);
+      shared_.~impl_ptr();
+      kind_ = kind::none;
       const detail::task_impl<T>* impl = own.get();
       return impl->start_consumed(own, s);
     }
@@ -327,8 +348,9 @@ class task {
   /// Internal: the immediate value of an is_ready() task, moved out (the
   /// task becomes empty). Used by park's fast path.
   stored take_ready() && {
-    stored v = std::move(std::get<1>(rep_));
-    rep_.template emplace<0>();
+    stored v = std::move(v_);
+    v_.~stored();
+    kind_ = kind::none;
     return v;
   }
 
@@ -358,8 +380,74 @@ class task {
     }
   };
 
-  std::variant<std::monostate, stored, impl_ptr, detail::owned_ref<T>> rep_;
+  // A tagged union rather than a std::variant: moving a task, emptying it
+  // and destroying it are one switch each, inlined, on the park path.
+  enum class kind : unsigned char { none, value, shared, owned };
+
+  void reset() noexcept {
+    switch (kind_) {
+      case kind::value:
+        v_.~stored();
+        break;
+      case kind::shared:
+        shared_.~impl_ptr();
+        break;
+      case kind::owned:
+        owned_->drop();
+        break;
+      case kind::none:
+        break;
+    }
+    kind_ = kind::none;
+  }
+  // Both take_from and copy_from expect *this empty.
+  void take_from(task& o) noexcept {
+    switch (o.kind_) {
+      case kind::value:
+        ::new (static_cast<void*>(&v_)) stored(std::move(o.v_));
+        o.v_.~stored();
+        break;
+      case kind::shared:
+        ::new (static_cast<void*>(&shared_)) impl_ptr(std::move(o.shared_));
+        o.shared_.~impl_ptr();
+        break;
+      case kind::owned:
+        owned_ = o.owned_;
+        break;
+      case kind::none:
+        break;
+    }
+    kind_ = o.kind_;
+    o.kind_ = kind::none;
+  }
+  void copy_from(const task& o) {
+    switch (o.kind_) {
+      case kind::value:
+        ::new (static_cast<void*>(&v_)) stored(o.v_);
+        break;
+      case kind::shared:
+        ::new (static_cast<void*>(&shared_)) impl_ptr(o.shared_);
+        break;
+      case kind::owned:
+        owned_ = o.owned_;
+        owned_->acquire();
+        break;
+      case kind::none:
+        break;
+    }
+    kind_ = o.kind_;
+  }
+
+  union {
+    stored v_;        // kind::value
+    impl_ptr shared_;  // kind::shared, never null
+    const detail::owned_impl<T>* owned_;  // kind::owned: one counted reference, never null
+  };
+  kind kind_ = kind::none;
 };
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace detail {
 
