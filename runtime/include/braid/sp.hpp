@@ -190,7 +190,7 @@ class sp_core : public process {
 
  protected:
   explicit sp_core(const frame_table& t) noexcept : process(1), table_(&t) {}
-  ~sp_core() override {
+  [[gnu::always_inline]] ~sp_core() override {
     process* p = token_.load(std::memory_order_relaxed);
     if (!is_token(p)) p->release();
   }
@@ -514,7 +514,7 @@ class sp_recipe final : public owned_impl<T>, private sp_home, public frame_cach
  public:
   template <class... A>
   explicit sp_recipe(const frame_table* t, A&&... a) : table_(t), args_(arg_box<Args>(std::forward<A>(a))...) {}
-  ~sp_recipe() override = default;
+  [[gnu::always_inline]] ~sp_recipe() override = default;
 
   canceller start(sink<T> s) const noexcept override {
     Frame* f = make_or_fail(s, [this] {
