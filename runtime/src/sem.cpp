@@ -14,51 +14,46 @@ namespace detail {
 /// with a permit (acquire_permit).
 class sem_state::sem_waiter final : public waiter_base {
  public:
-  sem_waiter(void* ctx, on_error_fn on_error, on_unit_fn on_unit, on_permit_fn on_permit, std::mutex& m,
+  sem_waiter(void* ctx, const sink_ops_base* ops, bool with_permit, std::mutex& m,
              std::shared_ptr<const void> port) noexcept
-      : waiter_base(ctx, on_error, m, std::move(port), "braid::sem acquire cancelled"),
-        on_unit_(on_unit),
-        on_permit_(on_permit) {}
+      : waiter_base(ctx, ops, m, std::move(port), "braid::sem acquire cancelled"), with_permit_(with_permit) {}
 
   /// Completes with the permit it was granted (owner only, unlocked).
   void succeed(sem_state& s) noexcept {
-    s.grant(ctx_, on_unit_, on_permit_);
+    s.grant(ctx_, ops_, with_permit_);
     release();
   }
 
  private:
-  on_unit_fn on_unit_;
-  on_permit_fn on_permit_;
+  bool with_permit_;
 };
 
-void sem_state::grant(void* ctx, on_unit_fn on_unit, on_permit_fn on_permit) noexcept {
-  if (on_permit) {
+void sem_state::grant(void* ctx, const sink_ops_base* ops, bool with_permit) noexcept {
+  if (with_permit) {
     // The permit's destructor releases: if the receiver drops it, the permit
     // goes straight back (to the next acquire, possibly on this stack).
     permit p(shared_from_this());
-    on_permit(ctx, std::move(p));
+    static_cast<const sink_ops<permit>*>(ops)->on_value(ctx, std::move(p));
   } else {
-    on_unit(ctx, unit{});
+    static_cast<const sink_ops<void>*>(ops)->on_value(ctx, unit{});
   }
 }
 
-canceller sem_state::acquire(void* ctx, on_error_fn on_error, on_unit_fn on_unit,
-                             on_permit_fn on_permit) noexcept {
+canceller sem_state::acquire(void* ctx, const sink_ops_base* ops, bool with_permit) noexcept {
   bool available;
   {
     std::lock_guard<std::mutex> lk(mutex_);
     available = permits_ > 0;
     if (available) {
       --permits_;
-    } else if (auto* w = enqueue_waiter<sem_waiter>(waiters_, ctx, on_error, on_unit, on_permit, mutex_,
-                                                    shared_from_this())) {
+    } else if (auto* w = enqueue_waiter<sem_waiter>(waiters_, ctx, ops, with_permit, mutex_, shared_from_this())) {
       return canceller(static_cast<process*>(w));
     }
   }
   if (available)
-    grant(ctx, on_unit, on_permit);  // synchronous: a permit was free
+    grant(ctx, ops, with_permit);  // synchronous: a permit was free
   else
-    on_error(ctx, std::make_exception_ptr(std::bad_alloc()));  // the waiter could not be allocated
+    ops->on_error(ctx, std::make_exception_ptr(std::bad_alloc()));  // the waiter could not be allocated
   return {};
 }
 

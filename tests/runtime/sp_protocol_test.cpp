@@ -163,7 +163,8 @@ canceller run_two(event_log& log, task<int> a, task<int> b, std::function<void()
     f->retain();
     *self = canceller(static_cast<process*>(f));
   }
-  return static_cast<sp_frame<int>*>(f)->start(sink<int>{&log, &out::value, &out::error});
+  static constexpr sink_ops<int> ops{{&out::error}, &out::value};  // a local class: no sink::to
+  return static_cast<sp_frame<int>*>(f)->start(sink<int>{&log, &ops});
 }
 
 // BRAID_SP task<int> loop(task<int> t, int n) {
@@ -203,7 +204,8 @@ canceller run_loop(event_log& log, task<int> t, int n) {
     }
   };
   auto* f = new loop_frame(std::move(t), n);
-  return static_cast<sp_frame<int>*>(f)->start(sink<int>{&log, &out::value, &out::error});
+  static constexpr sink_ops<int> ops{{&out::error}, &out::value};  // a local class: no sink::to
+  return static_cast<sp_frame<int>*>(f)->start(sink<int>{&log, &ops});
 }
 
 struct counted {

@@ -101,7 +101,7 @@ class ap_core : public frame_cache_allocated {  // clones too: one per fork valu
     }
     kind_ = kind_parked;
     pending_ = &s;
-    canceller c = std::move(t).start(sink<U>{this, &on_child_value<U>, &on_child_error<U>});
+    canceller c = std::move(t).start(sink<U>::template to<&on_child_value<U>, &on_child_error<U>>(this));
     child_ = c.release();
     // The child may have completed already (its event is queued); cancel is
     // then a no-op.

@@ -45,7 +45,10 @@ T run_blocking(task<T> t) {
       s->finish();
     }
   } st;
-  canceller c = std::move(t).start(detail::sink<T>{&st, &state::on_value, &state::on_error});
+  // A local class's functions cannot be template arguments (sink::to): the
+  // table is a static of its own.
+  static constexpr detail::sink_ops<T> ops{{&state::on_error}, &state::on_value};
+  canceller c = std::move(t).start(detail::sink<T>{&st, &ops});
   {
     std::unique_lock<std::mutex> lk(st.m);
     st.cv.wait(lk, [&] { return st.done; });

@@ -178,6 +178,24 @@ class slot {
 
 /// The driver, independent of the result type.
 class sp_core : public process {
+  // Declared first, so that they sit in the word the process's 4-byte count
+  // leaves half empty (a frame is 8 bytes smaller for it: W5).
+  std::int32_t state_ = 0;
+  // The current park's slot, as its offset in the frame (slots are frame
+  // members; frames are far smaller than 4 GiB).
+  std::uint32_t pending_off_ = 0;
+  // Park handshake between the parking thread (after start returned) and
+  // the completing thread: whichever arrives second continues the frame.
+  // Bits 0-1: the phase; bits 2-4: the current park's generation.
+  std::atomic<std::uint8_t> phase_{0};
+  // Set by a completion on the parking thread while the child starts (see
+  // parking_); read and cleared by park on the same thread.
+  bool completed_here_ = false;
+  // The child failed and no try region can see it: raised_ holds the error
+  // the run fails with (on_child_error); written before the completion is
+  // published, like a slot.
+  bool fails_at_park_ = false;
+
  public:
   void cancel() noexcept final;
   /// True once cancellation was requested.
@@ -216,7 +234,7 @@ class sp_core : public process {
       }
       return step{k};
     }
-    pending_ = &s;
+    pending_off_ = static_cast<std::uint32_t>(reinterpret_cast<char*>(&s) - reinterpret_cast<char*>(this));
     // A new generation per park: the sink's context carries it, so a
     // completion from an earlier park's task is told apart (see accepts).
     const std::uint8_t gen = static_cast<std::uint8_t>(((phase_.load(std::memory_order_relaxed) >> 2) + 1) & gen_mask);
@@ -227,7 +245,7 @@ class sp_core : public process {
     // synchronous case, taken without an atomic read-modify-write (child_done).
     sp_core* const outer = parking_;
     parking_ = this;
-    canceller c = std::move(t).start(sink<U>{ctx, &on_child_value<U>, &on_child_error<U>});
+    canceller c = std::move(t).start(sink<U>::template to<&on_child_value<U>, &on_child_error<U>>(ctx));
     parking_ = outer;
     if (completed_here_) {
       // Completed during start on this thread: nothing to cancel any more
@@ -268,7 +286,7 @@ class sp_core : public process {
   static void on_child_value(void* ctx, stored_t<U>&& v) noexcept {
     auto* self = frame_of(ctx);
     if (!self->accepts(gen_of(ctx))) return;
-    auto* s = static_cast<slot<U>*>(self->pending_);
+    auto* s = self->pending<U>();
     if constexpr (std::is_nothrow_move_constructible_v<stored_t<U>>) {
       s->set_value(std::move(v));
     } else {
@@ -291,9 +309,14 @@ class sp_core : public process {
       self->raised_ = std::move(e);
       self->fails_at_park_ = true;
     } else {
-      static_cast<slot<U>*>(self->pending_)->set_error(std::move(e));
+      self->pending<U>()->set_error(std::move(e));
     }
     self->child_done();
+  }
+
+  template <class U>
+  slot<U>* pending() noexcept {
+    return reinterpret_cast<slot<U>*>(reinterpret_cast<char*>(this) + pending_off_);
   }
 
   /// The task protocol check (transform-case 39d): a completion is accepted
@@ -362,24 +385,11 @@ class sp_core : public process {
   // The recipe whose storage holds this frame, or null when the frame has
   // an allocation of its own.
   const sp_home* home_ = nullptr;
-  void* pending_ = nullptr;
   // The current child's canceller (one reference), or a token: null (no
   // child), cancelled, finished. cancel() exchanges it for `cancelled` and
   // cancels what it took; park CASes the new child in, and cancels it
   // itself when it finds `cancelled` (Missionary's Sequential token).
   std::atomic<process*> token_{nullptr};
-  std::int32_t state_ = 0;  // next to phase_: they share one word
-  // Park handshake between the parking thread (after start returned) and
-  // the completing thread: whichever arrives second continues the frame.
-  // Bits 0-1: the phase; bits 2-4: the current park's generation.
-  std::atomic<std::uint8_t> phase_{phase_running};
-  // Set by a completion on the parking thread while the child starts (see
-  // parking_); read and cleared by park on the same thread.
-  bool completed_here_ = false;
-  // The child failed and no try region can see it: raised_ holds the error
-  // the run fails with (on_child_error); written before the completion is
-  // published, like a slot.
-  bool fails_at_park_ = false;
 
   // This thread's innermost frame whose park is starting a child, and its
   // innermost frame whose own run is starting (sp_frame::start): a frame

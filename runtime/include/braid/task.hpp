@@ -48,20 +48,42 @@ class canceller {
 
 namespace detail {
 
-/// Where a process delivers its outcome: a context pointer and two
-/// function pointers, owned by the parent (structured concurrency: the
-/// parent outlives the child's completion). Exactly one of value/error is
-/// called, exactly once, possibly before `start` returns, possibly on
-/// another thread.
+/// The two functions a sink calls: one static table per pair (sink::to).
+/// The error half does not depend on T, so code that only fails a sink
+/// (waiter_base) keeps a pointer to that half.
+struct sink_ops_base {
+  void (*on_error)(void*, std::exception_ptr) noexcept;
+};
+template <class T>
+struct sink_ops : sink_ops_base {
+  void (*on_value)(void*, stored_t<T>&&) noexcept;
+};
+
+/// Where a process delivers its outcome: a context pointer and its two
+/// functions, owned by the parent (structured concurrency: the parent
+/// outlives the child's completion). Exactly one of value/error is called,
+/// exactly once, possibly before `start` returns, possibly on another
+/// thread. Two words: the functions are a static table (`sink<T>::to<&v,
+/// &e>(ctx)`), so a process that keeps its sink (every frame, every waiter)
+/// pays 16 bytes for it, not 24.
 template <class T>
 struct sink {
   using value_type = stored_t<T>;
+  using value_fn = void (*)(void*, value_type&&) noexcept;
+  using error_fn = void (*)(void*, std::exception_ptr) noexcept;
   void* ctx = nullptr;
-  void (*on_value)(void*, value_type&&) noexcept = nullptr;
-  void (*on_error)(void*, std::exception_ptr) noexcept = nullptr;
+  const sink_ops<T>* ops = nullptr;
 
-  void value(value_type&& v) const noexcept { on_value(ctx, std::move(v)); }
-  void error(std::exception_ptr e) const noexcept { on_error(ctx, std::move(e)); }
+  template <value_fn V, error_fn E>
+  static constexpr sink_ops<T> ops_of{{E}, V};
+  /// The sink that calls V(ctx, value) or E(ctx, error).
+  template <value_fn V, error_fn E>
+  static sink to(void* ctx) noexcept {
+    return sink{ctx, &ops_of<V, E>};
+  }
+
+  void value(value_type&& v) const noexcept { ops->on_value(ctx, std::move(v)); }
+  void error(std::exception_ptr e) const noexcept { ops->on_error(ctx, std::move(e)); }
 };
 
 /// `make()`, which returns a new process state (a pointer); if it throws, the
@@ -283,7 +305,7 @@ class task {
     using holder = callbacks<std::decay_t<S>, std::decay_t<F>>;
     auto* h = new holder{std::forward<S>(on_success), std::forward<F>(on_failure)};
     return std::move(*this).start(
-        detail::sink<T>{h, &holder::on_value, &holder::on_error});
+        detail::sink<T>::template to<&holder::on_value, &holder::on_error>(h));
   }
 
   /// Internal protocol: starts a process that reports to `s`.
@@ -357,8 +379,9 @@ class task {
  private:
   template <class S, class F>
   struct callbacks {
-    S on_success;
-    F on_failure;
+    // An empty callable (a lambda capturing nothing) takes no room.
+    [[no_unique_address]] S on_success;
+    [[no_unique_address]] F on_failure;
     static void on_value(void* ctx, stored&& v) noexcept {
       std::unique_ptr<callbacks> self(static_cast<callbacks*>(ctx));
       try {

@@ -94,8 +94,9 @@ class waiter_fifo {
 
 /// A pending request on a primitive: the process behind its canceller.
 /// Created with two references (the run and the canceller). Holds the
-/// primitive's state alive (`port_`) so that cancel can lock its mutex
-/// whenever it is called, also after the waiter completed.
+/// primitive's state alive (`port_`, which points at its mutex) so that
+/// cancel can lock that mutex whenever it is called, also after the waiter
+/// completed.
 class waiter_base : public process, public waiter_hook {
  public:
   /// [spec.prim.cancel] If still queued, unlinks itself and fails at once
@@ -104,7 +105,7 @@ class waiter_base : public process, public waiter_hook {
   void cancel() noexcept final {
     bool mine;
     {
-      std::lock_guard<std::mutex> g(*mutex_);
+      std::lock_guard<std::mutex> g(*port_);
       mine = waiter_fifo::unlink(this);
     }
     if (mine) fail(cancelled_error(why_));
@@ -113,21 +114,21 @@ class waiter_base : public process, public waiter_hook {
   /// Completes with an error and drops the run's reference. Only the owner
   /// (see the protocol above) calls it, outside the primitive's lock.
   void fail(std::exception_ptr e) noexcept {
-    on_error_(ctx_, std::move(e));
+    ops_->on_error(ctx_, std::move(e));
     release();
   }
 
  protected:
-  waiter_base(void* ctx, void (*on_error)(void*, std::exception_ptr) noexcept, std::mutex& m,
-              std::shared_ptr<const void> port, const char* why) noexcept
-      : process(2), ctx_(ctx), on_error_(on_error), mutex_(&m), port_(std::move(port)), why_(why) {}
+  /// `m` is the primitive's mutex, inside the state `port` keeps alive.
+  waiter_base(void* ctx, const sink_ops_base* ops, std::mutex& m, std::shared_ptr<const void> port,
+              const char* why) noexcept
+      : process(2), ctx_(ctx), ops_(ops), port_(std::move(port), &m), why_(why) {}
 
   void* ctx_;
+  const sink_ops_base* ops_;  // the whole sink_ops<T> of the waiter's T
 
  private:
-  void (*on_error_)(void*, std::exception_ptr) noexcept;
-  std::mutex* mutex_;
-  std::shared_ptr<const void> port_;
+  std::shared_ptr<std::mutex> port_;  // owns the state, points at its mutex
   const char* why_;  // a string literal: the cancelled message
 };
 
@@ -137,13 +138,11 @@ template <class T, class Extra = unit>
 class waiter final : public waiter_base {
  public:
   waiter(sink<T> s, std::mutex& m, std::shared_ptr<const void> port, const char* why, Extra extra = {})
-      : waiter_base(s.ctx, s.on_error, m, std::move(port), why),
-        on_value_(s.on_value),
-        extra_(std::move(extra)) {}
+      : waiter_base(s.ctx, s.ops, m, std::move(port), why), extra_(std::move(extra)) {}
 
   /// Completes with `v` and drops the run's reference (owner only, unlocked).
   void succeed(stored_t<T>&& v) noexcept {
-    on_value_(ctx_, std::move(v));
+    static_cast<const sink_ops<T>*>(ops_)->on_value(ctx_, std::move(v));
     release();
   }
 
@@ -163,7 +162,6 @@ class waiter final : public waiter_base {
   const Extra& extra() const noexcept { return extra_; }
 
  private:
-  void (*on_value_)(void*, stored_t<T>&&) noexcept;
   [[no_unique_address]] Extra extra_;
 };
 

@@ -281,7 +281,7 @@ class durable_core {
       return step{k};
     }
     park_wait<U> w(&s);
-    canceller c = std::move(t).start(braid::detail::sink<U>{&w, &park_wait<U>::on_value, &park_wait<U>::on_error});
+    canceller c = std::move(t).start(braid::detail::sink<U>::template to<&park_wait<U>::on_value, &park_wait<U>::on_error>(&w));
     if (engine_cancelling(*engine_)) c();
     w.wait();
     return step{k};

@@ -35,7 +35,7 @@ class all_process final : private gather_array<std::tuple<std::optional<outcome<
                        std::index_sequence<I...>) noexcept {
     auto* p = new_or_fail<all_process>(out, out, f);
     if (!p) return {};
-    (p->started(I, std::get<I>(ts).start(sink<child_t<I>>{p, &on_value<I>, &on_error<I>})), ...);
+    (p->started(I, std::get<I>(ts).start(sink<child_t<I>>::template to<&on_value<I>, &on_error<I>>(p))), ...);
     p->all_started();
     return canceller(static_cast<process*>(p));
   }
@@ -111,7 +111,7 @@ class all_vector_process final : private gather_slots<all_slot<T>>, public gathe
     auto* p = new_or_fail<all_vector_process>(out, out, ts.size());
     if (!p) return {};
     for (std::size_t i = 0; i < ts.size(); ++i)
-      p->started(i, ts[i].start(sink<T>{&p->slots[i], &on_value, &on_error}));
+      p->started(i, ts[i].start(sink<T>::template to<&on_value, &on_error>(&p->slots[i])));
     p->all_started();
     return canceller(static_cast<process*>(p));
   }

@@ -116,7 +116,7 @@ class attempt_task final : public task_impl<outcome<T>> {
       s.value(outcome<T>(std::make_exception_ptr(std::bad_alloc())));
       return {};
     }
-    return t_.start(sink<T>{r, &relay::on_value, &relay::on_error});
+    return t_.start(sink<T>::template to<&relay::on_value, &relay::on_error>(r));
   }
 
  private:
@@ -167,7 +167,7 @@ class absolve_task final : public task_impl<T> {
       s.error(std::make_exception_ptr(std::bad_alloc()));
       return {};
     }
-    return t_.start(sink<outcome<T>>{r, &relay::on_value, &relay::on_error});
+    return t_.start(sink<outcome<T>>::template to<&relay::on_value, &relay::on_error>(r));
   }
 
  private:

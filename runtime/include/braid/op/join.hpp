@@ -37,7 +37,7 @@ class join_process final : private gather_array<std::tuple<std::optional<stored_
     if (!p) return {};
     // A fold over the comma operator is sequenced left to right: children
     // start in argument order.
-    (p->started(I, std::get<I>(ts).start(sink<child_t<I>>{p, &on_value<I>, &on_error<I>})), ...);
+    (p->started(I, std::get<I>(ts).start(sink<child_t<I>>::template to<&on_value<I>, &on_error<I>>(p))), ...);
     p->all_started();
     return canceller(static_cast<process*>(p));
   }
@@ -119,7 +119,7 @@ class join_all_process final : private gather_slots<join_all_slot<T>>, public ga
     auto* p = new_or_fail<join_all_process>(out, out, ts.size());
     if (!p) return {};
     for (std::size_t i = 0; i < ts.size(); ++i) {
-      const sink<T> s{&p->slots[i], &on_value, &on_error};
+      const sink<T> s = sink<T>::template to<&on_value, &on_error>(&p->slots[i]);
       p->started(i, consume ? std::move(const_cast<task<T>&>(ts[i])).start(s) : ts[i].start(s));
     }
     p->all_started();

@@ -137,7 +137,7 @@ class memo_state : public std::enable_shared_from_this<memo_state<T>> {
 
  private:
   void start(run_t* r) noexcept {
-    canceller c = t_.start(sink<T>{r, &on_value, &on_error});
+    canceller c = t_.start(sink<T>::template to<&on_value, &on_error>(r));
     process* to_cancel = nullptr;
     {
       std::lock_guard<std::mutex> g(m_);

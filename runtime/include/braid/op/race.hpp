@@ -66,7 +66,7 @@ class first_process final : private Storage, public gather_process {
     auto* p = new_or_fail<first_process>(out, out, ts.size());
     if (!p) return {};
     for (std::size_t i = 0; i < ts.size(); ++i)
-      p->started(i, ts[i].start(sink<T>{&p->slots[i], &on_value, &on_error}));
+      p->started(i, ts[i].start(sink<T>::template to<&on_value, &on_error>(&p->slots[i])));
     p->all_started();
     return canceller(static_cast<process*>(p));
   }

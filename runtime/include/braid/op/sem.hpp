@@ -135,7 +135,7 @@ class sem_state final : public std::enable_shared_from_this<sem_state> {
    public:
     explicit acquire_task(sem_state* s) noexcept : state_(s) {}
     canceller start(sink<void> s) const noexcept override {
-      return state_->acquire(s.ctx, s.on_error, s.on_value, nullptr);
+      return state_->acquire(s.ctx, s.ops, false);
     }
 
    private:
@@ -145,7 +145,7 @@ class sem_state final : public std::enable_shared_from_this<sem_state> {
    public:
     explicit permit_task(sem_state* s) noexcept : state_(s) {}
     canceller start(sink<permit> s) const noexcept override {
-      return state_->acquire(s.ctx, s.on_error, nullptr, s.on_value);
+      return state_->acquire(s.ctx, s.ops, true);
     }
 
    private:
@@ -153,14 +153,10 @@ class sem_state final : public std::enable_shared_from_this<sem_state> {
   };
   class sem_waiter;
 
-  using on_error_fn = void (*)(void*, std::exception_ptr) noexcept;
-  using on_unit_fn = void (*)(void*, unit&&) noexcept;
-  using on_permit_fn = void (*)(void*, permit&&) noexcept;
-
-  // Exactly one of on_unit / on_permit is set: the acquire() or the
-  // acquire_permit() flavour. Both wait in one FIFO.
-  canceller acquire(void* ctx, on_error_fn on_error, on_unit_fn on_unit, on_permit_fn on_permit) noexcept;
-  void grant(void* ctx, on_unit_fn on_unit, on_permit_fn on_permit) noexcept;
+  // `ops` is a sink_ops<void> (acquire()) or, with `with_permit`, a
+  // sink_ops<permit> (acquire_permit()). Both flavours wait in one FIFO.
+  canceller acquire(void* ctx, const sink_ops_base* ops, bool with_permit) noexcept;
+  void grant(void* ctx, const sink_ops_base* ops, bool with_permit) noexcept;
 
   std::mutex mutex_;
   std::int64_t permits_;  // guarded by mutex_

@@ -54,7 +54,7 @@ class timeout_process final : public process, private timer_node {
     auto* p = new_or_fail<timeout_process>(out, out, current_env(), ms, fallback);
     if (!p) return {};
     canceller c(static_cast<process*>(p));
-    p->child_ = t.start(sink<T>{p, &on_value, &on_error}).release();
+    p->child_ = t.start(sink<T>::template to<&on_value, &on_error>(p)).release();
     if (p->state_.load(std::memory_order_acquire) == starting) {
       p->label = "timeout";
       p->deadline_ms = deadline_after(p->env_->now_ms(), ms);

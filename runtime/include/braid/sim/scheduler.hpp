@@ -467,7 +467,7 @@ job<T> scheduler::start(task<T> t, std::string label) {
   begin_job(s, std::move(label));
   auto* ctx = new detail::job_sink<T>{s};
   canceller c = std::move(t).start(
-      braid::detail::sink<T>{ctx, &detail::job_sink<T>::on_value, &detail::job_sink<T>::on_error});
+      braid::detail::sink<T>::template to<&detail::job_sink<T>::on_value, &detail::job_sink<T>::on_error>(ctx));
   {
     std::lock_guard<std::mutex> g(s->m);
     if (!s->done) s->cancel = std::move(c);
