@@ -211,7 +211,8 @@ TEST_SUITE("task") {
       CHECK(counted::alive == 2);
       c = b;  // value over value
       CHECK(counted::alive == 2);
-      c = c;  // self-assignment keeps it
+      task<counted>& same = c;
+      c = same;  // self-assignment keeps it
       CHECK(counted::alive == 2);
       c = task<counted>();  // emptied by assignment
       CHECK(c.empty());
