@@ -187,7 +187,7 @@ class sp_core : public process {
   // Park handshake between the parking thread (after start returned) and
   // the completing thread: whichever arrives second continues the frame.
   // Bits 0-1: the phase; bits 2-4: the current park's generation.
-  std::atomic<std::uint8_t> phase_{0};
+  std::atomic<std::uint8_t> phase_{phase_running};
   // Set by a completion on the parking thread while the child starts (see
   // parking_); read and cleared by park on the same thread.
   bool completed_here_ = false;
@@ -392,7 +392,7 @@ class sp_core : public process {
   std::atomic<process*> token_{nullptr};
 
   // This thread's innermost frame whose park is starting a child, and its
-  // innermost frame whose own run is starting (sp_frame::start): a frame
+  // innermost frame whose own run is starting (sp_frame::run_first): a frame
   // marked so cannot be reached from another thread through a canceller,
   // and a completion for it on this thread is synchronous. Both are saved
   // and restored around the calls, so they nest.
@@ -547,13 +547,12 @@ class sp_recipe final : public owned_impl<T>, private sp_home, public frame_cach
     core->home_ = this;
     if (!static_cast<sp_frame<T>*>(f)->run_first(s)) return canceller(static_cast<process*>(core));
     // Ended during its start: nobody else has a reference (no canceller was
-    // handed out), so the frame and the recipe go without a virtual call.
-    if (core->refs_unshared_sole()) {
-      f->~Frame();
-      delete this;
-    } else {
+    // handed out), so the frame and the recipe go without a virtual call
+    // (dispose, qualified: what destroy() would reach through home_).
+    if (core->refs_unshared_sole())
+      sp_recipe::dispose(core);
+    else
       core->release();
-    }
     return {};
   }
 
@@ -568,8 +567,8 @@ class sp_recipe final : public owned_impl<T>, private sp_home, public frame_cach
   }
 
   // The frame in the room is done: it goes, and so does the recipe, which
-  // only its run owned.
-  void dispose(sp_core* frame) const noexcept override {
+  // only its run owned. Inlined where start_owned calls it directly.
+  [[gnu::always_inline]] void dispose(sp_core* frame) const noexcept override {
     static_cast<Frame*>(frame)->~Frame();
     delete this;
   }
